@@ -1,0 +1,73 @@
+/// One alert: what a detector saw, how bad it is, and what to do about it.
+///
+/// Field names follow rlwatch 0.5.1 (`detector`, `severity`, `step`, `message`, `metric_values`,
+/// `recommendation`) so that webhooks and stored rows stay compatible.
+public struct Alert: Sendable, Hashable {
+    public var step: Int
+    public var detector: DetectorID
+    public var severity: Severity
+    public var message: String
+    public var metricValues: MetricValues
+    public var recommendation: String
+
+    public init(
+        step: Int, detector: DetectorID, severity: Severity, message: String, metricValues: MetricValues,
+        recommendation: String
+    ) {
+        self.step = step
+        self.detector = detector
+        self.severity = severity
+        self.message = message
+        self.metricValues = metricValues
+        self.recommendation = recommendation
+    }
+}
+
+/// Why the alert policy held an alert back. Suppressed alerts are stored, never silently lost.
+public enum SuppressionReason: Sendable, Hashable, CustomStringConvertible {
+    /// The same detector and severity was delivered at `lastStep`, less than `cooldown` steps ago.
+    case cooldown(lastStep: Int, cooldown: Int)
+    /// A warning inside the cooldown of a critical of the same detector delivered at `criticalStep`.
+    case criticalCooldown(criticalStep: Int, cooldown: Int)
+    /// The run already delivered `max_alerts_per_run` alerts.
+    case runCap(limit: Int)
+
+    public var description: String {
+        switch self {
+        case .cooldown(let last, let cooldown):
+            "cooldown: same detector and severity delivered at step \(last) (cooldown \(cooldown) steps)"
+        case .criticalCooldown(let step, let cooldown):
+            "cooldown: a critical of this detector was delivered at step \(step) (cooldown \(cooldown) steps)"
+        case .runCap(let limit):
+            "run cap: \(limit) alerts already delivered for this run (alerts.max_alerts_per_run)"
+        }
+    }
+
+    /// A short machine-readable code: `cooldown`, `critical_cooldown` or `run_cap`.
+    public var code: String {
+        switch self {
+        case .cooldown: "cooldown"
+        case .criticalCooldown: "critical_cooldown"
+        case .runCap: "run_cap"
+        }
+    }
+}
+
+/// What the alert policy decided for one candidate alert.
+public enum AlertDisposition: Sendable, Hashable {
+    case delivered
+    case suppressed(SuppressionReason)
+
+    public var isDelivered: Bool { if case .delivered = self { true } else { false } }
+}
+
+/// A candidate alert together with the policy's decision about it.
+public struct AlertOutcome: Sendable, Hashable {
+    public var alert: Alert
+    public var disposition: AlertDisposition
+
+    public init(alert: Alert, disposition: AlertDisposition) {
+        self.alert = alert
+        self.disposition = disposition
+    }
+}

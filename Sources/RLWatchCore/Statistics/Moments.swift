@@ -1,0 +1,28 @@
+/// Count, mean and population variance of a set of values, computed in one pass (Welford).
+///
+/// Welford's update keeps the variance accurate for values with a large common offset, where the
+/// naive sum-of-squares formula cancels catastrophically.
+public struct Moments: Sendable, Hashable {
+    public private(set) var count: Int = 0
+    public private(set) var mean: Double = 0
+    private var m2: Double = 0
+
+    public init() {}
+
+    /// The moments of the finite elements of `values`; NaN and ±∞ are skipped.
+    public init<S: Sequence>(finiteValuesOf values: S) where S.Element == Double {
+        for value in values where value.isFinite { add(value) }
+    }
+
+    public mutating func add(_ value: Double) {
+        count += 1
+        let delta = value - mean
+        mean += delta / Double(count)
+        m2 += delta * (value - mean)
+    }
+
+    /// Population variance (divide by n), 0 for fewer than two values.
+    public var populationVariance: Double { count > 1 ? max(0, m2 / Double(count)) : 0 }
+    /// Population standard deviation (divide by n), as numpy's `std` computes it.
+    public var populationStd: Double { populationVariance.squareRoot() }
+}

@@ -1,0 +1,96 @@
+import RLWatchCore
+
+/// A monitored run, as the store keeps it.
+public struct RunRecord: Sendable, Hashable {
+    public var runID: String
+    public var framework: String
+    /// Seconds since 1970 when the run was first registered.
+    public var startedAt: Double
+    /// The resolved configuration as JSON, secrets already redacted by the caller.
+    public var configJSON: String
+
+    public init(runID: String, framework: String, startedAt: Double, configJSON: String) {
+        self.runID = runID
+        self.framework = framework
+        self.startedAt = startedAt
+        self.configJSON = configJSON
+    }
+}
+
+/// One stored metrics row: a step as it arrived, with the time it arrived.
+public struct StoredStep: Sendable, Hashable {
+    public var runID: String
+    /// Increments each time the step number fails to increase (a resume from a checkpoint).
+    public var segment: Int
+    public var timestamp: Double
+    /// The step after `MetricStep.resolved()`: reward mean/std derived where possible.
+    public var metrics: MetricStep
+
+    public init(runID: String, segment: Int, timestamp: Double, metrics: MetricStep) {
+        self.runID = runID
+        self.segment = segment
+        self.timestamp = timestamp
+        self.metrics = metrics
+    }
+}
+
+/// One stored alert, delivered or suppressed.
+public struct AlertRecord: Sendable, Hashable {
+    /// Assigned by the store; `nil` before insertion.
+    public var id: Int64?
+    public var runID: String
+    public var timestamp: Double
+    public var alert: Alert
+    public var disposition: AlertDisposition
+
+    public init(id: Int64? = nil, runID: String, timestamp: Double, alert: Alert, disposition: AlertDisposition) {
+        self.id = id
+        self.runID = runID
+        self.timestamp = timestamp
+        self.alert = alert
+        self.disposition = disposition
+    }
+}
+
+/// Which alerts a query returns.
+public enum AlertFilter: Sendable, Hashable {
+    case all
+    case delivered
+    case suppressed
+}
+
+/// Where rlwatch keeps runs, metric rows and alerts.
+///
+/// Implementations: `InMemoryStore` (tests, `--no-store`), `SQLiteStore` (the embedded default).
+/// Every method may be called from any task; implementations serialise writes themselves.
+public protocol Store: Sendable {
+    /// Registers a run, or updates its framework and config if it exists (its start time is kept).
+    func registerRun(_ run: RunRecord) async throws
+    /// Appends steps and alerts in one transaction: after it returns, all of them are durable.
+    func append(steps: [StoredStep], alerts: [AlertRecord]) async throws
+    /// All runs, newest first (by start time).
+    func runs() async throws -> [RunRecord]
+    /// One run, or nil.
+    func run(id: String) async throws -> RunRecord?
+    /// A run's metric rows in arrival order, optionally from a step on and at most `limit` rows.
+    func steps(runID: String, sinceStep: Int?, limit: Int?) async throws -> [StoredStep]
+    /// A run's alerts in arrival order.
+    func alerts(runID: String, filter: AlertFilter) async throws -> [AlertRecord]
+    /// The number of metric rows stored for a run.
+    func stepCount(runID: String) async throws -> Int
+}
+
+extension Store {
+    public func steps(runID: String) async throws -> [StoredStep] {
+        try await steps(runID: runID, sinceStep: nil, limit: nil)
+    }
+
+    public func alerts(runID: String) async throws -> [AlertRecord] {
+        try await alerts(runID: runID, filter: .all)
+    }
+
+    /// The most recently started run, or nil when the store holds none.
+    public func latestRun() async throws -> RunRecord? {
+        try await runs().first
+    }
+}
