@@ -1,0 +1,58 @@
+/// Decides which candidate alerts are delivered: cooldown, escalation and the per-run cap.
+///
+/// - The same detector at the same severity is not delivered again within `cooldown_steps` steps
+///   (a difference of exactly `cooldown_steps` passes).
+/// - A critical may pass within the cooldown of a warning of the same detector; a warning does **not**
+///   pass within the cooldown of a critical of the same detector (rlwatch 0.5.1 documents this but lets
+///   the warning through).
+/// - At most `max_alerts_per_run` alerts are delivered; the cap is checked first.
+/// - A held-back alert is returned as `.suppressed` with the reason, to be stored — never silently lost.
+///
+/// Step numbers that go backwards (a resume from a checkpoint) start a new segment; cooldowns are
+/// measured within a segment, so the first alerts after a resume are not held back by alerts at
+/// higher step numbers from before it. The cap counts across segments.
+public struct AlertPolicy: Sendable {
+    private struct Key: Hashable {
+        var detector: DetectorID
+        var severity: Severity
+    }
+
+    public let cooldownSteps: Int
+    public let maxAlertsPerRun: Int
+    public private(set) var deliveredCount = 0
+    private var lastDelivered: [Key: Int] = [:]
+
+    public init(cooldownSteps: Int, maxAlertsPerRun: Int) {
+        self.cooldownSteps = cooldownSteps
+        self.maxAlertsPerRun = maxAlertsPerRun
+    }
+
+    public init(_ config: AlertsConfig) {
+        self.init(cooldownSteps: config.cooldownSteps, maxAlertsPerRun: config.maxAlertsPerRun)
+    }
+
+    /// Forgets cooldown windows at the start of a new run segment.
+    public mutating func startSegment() {
+        lastDelivered.removeAll()
+    }
+
+    /// Decides one candidate and records it if delivered.
+    public mutating func decide(_ alert: Alert) -> AlertDisposition {
+        if deliveredCount >= maxAlertsPerRun {
+            return .suppressed(.runCap(limit: maxAlertsPerRun))
+        }
+        let key = Key(detector: alert.detector, severity: alert.severity)
+        if let last = lastDelivered[key], alert.step - last < cooldownSteps {
+            return .suppressed(.cooldown(lastStep: last, cooldown: cooldownSteps))
+        }
+        if alert.severity == .warning,
+            let critical = lastDelivered[Key(detector: alert.detector, severity: .critical)],
+            alert.step - critical < cooldownSteps
+        {
+            return .suppressed(.criticalCooldown(criticalStep: critical, cooldown: cooldownSteps))
+        }
+        deliveredCount += 1
+        lastDelivered[key] = alert.step
+        return .delivered
+    }
+}

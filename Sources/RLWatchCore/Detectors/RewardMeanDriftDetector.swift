@@ -1,0 +1,62 @@
+/// Reward-mean drift: the reward mean moves in one direction for a long stretch (possible slow reward hacking).
+///
+/// As in rlwatch 0.5.1: counts strictly monotone steps between consecutive observations of the reward
+/// mean; after `consecutive_steps` of them, if the total change since the run began is at least
+/// `min_drift_magnitude`, one warning per monotone run and direction. An equal value or a reversal ends
+/// the run and re-arms. Unlike 0.5.1, a NaN/±∞ reward mean is skipped instead of resetting the count.
+public final class RewardMeanDriftDetector: Detector {
+    public let id = DetectorID.rewardMeanDrift
+    private let config: RewardMeanDriftConfig
+    private var warmup: Warmup
+    private var previous: Double?
+    private var direction = 0
+    private var length = 0
+    private var start = 0.0
+    private var fired = false
+
+    public init(_ config: RewardMeanDriftConfig) {
+        self.config = config
+        warmup = Warmup(steps: config.warmupSteps)
+    }
+
+    public func observe(_ step: MetricStep) -> Alert? {
+        guard let value = finite(step.rewardMean) else { return nil }
+        defer { previous = value }
+        guard warmup.observe(), let previous else { return nil }
+        let move = value > previous ? 1 : (value < previous ? -1 : 0)
+        if move == 0 || move != direction {
+            direction = move
+            length = move == 0 ? 0 : 1
+            start = previous
+            fired = false
+        } else {
+            length += 1
+        }
+        let magnitude = abs(value - start)
+        guard direction != 0, !fired, length >= config.consecutiveSteps, magnitude >= config.minDriftMagnitude
+        else { return nil }
+        fired = true
+        let word = direction > 0 ? "up" : "down"
+        let recommendation =
+            direction > 0
+            ? "Inspect the completions. If they are genuinely better this is learning (raise "
+                + "reward_mean_drift.consecutive_steps or warmup_steps to quiet it); if they are getting stranger, "
+                + "treat it as slow reward hacking: cap rewards, regularise or ensemble the reward model. "
+                + "Investigate before stopping the run."
+            : "A steady decline suggests the policy is degrading or the reward became harder to satisfy: check "
+                + "the learning rate, entropy and KL, and inspect recent completions."
+        return Alert(
+            step: step.step, detector: id, severity: .warning,
+            message:
+                "Reward mean has drifted \(word) monotonically for \(length) steps, from \(f4(start)) to "
+                + "\(f4(value)) (change \(f4(magnitude))).",
+            metricValues: [
+                "reward_mean": .double(value),
+                "drift_start": .double(start),
+                "drift_magnitude": .double(magnitude),
+                "consecutive_steps": .int(length),
+                "direction": .string(word),
+            ],
+            recommendation: recommendation)
+    }
+}
