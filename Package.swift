@@ -48,14 +48,14 @@ let package = Package(
         .executableTarget(
             name: "rlwatch",
             dependencies: [
-                "RLWatch",
+                "RLWatch", "RLWatchTesting",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict
         ),
         .target(
             name: "RLWatchTesting",
-            dependencies: ["RLWatchCore", "RLWatchStore", "RLWatch"],
+            dependencies: ["RLWatchCore"],
             swiftSettings: strict
         ),
         .executableTarget(

@@ -1,0 +1,152 @@
+import Foundation
+import RLWatchCore
+import RLWatchStore
+
+/// The post-hoc health report of one run: what `rlwatch diagnose` prints.
+public struct Diagnosis: Sendable {
+    public enum Health: String, Sendable { case healthy, warning, critical }
+
+    /// Summary of one metric over the run (finite values only; non-finite ones are counted).
+    public struct MetricSummary: Sendable {
+        public var metric: MetricName
+        public var count: Int
+        public var nonFinite: Int
+        public var min, max, mean, std, first, last: Double
+        public var trend: String
+    }
+
+    /// Alerts of different detectors that fired close together, with what to make of the combination.
+    public struct CoFiring: Sendable {
+        public var fromStep: Int
+        public var toStep: Int
+        public var detectors: [DetectorID]
+        public var advice: String?
+    }
+
+    public var run: RunRecord
+    public var totalSteps: Int
+    public var alerts: [AlertRecord]
+    public var summaries: [MetricSummary]
+    public var health: Health
+    public var assessment: String
+    /// The last logged step before the trouble that led to the first critical: where to roll back to.
+    public var lastHealthyStep: Int?
+    public var firstCriticalStep: Int?
+    public var coFiring: [CoFiring]
+
+    /// Alerts closer than this many steps count as firing together.
+    public static let coFiringWindow = 20
+
+    public var delivered: [AlertRecord] { alerts.filter { $0.disposition.isDelivered } }
+
+    /// Builds the report from a store.
+    public static func load(from store: any Store, runID: String) async throws -> Diagnosis? {
+        guard let run = try await store.run(id: runID) else { return nil }
+        let steps = try await store.steps(runID: runID)
+        let alerts = try await store.alerts(runID: runID)
+        return Diagnosis(run: run, steps: steps.map(\.metrics), alerts: alerts)
+    }
+
+    public init(run: RunRecord, steps: [MetricStep], alerts: [AlertRecord]) {
+        self.run = run
+        totalSteps = steps.count
+        self.alerts = alerts
+        summaries = MetricName.allCases.compactMap { metric in Diagnosis.summarize(metric, steps) }
+
+        let criticals = alerts.filter { $0.alert.severity == .critical }
+        if alerts.isEmpty {
+            health = .healthy
+            assessment = "No instabilities detected during this run."
+        } else if !criticals.isEmpty {
+            health = .critical
+            assessment =
+                "Critical instabilities detected: \(Diagnosis.detectorList(criticals))."
+        } else {
+            health = .warning
+            assessment = "Warning-level issues detected: \(Diagnosis.detectorList(alerts))."
+        }
+
+        let ordered = alerts.sorted { ($0.alert.step, $0.id ?? 0) < ($1.alert.step, $1.id ?? 0) }
+        firstCriticalStep = ordered.first { $0.alert.severity == .critical }?.alert.step
+        if let critical = firstCriticalStep {
+            // Walk back from the first critical through earlier alerts that each came within the
+            // cooldown-sized window of the next: the earliest of them is where the trouble started.
+            var troubleStart = critical
+            for record in ordered.reversed() where record.alert.step < troubleStart {
+                if troubleStart - record.alert.step <= 100 { troubleStart = record.alert.step } else { break }
+            }
+            lastHealthyStep = steps.last { $0.step < troubleStart }?.step
+        }
+        coFiring = Diagnosis.groupCoFiring(ordered)
+    }
+
+    private static func detectorList(_ records: [AlertRecord]) -> String {
+        Array(Set(records.map(\.alert.detector))).sorted().map(\.rawValue).joined(separator: ", ")
+    }
+
+    private static func summarize(_ metric: MetricName, _ steps: [MetricStep]) -> MetricSummary? {
+        var moments = Moments()
+        var low = Double.infinity, high = -Double.infinity
+        var first: Double?, last: Double?
+        var nonFinite = 0
+        var count = 0
+        for step in steps {
+            guard let value = step[metric] else { continue }
+            count += 1
+            guard value.isFinite else { nonFinite += 1; continue }
+            moments.add(value)
+            low = min(low, value)
+            high = max(high, value)
+            if first == nil { first = value }
+            last = value
+        }
+        guard count > 0 else { return nil }
+        let firstValue = first ?? .nan, lastValue = last ?? .nan
+        let trend = lastValue < firstValue ? "decreasing" : (lastValue > firstValue ? "increasing" : "flat")
+        return MetricSummary(
+            metric: metric, count: count, nonFinite: nonFinite, min: moments.count > 0 ? low : .nan,
+            max: moments.count > 0 ? high : .nan, mean: moments.count > 0 ? moments.mean : .nan,
+            std: moments.populationStd, first: firstValue, last: lastValue, trend: trend)
+    }
+
+    private static func groupCoFiring(_ ordered: [AlertRecord]) -> [CoFiring] {
+        var groups: [CoFiring] = []
+        var current: [AlertRecord] = []
+        func close() {
+            let detectors = Array(Set(current.map(\.alert.detector))).sorted()
+            if detectors.count >= 2, let first = current.first, let last = current.last {
+                groups.append(
+                    CoFiring(
+                        fromStep: first.alert.step, toStep: last.alert.step, detectors: detectors,
+                        advice: advice(for: Set(detectors))))
+            }
+            current = []
+        }
+        for record in ordered {
+            if let last = current.last, record.alert.step - last.alert.step > coFiringWindow { close() }
+            current.append(record)
+        }
+        close()
+        return groups
+    }
+
+    /// The playbook's reading of detectors that fire together.
+    static func advice(for detectors: Set<DetectorID>) -> String? {
+        var notes: [String] = []
+        if detectors.contains(.gradientNormSpike) && detectors.contains(.lossNaN) {
+            notes.append("gradient spike + loss NaN: the spike caused the NaN — add or tighten gradient clipping")
+        }
+        if detectors.contains(.entropyCollapse) && detectors.contains(.klExplosion) {
+            notes.append("entropy collapse + KL explosion: a compounding problem — fix entropy first, then KL")
+        }
+        if detectors.contains(.advantageVariance)
+            && (detectors.contains(.gradientNormSpike) || detectors.contains(.entropyCollapse))
+        {
+            notes.append("advantage variance spike ahead of instability: normalise advantages")
+        }
+        if detectors.contains(.rewardHacking) && detectors.contains(.klExplosion) {
+            notes.append("reward hacking + KL explosion: the policy found an exploit — inspect completions")
+        }
+        return notes.isEmpty ? nil : notes.joined(separator: "; ")
+    }
+}

@@ -1,0 +1,121 @@
+import Foundation
+import Logging
+import RLWatchCore
+import RLWatchStore
+import Synchronization
+
+/// Where delivered alerts go besides the store (the console today; chat and mail channels later).
+public protocol AlertSink: Sendable {
+    func deliver(_ alert: Alert, runID: String)
+}
+
+extension ConsoleAlertPrinter: AlertSink {
+    public func deliver(_ alert: Alert, runID: String) { print(alert, runID: runID) }
+}
+
+/// The rlwatch monitor for one run: steps in, alerts out, everything stored.
+///
+/// `log(_:)` never throws and never traps: a store failure is logged and counted, and the step's alerts
+/// are still returned and printed. Concurrent callers are serialised per monitor; detector state lives
+/// behind a lock and is never shared.
+public final class Monitor: Sendable {
+    public let runID: String
+    public let config: RLWatchConfig
+    private let store: any Store
+    private let sinks: [any AlertSink]
+    private let logger: Logger
+    private let analyzer: Mutex<RunAnalyzer>
+    private let failures = Atomic<Int>(0)
+
+    /// Creates the monitor and registers the run in the store.
+    ///
+    /// - Parameters:
+    ///   - config: the resolved configuration; its `run_id` is used when `runID` is nil, and a fresh id
+    ///     `run_YYYYmmdd_HHMMSS_xxxxxx` when both are empty.
+    ///   - framework: recorded with the run (`auto`, `trl`, `verl`, `openrlhf`, `manual`).
+    ///   - store: where steps and alerts go.
+    ///   - sinks: where delivered alerts are printed or sent.
+    /// - Throws: when the run cannot be registered in the store.
+    public init(
+        config: RLWatchConfig, runID: String? = nil, framework: String? = nil, store: any Store,
+        sinks: [any AlertSink] = [], logger: Logger = Logger(label: "rlwatch"), now: Date = Date()
+    ) async throws {
+        let chosen = runID.flatMap { $0.isEmpty ? nil : $0 } ?? (config.runID.isEmpty ? nil : config.runID)
+        self.runID = chosen ?? Monitor.generateRunID(now: now)
+        self.config = config
+        self.store = store
+        self.sinks = sinks
+        self.logger = logger
+        analyzer = Mutex(RunAnalyzer(config: config))
+        try await store.registerRun(
+            RunRecord(
+                runID: self.runID, framework: framework ?? config.framework,
+                startedAt: now.timeIntervalSince1970, configJSON: Monitor.configJSON(config)))
+    }
+
+    /// A run id like rlwatch 0.5.1's: `run_20261123_031500_a1b2c3` (local time).
+    public static func generateRunID(now: Date = Date()) -> String {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.dateFormat = "yyyyMMdd_HHmmss"
+        let suffix = String(UInt32.random(in: 0...0xFF_FFFF), radix: 16)
+        return "run_\(formatter.string(from: now))_\(String(repeating: "0", count: 6 - suffix.count))\(suffix)"
+    }
+
+    /// How many store writes have failed since the monitor started.
+    public var storeFailures: Int { failures.load(ordering: .relaxed) }
+
+    /// Judges and stores one step; returns the alerts delivered for it. Never throws.
+    @discardableResult
+    public func log(_ step: MetricStep) async -> [Alert] {
+        (try? await log(batch: [step], throwing: false).filter { $0.disposition.isDelivered }.map(\.alert)) ?? []
+    }
+
+    /// Judges and stores a batch of steps in one transaction; returns every candidate with its decision.
+    ///
+    /// - Throws: the store's error when the batch could not be stored (its alerts were still printed).
+    public func log(batch: [MetricStep]) async throws -> [AlertOutcome] {
+        try await log(batch: batch, throwing: true)
+    }
+
+    private func log(batch: [MetricStep], throwing: Bool) async throws -> [AlertOutcome] {
+        let timestamp = Date().timeIntervalSince1970
+        let (stored, records, outcomes) = analyzer.withLock { analyzer in
+            var stored: [StoredStep] = []
+            var records: [AlertRecord] = []
+            var outcomes: [AlertOutcome] = []
+            stored.reserveCapacity(batch.count)
+            for step in batch {
+                let result = analyzer.process(step)
+                stored.append(
+                    StoredStep(runID: runID, segment: result.segment, timestamp: timestamp, metrics: result.metrics))
+                for outcome in result.outcomes {
+                    records.append(
+                        AlertRecord(
+                            runID: runID, timestamp: timestamp, alert: outcome.alert, disposition: outcome.disposition))
+                }
+                outcomes += result.outcomes
+            }
+            return (stored, records, outcomes)
+        }
+        for outcome in outcomes where outcome.disposition.isDelivered {
+            for sink in sinks { sink.deliver(outcome.alert, runID: runID) }
+        }
+        do {
+            try await store.append(steps: stored, alerts: records)
+        } catch {
+            failures.add(1, ordering: .relaxed)
+            logger.error("rlwatch could not store \(batch.count) step(s) of run \(runID): \(error)")
+            if throwing { throw error }
+        }
+        return outcomes
+    }
+}
+
+extension Monitor {
+    /// The run's config as stored: redacted JSON.
+    static func configJSON(_ config: RLWatchConfig) -> String {
+        // TODO(config): config.redacted().toJSON() once the config module lands.
+        "{}"
+    }
+}

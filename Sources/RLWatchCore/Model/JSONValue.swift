@@ -1,0 +1,143 @@
+/// A JSON value with ordered object keys, for output rlwatch writes (JSONL alerts, diagnose reports).
+///
+/// Writing is strict JSON: non-finite numbers become the strings `"NaN"`, `"Infinity"`, `"-Infinity"`
+/// (Python's `json.dumps` writes bare tokens that strict parsers reject).
+public indirect enum JSONValue: Sendable, Hashable {
+    case null
+    case bool(Bool)
+    case int(Int)
+    case double(Double)
+    case string(String)
+    case array([JSONValue])
+    case object([(String, JSONValue)])
+
+    public static func == (lhs: JSONValue, rhs: JSONValue) -> Bool {
+        switch (lhs, rhs) {
+        case (.null, .null): true
+        case (.bool(let a), .bool(let b)): a == b
+        case (.int(let a), .int(let b)): a == b
+        case (.double(let a), .double(let b)): a == b || (a.isNaN && b.isNaN)
+        case (.string(let a), .string(let b)): a == b
+        case (.array(let a), .array(let b)): a == b
+        case (.object(let a), .object(let b)): a.elementsEqual(b) { $0.0 == $1.0 && $0.1 == $1.1 }
+        default: false
+        }
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(serialized())
+    }
+
+    /// A number, or null for nil.
+    public static func number(_ value: Double?) -> JSONValue { value.map(JSONValue.double) ?? .null }
+
+    /// Compact JSON text on one line.
+    public func serialized() -> String {
+        var out = ""
+        write(to: &out, indent: nil, level: 0)
+        return out
+    }
+
+    /// JSON text indented by `indent` spaces per level.
+    public func prettyPrinted(indent: Int = 2) -> String {
+        var out = ""
+        write(to: &out, indent: indent, level: 0)
+        return out
+    }
+
+    private func write(to out: inout String, indent: Int?, level: Int) {
+        switch self {
+        case .null: out += "null"
+        case .bool(let b): out += b ? "true" : "false"
+        case .int(let i): out += String(i)
+        case .double(let d):
+            if d.isFinite {
+                out += d == d.rounded() && abs(d) < 1e15 ? String(Int64(d)) + ".0" : "\(d)"
+            } else {
+                out += "\"" + formatNumber(d) + "\""
+            }
+        case .string(let s): JSONValue.writeString(s, to: &out)
+        case .array(let items):
+            if items.isEmpty { out += "[]"; return }
+            out += "["
+            for (i, item) in items.enumerated() {
+                if i > 0 { out += indent == nil ? "," : "," }
+                newline(&out, indent, level + 1)
+                item.write(to: &out, indent: indent, level: level + 1)
+            }
+            newline(&out, indent, level)
+            out += "]"
+        case .object(let members):
+            if members.isEmpty { out += "{}"; return }
+            out += "{"
+            for (i, (key, value)) in members.enumerated() {
+                if i > 0 { out += "," }
+                newline(&out, indent, level + 1)
+                JSONValue.writeString(key, to: &out)
+                out += indent == nil ? ":" : ": "
+                value.write(to: &out, indent: indent, level: level + 1)
+            }
+            newline(&out, indent, level)
+            out += "}"
+        }
+    }
+
+    private func newline(_ out: inout String, _ indent: Int?, _ level: Int) {
+        guard let indent else { return }
+        out += "\n" + String(repeating: " ", count: indent * level)
+    }
+
+    /// Appends `s` as a JSON string literal with the required escapes.
+    public static func writeString(_ s: String, to out: inout String) {
+        out += "\""
+        for scalar in s.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case "\u{08}": out += "\\b"
+            case "\u{0C}": out += "\\f"
+            default:
+                if scalar.value < 0x20 {
+                    let hex = String(scalar.value, radix: 16)
+                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+                } else {
+                    out.unicodeScalars.append(scalar)
+                }
+            }
+        }
+        out += "\""
+    }
+}
+
+extension MetricValue {
+    public var json: JSONValue {
+        switch self {
+        case .double(let d): .double(d)
+        case .int(let i): .int(i)
+        case .string(let s): .string(s)
+        case .null: .null
+        }
+    }
+}
+
+extension MetricValues {
+    public var json: JSONValue { .object(entries.map { ($0.key, $0.value.json) }) }
+}
+
+extension Alert {
+    /// The alert as `rlwatch replay --format jsonl` prints it:
+    /// `{"step","detector","severity","message","metric_values","recommendation"}`.
+    public var json: JSONValue {
+        .object([
+            ("step", .int(step)),
+            ("detector", .string(detector.rawValue)),
+            ("severity", .string(severity.rawValue)),
+            ("message", .string(message)),
+            ("metric_values", metricValues.json),
+            ("recommendation", .string(recommendation)),
+        ])
+    }
+}

@@ -1,0 +1,36 @@
+import ArgumentParser
+import Foundation
+import RLWatch
+
+/// `rlwatch`: watches GRPO/PPO training runs and says, early and without spam, when they go wrong.
+@main
+struct RLWatchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "rlwatch",
+        abstract: "Watch GRPO/PPO training runs for entropy collapse, KL explosion, reward hacking and more.",
+        version: "rlwatch, version \(RLWatchVersion.current)",
+        subcommands: [Demo.self, Diagnose.self, Runs.self]
+    )
+}
+
+/// Exit codes shared by the subcommands.
+enum ExitStatus {
+    /// An alert at or above `--fail-on` was delivered, or the database/run was not found.
+    static let failure = ExitCode(1)
+    /// Bad input: a malformed line, an invalid config.
+    static let badInput = ExitCode(2)
+}
+
+/// Writes a line to standard error.
+func printError(_ text: String) {
+    FileHandle.standardError.write(Data((text + "\n").utf8))
+}
+
+/// Options every command that touches the store accepts.
+struct StoreOptions: ParsableArguments {
+    @Option(name: .customLong("log-dir"), help: "Directory holding metrics.db (default: storage.log_dir, ./rlwatch_logs).")
+    var logDir: String?
+
+    @Option(name: .customLong("config"), help: "Path to rlwatch.yaml (default: ./rlwatch.yaml, ./rlwatch.yml, ./.rlwatch.yaml).")
+    var configPath: String?
+}

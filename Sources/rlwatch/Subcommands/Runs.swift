@@ -1,0 +1,44 @@
+import ArgumentParser
+import Foundation
+import RLWatch
+import RLWatchStore
+
+extension RLWatchCommand {
+    struct Runs: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List monitored runs, newest first.")
+
+        @OptionGroup var options: StoreOptions
+
+        func run() async throws {
+            let context = try CommandContext(options)
+            let store = try context.openExistingStore()
+            let runs = try await store.runs()
+            guard !runs.isEmpty else {
+                print("No runs found.")
+                return
+            }
+            var rows: [[String]] = [["Run ID", "Framework", "Started At", "Steps", "Alerts", "Health"]]
+            for run in runs {
+                let alerts = try await store.alerts(runID: run.runID)
+                let health =
+                    alerts.contains { $0.alert.severity == .critical }
+                    ? "critical" : (alerts.isEmpty ? "healthy" : "warning")
+                rows.append([
+                    run.runID, run.framework, formatLocalTime(run.startedAt),
+                    String(try await store.stepCount(runID: run.runID)),
+                    String(alerts.filter { $0.disposition.isDelivered }.count), health,
+                ])
+            }
+            print("Training Runs")
+            print(renderTextTable(rows))
+        }
+    }
+}
+
+/// `%Y-%m-%d %H:%M:%S` in local time.
+func formatLocalTime(_ epochSeconds: Double) -> String {
+    let formatter = DateFormatter()
+    formatter.locale = Locale(identifier: "en_US_POSIX")
+    formatter.dateFormat = "yyyy-MM-dd HH:mm:ss"
+    return formatter.string(from: Date(timeIntervalSince1970: epochSeconds))
+}
