@@ -47,7 +47,7 @@ import Testing
         values += [nil, .nan, .infinity, -.infinity]
         values += constant(0.5, 6)
         let alerts = feed(detector(), series(.entropy, values))
-        #expect(alerts.summary == ["8:warning", "14:critical"])
+        #expect(alerts.summary == ["9:warning", "14:critical"])
     }
 
     @Test func consecutiveOneGoesStraightToCritical() {

@@ -2,7 +2,7 @@ import RLWatchCore
 import Testing
 
 @Suite struct GradientNormSpikeDetectorTests {
-    func detector(warmup: Int = 1, window: Int = 30, mode: BaselineMode = .frozen) -> GradientNormSpikeDetector {
+    func detector(warmup: Int = 1, window: Int = 28, mode: BaselineMode = .frozen) -> GradientNormSpikeDetector {
         var config = GradientNormSpikeConfig()
         config.warmupSteps = warmup
         config.rollingWindow = window
@@ -44,7 +44,7 @@ import Testing
     }
 
     @Test func thresholdsBothSides() {
-        // frozen baseline: mean 1.0, std ≈ 0.0756; warning needs > 3σ and ≥ 2×, critical > 4.5σ and ≥ 3×.
+        // frozen baseline (4 full sawtooth periods): mean 1.0, std ≈ 0.0667; warning needs > 3σ and ≥ 2×, critical > 4.5σ and ≥ 3×.
         #expect(feed(detector(), series(.gradNorm, baseline + [1.99])).isEmpty)
         #expect(feed(detector(), series(.gradNorm, baseline + [2.01])).summary == ["41:warning"])
         #expect(feed(detector(), series(.gradNorm, baseline + [2.99])).summary == ["41:warning"])

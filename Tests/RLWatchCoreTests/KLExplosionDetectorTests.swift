@@ -1,3 +1,4 @@
+import Foundation
 import RLWatchCore
 import Testing
 
@@ -44,10 +45,10 @@ import Testing
     }
 
     @Test func sustainedSpikeIsOneEpisodeThenRearms() {
-        let values = baseline + constant(5.0, 5) + sawtooth(0.01, spread: 0.002, 3) + [5.0]
-        // Rolling window includes the spike values, so measure with a frozen baseline to keep the test exact.
+        let values = baseline + constant(5.0, 5) + sawtooth(0.01, spread: 0.002, 5) + [5.0]
+        // A frozen baseline keeps the spike values out, so the second spike is judged like the first.
         let alerts = feed(detector(window: 30, mode: .frozen), series(.klDivergence, values))
-        #expect(alerts.summary == ["31:critical", "39:critical"])
+        #expect(alerts.summary == ["31:critical", "41:critical"])
     }
 
     @Test func nonFiniteValuesNeverPoisonTheBaseline() {
@@ -56,6 +57,22 @@ import Testing
         let alerts = feed(detector(), series(.klDivergence, values))
         #expect(alerts.summary == ["39:critical"])
         #expect(feed(detector(window: 20, mode: .frozen), series(.klDivergence, [.nan] + baseline + [5.0])).summary == ["32:critical"])
+    }
+
+    @Test func smoothEarlyGrowthIsNotASpike() {
+        // KL grows from ~0 and levels off, like a healthy run's first steps (with ±10 % noise):
+        // 6× its starting value by step 60, yet never a jump relative to where it just was.
+        let growth: [Double?] = (0..<60).map { (i: Int) -> Double? in
+            let level = 0.002 + 0.028 * (1 - exp(-Double(i) / 30))
+            let wiggle = 1 + 0.1 * Double(i % 7 - 3) / 3
+            return level * wiggle
+        }
+        #expect(feed(detector(), series(.klDivergence, growth)).isEmpty)
+        // …but a jump to 4× the current level is a spike on its step.
+        #expect(feed(detector(), series(.klDivergence, growth + [0.1])).summary == ["61:critical"])
+        // …and a runaway that keeps accelerating reaches the critical gate against the baseline.
+        let runaway: [Double?] = (0..<40).map { (i: Int) -> Double? in 0.025 * (1 + 0.02 * Double(i * i)) }
+        #expect(feed(detector(), series(.klDivergence, growth + runaway)).first?.severity == .critical)
     }
 
     @Test func zeroAndConstantBaselinesNeverDivideByZero() {

@@ -82,7 +82,15 @@ import Testing
     func noAlertWithinTheWarmup(seed: UInt64) {
         var rng = SeededRandom(seed: seed)
         var config = RLWatchConfig()
+        config.entropyCollapse.warmupSteps = 30
+        config.entropyCollapse.consecutiveSteps = 1
+        config.klExplosion.warmupSteps = 30
+        config.rewardHacking.warmupSteps = 30
+        config.advantageVariance.warmupSteps = 30
         config.lossNaN.warmupSteps = 30
+        config.rewardMeanDrift.warmupSteps = 30
+        config.rewardMeanDrift.consecutiveSteps = 1
+        // gradient_norm_spike is left out on purpose: a non-finite grad norm alerts even in the warmup.
         for detector in DetectorRegistry.makeDetectors(config) where detector.id != .gradientNormSpike {
             for i in 1..<30 {
                 let value = Self.nasty(&rng) ?? 1

@@ -49,12 +49,19 @@ public struct Baseline: Sendable {
 
 /// The z-score test shared by the KL and gradient-norm detectors, with a minimum effect size.
 ///
-/// A value is a warning when it is more than `sigma` standard deviations above the baseline mean *and*
-/// at least `minRelativeIncrease` × |mean| above it; a critical at 1.5 × `sigma` and twice the relative
-/// increase. The effect-size gate is what keeps a quiet, low-noise series from alerting on a
-/// statistically "significant" wiggle (a 3σ test over ~100 noisy samples fires by chance every few
-/// hundred steps). The standard deviation is floored at 0.1 % of |mean| so a constant baseline gives
-/// finite z-scores.
+/// - **Critical**: more than 1.5 × `sigma` standard deviations above the baseline mean *and* at least
+///   2 × `minRelativeIncrease` × |mean| above it (with the default 1.0: three times the baseline mean).
+/// - **Warning**: more than `sigma` standard deviations above the baseline mean *and* at least
+///   `minRelativeIncrease` × its reference level above that level, where the reference level is the
+///   larger of the baseline mean and the mean of the last few observations.
+///
+/// The effect-size gates keep a statistically "significant" wiggle on a quiet, low-noise series from
+/// alerting (a 3σ test over ~100 noisy samples fires by chance every few hundred steps). Judging the
+/// warning against where the series just was keeps a smooth healthy trend quiet — KL growing from zero
+/// early in training, a grad norm climbing slowly above its frozen baseline — while a runaway that keeps
+/// accelerating still reaches the critical gate against the baseline, and a real spike (a grad norm of
+/// 111 after values of 0.1–3) clears both on its step. The standard deviation is floored at 0.1 % of
+/// |mean| so a constant baseline gives finite z-scores.
 public struct ZScoreRule: Sendable, Hashable {
     public var sigma: Double
     public var minRelativeIncrease: Double
@@ -69,12 +76,14 @@ public struct ZScoreRule: Sendable, Hashable {
         return (value - baseline.mean) / max(baseline.std, floor)
     }
 
-    public func level(_ value: Double, _ baseline: BaselineStats) -> Severity? {
+    /// - Parameter recentLevel: the mean of the last few observations before this one, if any.
+    public func level(_ value: Double, _ baseline: BaselineStats, recentLevel: Double? = nil) -> Severity? {
         let z = zScore(value, baseline)
-        let increase = value - baseline.mean
-        let scale = abs(baseline.mean)
-        if z > 1.5 * sigma && increase >= 2 * minRelativeIncrease * scale { return .critical }
-        if z > sigma && increase >= minRelativeIncrease * scale { return .warning }
+        if z > 1.5 * sigma && value - baseline.mean >= 2 * minRelativeIncrease * abs(baseline.mean) {
+            return .critical
+        }
+        let reference = max(baseline.mean, recentLevel ?? baseline.mean)
+        if z > sigma && value - reference >= minRelativeIncrease * abs(reference) { return .warning }
         return nil
     }
 }

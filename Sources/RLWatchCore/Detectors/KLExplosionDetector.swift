@@ -54,8 +54,12 @@ public final class KLExplosionDetector: Detector {
 struct SpikeTracker {
     private var warmup: Warmup
     private var baseline: Baseline
+    private var recent = SlidingWindow(capacity: SpikeTracker.recentCount)
     private let rule: ZScoreRule
     private(set) var episode = Episode()
+
+    /// Observations that make up the "where the series just was" level of `ZScoreRule`.
+    static let recentCount = 5
 
     init(warmupSteps: Int, window: Int, mode: BaselineMode, rule: ZScoreRule) {
         warmup = Warmup(steps: warmupSteps)
@@ -67,12 +71,16 @@ struct SpikeTracker {
     ///
     /// - Returns: the severity to alert at (start or escalation of an episode), the baseline and z-score.
     mutating func observe(_ value: Double) -> (Severity, BaselineStats, Double)? {
-        defer { baseline.add(value) }
+        defer {
+            baseline.add(value)
+            recent.append(value)
+        }
         guard warmup.observe(), let stats = baseline.stats else {
             _ = episode.update(nil)
             return nil
         }
-        guard let severity = episode.update(rule.level(value, stats)) else { return nil }
+        let level = rule.level(value, stats, recentLevel: recent.count > 0 ? recent.mean : nil)
+        guard let severity = episode.update(level) else { return nil }
         return (severity, stats, rule.zScore(value, stats))
     }
 

@@ -25,6 +25,7 @@ public final class RewardHackingDetector: Detector {
     private var samples: SlidingWindow
     private var baselineShape = BaselineShape.unknown
     private var scratch: [Double] = []
+    private var intScratch: [Int] = []
 
     private enum BaselineShape {
         case unknown
@@ -134,8 +135,12 @@ public final class RewardHackingDetector: Detector {
         var distinct = scratch.isEmpty ? 0 : 1
         for i in scratch.indices.dropFirst() where scratch[i] != scratch[i - 1] { distinct += 1 }
         let continuous = distinct >= max(10, scratch.count / 4)
-        // TODO(dip): wired to DipTest once Statistics/DipTest.swift lands.
-        let dip = 0.0
-        return (dip, 1.0, continuous)
+        if intScratch.count < DipTest.scratchCount(forSampleCount: scratch.count) {
+            intScratch = Array(repeating: 0, count: DipTest.scratchCount(forSampleCount: scratch.count))
+        }
+        let dip = scratch.withUnsafeBufferPointer { sorted in
+            intScratch.withUnsafeMutableBufferPointer { DipTest.statistic(sorted: sorted, scratch: $0) }
+        }
+        return (dip, DipTest.pValue(dip: dip, n: scratch.count), continuous)
     }
 }
