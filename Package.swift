@@ -48,7 +48,7 @@ let package = Package(
         .executableTarget(
             name: "rlwatch",
             dependencies: [
-                "RLWatch", "RLWatchTesting",
+                "RLWatch", "RLWatchCore", "RLWatchStore", "RLWatchIngest", "RLWatchTesting",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict

@@ -114,8 +114,7 @@ public final class Monitor: Sendable {
 
 extension Monitor {
     /// The run's config as stored: redacted JSON.
-    static func configJSON(_ config: RLWatchConfig) -> String {
-        // TODO(config): config.redacted().toJSON() once the config module lands.
-        "{}"
+    public static func configJSON(_ config: RLWatchConfig) -> String {
+        config.toJSON(redactingSecrets: true)
     }
 }

@@ -9,14 +9,20 @@ struct CommandContext {
     var config: RLWatchConfig
     var databasePath: String
 
+    var resolved: ResolvedConfig
+
+    /// Resolves defaults → YAML → `RLWATCH_*` → flags; an invalid config exits 2 with every problem listed.
     init(_ options: StoreOptions, runID: String? = nil) throws {
-        // TODO(config): layered loading through ConfigLoader (YAML discovery, env, validation).
-        var config = RLWatchConfig()
-        let environment = ProcessInfo.processInfo.environment
-        if let dir = environment["RLWATCH_LOG_DIR"] { config.storage.logDir = dir }
-        if let dir = options.logDir { config.storage.logDir = dir }
-        if let runID { config.runID = runID }
-        self.config = config
+        var flags: [ConfigFlag] = []
+        if let dir = options.logDir { flags.append(.logDir(dir)) }
+        if let runID { flags.append(.runID(runID)) }
+        do {
+            resolved = try ConfigLoader().load(configPath: options.configPath, flags: flags)
+        } catch {
+            printError("error: \(error.description)")
+            throw ExitStatus.badInput
+        }
+        config = resolved.config
         databasePath = URL(fileURLWithPath: config.storage.logDir).appendingPathComponent(config.storage.dbName).path
     }
 

@@ -1,0 +1,150 @@
+extension ConfigField {
+    /// Checks `node` against this key's type and range.
+    ///
+    /// - Parameters:
+    ///   - node: the value as written.
+    ///   - keySource: where the key was written; scalar issues point there, list items at themselves.
+    ///   - issues: receives every problem found (a list can have several bad items).
+    /// - Returns: the typed value, or nil when there was a problem.
+    func decode(_ node: ConfigNode, keySource: ConfigSource, issues: inout [ConfigIssue]) -> ConfigFieldValue? {
+        func mismatch(_ expected: String, hint: String? = nil) -> ConfigFieldValue? {
+            issues.append(.typeMismatch(key: key, expected: expected, got: node.got, hint: hint, at: keySource))
+            return nil
+        }
+        func outOfRange(_ constraint: String) -> ConfigFieldValue? {
+            issues.append(.outOfRange(key: key, constraint: constraint, got: node.display, at: keySource))
+            return nil
+        }
+        let quotedHint = "remove the quotes"
+
+        switch kind {
+        case .bool:
+            if case .bool(let value) = node.value { return .bool(value) }
+            if case .string(let text) = node.value,
+                ["true", "false", "yes", "no", "on", "off"].contains(text.lowercased())
+            {
+                return mismatch("true or false", hint: quotedHint)
+            }
+            return mismatch("true or false")
+
+        case .int(let rule):
+            switch node.value {
+            case .int(let value):
+                if let constraint = rule.violation(value) { return outOfRange(constraint) }
+                return .int(value)
+            case .double(let value) where value.isFinite && value.rounded() == value:
+                return mismatch("an integer", hint: "write it without a decimal point")
+            case .string(let text) where Int(ConfigText.trimmed(text)) != nil:
+                return mismatch("an integer", hint: quotedHint)
+            default:
+                return mismatch("an integer")
+            }
+
+        case .double(let rule):
+            let number: Double
+            switch node.value {
+            case .int(let value): number = Double(value)
+            case .double(let value): number = value
+            case .string(let text) where Double(ConfigText.trimmed(text)) != nil:
+                return mismatch("a number", hint: quotedHint)
+            default:
+                return mismatch("a number")
+            }
+            if let constraint = rule.violation(number) { return outOfRange(constraint) }
+            return .double(number)
+
+        case .string:
+            if case .null = node.value { return .string("") }
+            if let text = node.stringValue { return .string(text) }
+            if case .bool = node.value { return mismatch("a string", hint: "put it in quotes to use it as text") }
+            return mismatch("a string")
+
+        case .choice(let values, let caseInsensitive):
+            let allowed = values.joined(separator: ", ")
+            guard case .string(let text) = node.value else {
+                return mismatch("a string (one of \(allowed))")
+            }
+            if values.contains(text) { return .string(text) }
+            if caseInsensitive, let match = values.first(where: { $0.lowercased() == text.lowercased() }) {
+                return .string(match)
+            }
+            issues.append(
+                .invalidChoice(
+                    key: key,
+                    allowed: values,
+                    got: node.display,
+                    suggestion: ConfigSuggestion.closest(to: text, in: values),
+                    at: keySource
+                )
+            )
+            return nil
+
+        case .strings:
+            switch node.value {
+            case .null:
+                return .strings([])
+            case .sequence(let items):
+                var strings: [String] = []
+                var valid = true
+                for (index, item) in items.enumerated() {
+                    if let text = item.stringValue {
+                        strings.append(text)
+                    } else {
+                        valid = false
+                        issues.append(
+                            .typeMismatch(
+                                key: "\(key)[\(index)]", expected: "a string", got: item.got, hint: nil, at: item.source
+                            )
+                        )
+                    }
+                }
+                return valid ? .strings(strings) : nil
+            case .string(let text):
+                return mismatch("a list of strings", hint: "write [\"\(text)\"]")
+            default:
+                return mismatch("a list of strings")
+            }
+
+        case .stringMap:
+            switch node.value {
+            case .null:
+                return .stringMap([:])
+            case .mapping(let entries):
+                var map: [String: String] = [:]
+                var valid = true
+                for entry in entries {
+                    if case .null = entry.value.value {
+                        map[entry.key] = ""
+                    } else if let text = entry.value.stringValue {
+                        map[entry.key] = text
+                    } else {
+                        valid = false
+                        issues.append(
+                            .typeMismatch(
+                                key: "\(key).\(entry.key)",
+                                expected: "a string",
+                                got: entry.value.got,
+                                hint: nil,
+                                at: entry.keySource
+                            )
+                        )
+                    }
+                }
+                return valid ? .stringMap(map) : nil
+            default:
+                return mismatch("a mapping of names to strings")
+            }
+        }
+    }
+}
+
+/// Text helpers for configuration values, kept in a namespace so they cannot clash with other modules' extensions.
+enum ConfigText {
+    /// `text` without leading and trailing whitespace (spaces, tabs, newlines), without Foundation.
+    static func trimmed(_ text: String) -> String {
+        guard let first = text.firstIndex(where: { !$0.isWhitespace }),
+            let last = text.lastIndex(where: { !$0.isWhitespace })
+        else { return "" }
+        return String(text[first...last])
+    }
+}

@@ -1,0 +1,374 @@
+/// The typed value of one configuration key, whatever its source.
+enum ConfigFieldValue: Sendable, Hashable {
+    case bool(Bool)
+    case int(Int)
+    case double(Double)
+    case string(String)
+    case strings([String])
+    case stringMap([String: String])
+}
+
+/// Allowed range of an integer key.
+enum IntRule: Sendable {
+    case nonNegative
+    case atLeast(Int)
+    case port
+
+    /// The constraint text when `value` breaks the rule, nil when it is fine.
+    func violation(_ value: Int) -> String? {
+        switch self {
+        case .nonNegative: value >= 0 ? nil : ">= 0"
+        case .atLeast(let minimum): value >= minimum ? nil : ">= \(minimum)"
+        case .port: (1...65535).contains(value) ? nil : "a port between 1 and 65535"
+        }
+    }
+}
+
+/// Allowed range of a float key; every float key must also be finite.
+enum DoubleRule: Sendable {
+    case any
+    case positive
+    case nonNegative
+    case openUnitInterval
+
+    /// The constraint text when `value` breaks the rule, nil when it is fine. Written so that NaN fails.
+    func violation(_ value: Double) -> String? {
+        guard value.isFinite else { return "a finite number" }
+        switch self {
+        case .any: return nil
+        case .positive: return value > 0 ? nil : "> 0"
+        case .nonNegative: return value >= 0 ? nil : ">= 0"
+        case .openUnitInterval: return value > 0 && value < 1 ? nil : "between 0 and 1 (exclusive)"
+        }
+    }
+}
+
+/// Where a key's value lives in `RLWatchConfig`; Sendable so the schema table can be a global constant.
+typealias ConfigKeyPath<Value> = any WritableKeyPath<RLWatchConfig, Value> & Sendable
+
+/// One key of `rlwatch.yaml`: its dotted name, type, range, documentation and where it lives in `RLWatchConfig`.
+///
+/// The table in ``ConfigSchema`` is the single description of the file format: parsing, validation, the `init`
+/// template, `config show`, JSON rendering and redaction all walk it, so adding a key means adding one line.
+struct ConfigField: Sendable {
+    enum Kind: Sendable {
+        case bool
+        case int(IntRule)
+        case double(DoubleRule)
+        case string
+        /// A string restricted to `values`; with `caseInsensitive`, input is normalised to the listed spelling.
+        case choice(values: [String], caseInsensitive: Bool)
+        case strings
+        case stringMap
+    }
+
+    enum Secrecy: Sendable {
+        case none
+        /// The whole value is a credential (a password, a URL with a token in it).
+        case value
+        /// A map whose values are credentials (webhook headers such as `Authorization`).
+        case mapValues
+    }
+
+    /// `["alerts", "slack", "webhook_url"]`.
+    let path: [String]
+    /// `alerts.slack.webhook_url`.
+    let key: String
+    /// One line for the `init` template.
+    let comment: String
+    let kind: Kind
+    let secrecy: Secrecy
+    let get: @Sendable (RLWatchConfig) -> ConfigFieldValue
+    let set: @Sendable (inout RLWatchConfig, ConfigFieldValue) -> Void
+
+    private init(
+        _ key: String,
+        _ comment: String,
+        kind: Kind,
+        secrecy: Secrecy = .none,
+        get: @escaping @Sendable (RLWatchConfig) -> ConfigFieldValue,
+        set: @escaping @Sendable (inout RLWatchConfig, ConfigFieldValue) -> Void
+    ) {
+        self.key = key
+        self.path = key.split(separator: ".").map(String.init)
+        self.comment = comment
+        self.kind = kind
+        self.secrecy = secrecy
+        self.get = get
+        self.set = set
+    }
+
+    static func bool(_ key: String, _ keyPath: ConfigKeyPath<Bool>, _ comment: String)
+        -> ConfigField
+    {
+        ConfigField(key, comment, kind: .bool, get: { .bool($0[keyPath: keyPath]) }) { config, value in
+            if case .bool(let value) = value { config[keyPath: keyPath] = value }
+        }
+    }
+
+    static func int(
+        _ key: String,
+        _ keyPath: ConfigKeyPath<Int>,
+        _ rule: IntRule,
+        _ comment: String
+    ) -> ConfigField {
+        ConfigField(key, comment, kind: .int(rule), get: { .int($0[keyPath: keyPath]) }) { config, value in
+            if case .int(let value) = value { config[keyPath: keyPath] = value }
+        }
+    }
+
+    static func double(
+        _ key: String,
+        _ keyPath: ConfigKeyPath<Double>,
+        _ rule: DoubleRule,
+        _ comment: String
+    ) -> ConfigField {
+        ConfigField(key, comment, kind: .double(rule), get: { .double($0[keyPath: keyPath]) }) { config, value in
+            if case .double(let value) = value { config[keyPath: keyPath] = value }
+        }
+    }
+
+    static func string(
+        _ key: String,
+        _ keyPath: ConfigKeyPath<String>,
+        secret: Bool = false,
+        _ comment: String
+    ) -> ConfigField {
+        ConfigField(
+            key, comment, kind: .string, secrecy: secret ? .value : .none, get: { .string($0[keyPath: keyPath]) }
+        ) { config, value in
+            if case .string(let value) = value { config[keyPath: keyPath] = value }
+        }
+    }
+
+    static func choice(
+        _ key: String,
+        _ keyPath: ConfigKeyPath<String>,
+        _ values: [String],
+        caseInsensitive: Bool = false,
+        _ comment: String
+    ) -> ConfigField {
+        ConfigField(
+            key,
+            comment,
+            kind: .choice(values: values, caseInsensitive: caseInsensitive),
+            get: { .string($0[keyPath: keyPath]) }
+        ) { config, value in
+            if case .string(let value) = value { config[keyPath: keyPath] = value }
+        }
+    }
+
+    static func baselineMode(
+        _ key: String,
+        _ keyPath: ConfigKeyPath<BaselineMode>,
+        _ comment: String
+    ) -> ConfigField {
+        ConfigField(
+            key,
+            comment,
+            kind: .choice(values: BaselineMode.allCases.map(\.rawValue), caseInsensitive: false),
+            get: { .string($0[keyPath: keyPath].rawValue) }
+        ) { config, value in
+            if case .string(let raw) = value, let mode = BaselineMode(rawValue: raw) { config[keyPath: keyPath] = mode }
+        }
+    }
+
+    static func strings(
+        _ key: String,
+        _ keyPath: ConfigKeyPath<[String]>,
+        _ comment: String
+    ) -> ConfigField {
+        ConfigField(key, comment, kind: .strings, get: { .strings($0[keyPath: keyPath]) }) { config, value in
+            if case .strings(let value) = value { config[keyPath: keyPath] = value }
+        }
+    }
+
+    static func stringMap(
+        _ key: String,
+        _ keyPath: ConfigKeyPath<[String: String]>,
+        secretValues: Bool,
+        _ comment: String
+    ) -> ConfigField {
+        ConfigField(
+            key,
+            comment,
+            kind: .stringMap,
+            secrecy: secretValues ? .mapValues : .none,
+            get: { .stringMap($0[keyPath: keyPath]) }
+        ) { config, value in
+            if case .stringMap(let value) = value { config[keyPath: keyPath] = value }
+        }
+    }
+}
+
+/// The keys of `rlwatch.yaml` in rlwatch 0.5.1's order (our additions last in their section), with the comments the
+/// `init` template writes.
+enum ConfigSchema {
+    static let frameworks = ["auto", "trl", "verl", "openrlhf", "manual"]
+    static let httpMethods = ["POST", "PUT", "PATCH", "GET", "DELETE", "HEAD", "OPTIONS"]
+
+    // swift-format-ignore
+    static let fields: [ConfigField] = [
+        .string("run_id", \.runID, "Run identifier; empty generates run_<YYYYmmdd_HHMMSS>_<6 hex digits>."),
+        .choice("framework", \.framework, frameworks,
+                "Training framework: auto (detect), trl, verl, openrlhf or manual."),
+
+        .bool("entropy_collapse.enabled", \.entropyCollapse.enabled, "Run this detector."),
+        .double("entropy_collapse.threshold", \.entropyCollapse.threshold, .nonNegative,
+                "Policy entropy below this value counts as collapsed (>= 0)."),
+        .int("entropy_collapse.consecutive_steps", \.entropyCollapse.consecutiveSteps, .nonNegative,
+             "Critical after this many consecutive steps below the threshold; warning at half (>= 0)."),
+        .int("entropy_collapse.warmup_steps", \.entropyCollapse.warmupSteps, .nonNegative,
+             "Observations to see before this detector may fire (>= 0)."),
+
+        .bool("kl_explosion.enabled", \.klExplosion.enabled, "Run this detector."),
+        .double("kl_explosion.sigma_multiplier", \.klExplosion.sigmaMultiplier, .positive,
+                "Warning above the baseline mean plus this many standard deviations; critical above 1.5x (> 0)."),
+        .double("kl_explosion.clip_region", \.klExplosion.clipRegion, .nonNegative,
+                "PPO clip region, reported in alerts for context only (>= 0)."),
+        .int("kl_explosion.rolling_window", \.klExplosion.rollingWindow, .atLeast(2),
+             "Observations in the baseline window (>= 2)."),
+        .int("kl_explosion.warmup_steps", \.klExplosion.warmupSteps, .nonNegative,
+             "Observations to see before this detector may fire (>= 0)."),
+        .baselineMode("kl_explosion.baseline_mode", \.klExplosion.baselineMode,
+                      "rolling: the last rolling_window values; frozen: the first full window, kept for the run."),
+        .double("kl_explosion.min_relative_increase", \.klExplosion.minRelativeIncrease, .nonNegative,
+                "Also require exceeding the baseline mean by this fraction of it (twice for critical; >= 0)."),
+
+        .bool("reward_hacking.enabled", \.rewardHacking.enabled, "Run this detector."),
+        .double("reward_hacking.variance_multiplier", \.rewardHacking.varianceMultiplier, .positive,
+                "Warning when reward variance exceeds the baseline by this factor; critical above 2x (> 0)."),
+        .double("reward_hacking.dip_test_significance", \.rewardHacking.dipTestSignificance, .openUnitInterval,
+                "Dip-test p-value below which per-sample rewards count as bimodal (between 0 and 1)."),
+        .int("reward_hacking.baseline_window", \.rewardHacking.baselineWindow, .nonNegative,
+             "Reward variances kept for the baseline (>= 0)."),
+        .int("reward_hacking.warmup_steps", \.rewardHacking.warmupSteps, .nonNegative,
+             "Observations to see before this detector may fire (>= 0)."),
+
+        .bool("advantage_variance.enabled", \.advantageVariance.enabled, "Run this detector."),
+        .double("advantage_variance.std_multiplier", \.advantageVariance.stdMultiplier, .positive,
+                "Warning when advantage std exceeds the baseline mean by this factor; critical above 2x (> 0)."),
+        .int("advantage_variance.rolling_window", \.advantageVariance.rollingWindow, .atLeast(2),
+             "Observations in the baseline window (>= 2)."),
+        .int("advantage_variance.warmup_steps", \.advantageVariance.warmupSteps, .nonNegative,
+             "Observations to see before this detector may fire (>= 0)."),
+        .baselineMode("advantage_variance.baseline_mode", \.advantageVariance.baselineMode,
+                      "rolling: the last rolling_window values; frozen: the first full window, kept for the run."),
+
+        .bool("loss_nan.enabled", \.lossNaN.enabled, "Run this detector."),
+        .int("loss_nan.warmup_steps", \.lossNaN.warmupSteps, .nonNegative,
+             "Observations to see before this detector may fire (>= 0)."),
+
+        .bool("gradient_norm_spike.enabled", \.gradientNormSpike.enabled, "Run this detector."),
+        .double("gradient_norm_spike.sigma_multiplier", \.gradientNormSpike.sigmaMultiplier, .positive,
+                "Warning above the baseline mean plus this many standard deviations; critical above 1.5x (> 0)."),
+        .int("gradient_norm_spike.rolling_window", \.gradientNormSpike.rollingWindow, .atLeast(2),
+             "Observations in the baseline window (>= 2)."),
+        .int("gradient_norm_spike.warmup_steps", \.gradientNormSpike.warmupSteps, .nonNegative,
+             "Observations to see before this detector may fire (>= 0)."),
+        .baselineMode("gradient_norm_spike.baseline_mode", \.gradientNormSpike.baselineMode,
+                      "rolling: the last rolling_window values; frozen: the first full window, kept for the run."),
+        .double("gradient_norm_spike.min_relative_increase", \.gradientNormSpike.minRelativeIncrease, .nonNegative,
+                "Also require exceeding the baseline mean by this fraction of it (twice for critical; >= 0)."),
+
+        .bool("reward_mean_drift.enabled", \.rewardMeanDrift.enabled, "Run this detector."),
+        .int("reward_mean_drift.consecutive_steps", \.rewardMeanDrift.consecutiveSteps, .nonNegative,
+             "Warning after the mean reward moves the same way this many steps in a row (>= 0)."),
+        .int("reward_mean_drift.warmup_steps", \.rewardMeanDrift.warmupSteps, .nonNegative,
+             "Observations to see before this detector may fire (>= 0)."),
+        .double("reward_mean_drift.min_drift_magnitude", \.rewardMeanDrift.minDriftMagnitude, .nonNegative,
+                "Smallest total change over those steps that counts as drift (>= 0)."),
+
+        .bool("alerts.slack.enabled", \.alerts.slack.enabled,
+              "Send alerts to Slack; set automatically when webhook_url is set, unless written as false here."),
+        .string("alerts.slack.webhook_url", \.alerts.slack.webhookURL, secret: true,
+                "Slack incoming-webhook URL (a secret: prefer RLWATCH_SLACK_WEBHOOK_URL)."),
+        .string("alerts.slack.channel", \.alerts.slack.channel, "Slack channel name, such as #training-alerts."),
+        .strings("alerts.slack.mention_users", \.alerts.slack.mentionUsers, "Slack user IDs to mention."),
+
+        .bool("alerts.email.enabled", \.alerts.email.enabled,
+              "Send alerts by email; set automatically when to_addrs is set, unless written as false here."),
+        .string("alerts.email.smtp_host", \.alerts.email.smtpHost, "SMTP server host name."),
+        .int("alerts.email.smtp_port", \.alerts.email.smtpPort, .port, "SMTP port (1-65535)."),
+        .string("alerts.email.smtp_user", \.alerts.email.smtpUser,
+                "SMTP login; rlwatch logs in only when both user and password are set."),
+        .string("alerts.email.smtp_password", \.alerts.email.smtpPassword, secret: true,
+                "SMTP password (a secret: prefer RLWATCH_SMTP_PASSWORD)."),
+        .string("alerts.email.from_addr", \.alerts.email.fromAddr, "Sender address."),
+        .strings("alerts.email.to_addrs", \.alerts.email.toAddrs, "Recipient addresses."),
+
+        .bool("alerts.discord.enabled", \.alerts.discord.enabled,
+              "Send alerts to Discord; set automatically when webhook_url is set, unless written as false here."),
+        .string("alerts.discord.webhook_url", \.alerts.discord.webhookURL, secret: true,
+                "Discord webhook URL (a secret: prefer RLWATCH_DISCORD_WEBHOOK_URL)."),
+        .string("alerts.discord.username", \.alerts.discord.username, "Name the alerts are posted under."),
+        .string("alerts.discord.avatar_url", \.alerts.discord.avatarURL,
+                "Avatar image URL; empty keeps the webhook's own."),
+        .strings("alerts.discord.mention_role_ids", \.alerts.discord.mentionRoleIDs,
+                 "Role IDs mentioned on critical alerts."),
+
+        .bool("alerts.webhook.enabled", \.alerts.webhook.enabled,
+              "Send alerts to an HTTP endpoint; set automatically when url is set, unless written as false here."),
+        .string("alerts.webhook.url", \.alerts.webhook.url, secret: true,
+                "Endpoint URL (a secret: prefer RLWATCH_WEBHOOK_URL)."),
+        .choice("alerts.webhook.method", \.alerts.webhook.method, httpMethods, caseInsensitive: true,
+                "HTTP method: POST, PUT, PATCH, GET, DELETE, HEAD or OPTIONS."),
+        .stringMap("alerts.webhook.headers", \.alerts.webhook.headers, secretValues: true,
+                   "Extra request headers, such as Authorization (values are secrets)."),
+        .string("alerts.webhook.template_json", \.alerts.webhook.templateJSON,
+                "Body template with ${detector}, ${severity}, ${step}, ${metrics_json}, ...; empty sends the default."),
+        .double("alerts.webhook.timeout_seconds", \.alerts.webhook.timeoutSeconds, .positive,
+                "Request timeout in seconds (> 0)."),
+
+        .int("alerts.cooldown_steps", \.alerts.cooldownSteps, .nonNegative,
+             "The same detector at the same severity does not re-fire within this many steps (>= 0)."),
+        .int("alerts.max_alerts_per_run", \.alerts.maxAlertsPerRun, .nonNegative,
+             "At most this many alerts are delivered per run; later ones are stored as suppressed (>= 0)."),
+
+        .string("storage.log_dir", \.storage.logDir, "Directory holding the metrics database."),
+        .string("storage.db_name", \.storage.dbName, "Database file name inside log_dir."),
+
+        .int("dashboard.port", \.dashboard.port, .port, "Dashboard port (1-65535)."),
+        .string("dashboard.host", \.dashboard.host,
+                "Dashboard bind address; 127.0.0.1 keeps it on this machine, 0.0.0.0 exposes it."),
+    ]
+
+    /// One line above each section in the `init` template.
+    static let sectionComments: [String: String] = [
+        "entropy_collapse": "Policy entropy staying below a floor for many steps in a row.",
+        "kl_explosion": "KL divergence spiking far above its baseline.",
+        "reward_hacking": "Reward variance exploding, or per-sample rewards turning bimodal.",
+        "advantage_variance": "Advantage standard deviation blowing up relative to its baseline.",
+        "loss_nan": "Loss becoming NaN or infinite (critical on every such step).",
+        "gradient_norm_spike": "Gradient norm spiking above its baseline.",
+        "reward_mean_drift": "Mean reward drifting the same way for many steps in a row.",
+        "alerts": "Where alerts are sent, and how often.",
+        "alerts.slack": "Slack incoming webhook.",
+        "alerts.email": "Email over SMTP.",
+        "alerts.discord": "Discord webhook.",
+        "alerts.webhook": "Any HTTP endpoint; the body is JSON.",
+        "storage": "Where metrics and alerts are stored.",
+        "dashboard": "The web dashboard.",
+    ]
+
+    static let fieldsByKey: [String: ConfigField] = Dictionary(
+        fields.map { ($0.key, $0) },
+        uniquingKeysWith: { first, _ in first }
+    )
+
+    /// Whether some key lives under `path` (`["alerts"]`, `["alerts", "slack"]`).
+    static func isSection(_ path: [String]) -> Bool {
+        fields.contains { $0.path.count > path.count && Array($0.path.prefix(path.count)) == path }
+    }
+
+    /// The names directly under `path` (keys and subsections), in schema order.
+    static func names(under path: [String]) -> [String] {
+        var seen: Set<String> = []
+        var names: [String] = []
+        for field in fields where field.path.count > path.count && Array(field.path.prefix(path.count)) == path {
+            let name = field.path[path.count]
+            if seen.insert(name).inserted { names.append(name) }
+        }
+        return names
+    }
+}

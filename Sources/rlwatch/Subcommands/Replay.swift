@@ -1,0 +1,75 @@
+import ArgumentParser
+import Foundation
+import RLWatch
+import RLWatchCore
+import RLWatchIngest
+import RLWatchStore
+
+extension RLWatchCommand {
+    struct Replay: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Replay metrics JSONL through the detectors: audit a finished run, or gate CI on it.",
+            discussion: """
+                One JSON object per line with an integer "step" and metric keys at top level, under "metrics" \
+                or under "data". Several files are replayed in order as one run; "-" reads standard input.
+                """)
+
+        enum FailOn: String, ExpressibleByArgument, CaseIterable { case warning, critical, never }
+
+        @Argument(help: "Metrics JSONL files, in order ('-' for standard input).")
+        var files: [String]
+
+        @OptionGroup var options: StoreOptions
+
+        @Option(name: .customLong("run-id"), help: "Run id to store the replay under (default: generated).")
+        var runID: String?
+
+        @Option(help: "Output: text, or jsonl (one JSON object per delivered alert, nothing else on stdout).")
+        var format: ReplayRunner.OutputFormat = .text
+
+        @Flag(name: .customLong("no-store"), help: "Do not store the replay in the log dir's database.")
+        var noStore = false
+
+        @Option(name: .customLong("fail-on"), help: "Exit 1 if an alert of this severity or worse was delivered.")
+        var failOn: FailOn = .never
+
+        @Flag(name: .customLong("skip-bad-lines"), help: "Warn about malformed lines on stderr and go on.")
+        var skipBadLines = false
+
+        func run() async throws {
+            let context = try CommandContext(options, runID: runID)
+            let store: SQLiteStore? = noStore ? nil : try context.openStore()
+            let chosenID = context.config.runID.isEmpty ? Monitor.generateRunID() : context.config.runID
+            if let store {
+                try await store.registerRun(
+                    RunRecord(
+                        runID: chosenID, framework: context.config.framework,
+                        startedAt: Date().timeIntervalSince1970, configJSON: Monitor.configJSON(context.config)))
+            }
+            let runner = ReplayRunner(
+                config: context.config, runID: chosenID, format: format,
+                persist: store.map { store in { steps, alerts in try store.appendSynchronously(steps: steps, alerts: alerts) } })
+            let policy: MetricsJSONLReader.BadLinePolicy =
+                skipBadLines ? .skip(report: { printError("warning: skipped \($0.description)") }) : .stop
+            do {
+                for file in files {
+                    try MetricsJSONLReader(path: file).forEachStep(onBadLine: policy) { step in
+                        try runner.consume(step)
+                    }
+                }
+                try runner.flush()
+            } catch let error as MetricsFileError {
+                try runner.flush()
+                printError("error: \(error.description)")
+                throw ExitStatus.badInput
+            }
+            if format == .text { print(runner.summary) }
+            switch (failOn, runner.worstSeverity) {
+            case (.warning, .some), (.critical, .critical?): throw ExitStatus.failure
+            default: break
+            }
+        }
+    }
+}
+
+extension ReplayRunner.OutputFormat: ExpressibleByArgument {}

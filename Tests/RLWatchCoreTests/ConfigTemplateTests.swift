@@ -1,0 +1,107 @@
+import Foundation
+import RLWatchCore
+import Testing
+
+@Suite struct ConfigTemplateTests {
+    @Test func defaultTemplateParsesBackToDefaults() throws {
+        let resolved = try RLWatchConfig.parse(yaml: ConfigTemplate.defaultYAML)
+        #expect(resolved.config == RLWatchConfig())
+    }
+
+    @Test func templateWritesEveryKeyInRLWatch051OrderWithAComment() throws {
+        let lines = ConfigTemplate.defaultYAML.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        // The key lines, with their indentation, in order.
+        let keyLines = lines.filter { !$0.trimmingCharacters(in: .whitespaces).hasPrefix("#") && $0.contains(":") }
+        let expectedOrder = [
+            "run_id", "framework",
+            "entropy_collapse", "  enabled", "  threshold", "  consecutive_steps", "  warmup_steps",
+            "kl_explosion", "  enabled", "  sigma_multiplier", "  clip_region", "  rolling_window", "  warmup_steps",
+            "  baseline_mode", "  min_relative_increase",
+            "reward_hacking", "  enabled", "  variance_multiplier", "  dip_test_significance", "  baseline_window",
+            "  warmup_steps",
+            "advantage_variance", "  enabled", "  std_multiplier", "  rolling_window", "  warmup_steps",
+            "  baseline_mode",
+            "loss_nan", "  enabled", "  warmup_steps",
+            "gradient_norm_spike", "  enabled", "  sigma_multiplier", "  rolling_window", "  warmup_steps",
+            "  baseline_mode", "  min_relative_increase",
+            "reward_mean_drift", "  enabled", "  consecutive_steps", "  warmup_steps", "  min_drift_magnitude",
+            "alerts",
+            "  slack", "    enabled", "    webhook_url", "    channel", "    mention_users",
+            "  email", "    enabled", "    smtp_host", "    smtp_port", "    smtp_user", "    smtp_password",
+            "    from_addr", "    to_addrs",
+            "  discord", "    enabled", "    webhook_url", "    username", "    avatar_url", "    mention_role_ids",
+            "  webhook", "    enabled", "    url", "    method", "    headers", "    template_json",
+            "    timeout_seconds",
+            "  cooldown_steps", "  max_alerts_per_run",
+            "storage", "  log_dir", "  db_name",
+            "dashboard", "  port", "  host",
+        ]
+        #expect(keyLines.map { String($0.prefix(while: { $0 != ":" })) } == expectedOrder)
+
+        // Every key line (not section headers) is directly preceded by a one-line comment at the same indentation.
+        for (index, line) in lines.enumerated() where keyLines.contains(line) && !line.hasSuffix(":") {
+            let indent = line.prefix(while: { $0 == " " })
+            #expect(index > 0 && lines[index - 1].hasPrefix(indent + "# "), "no comment above \(line)")
+        }
+    }
+
+    @Test func templateShowsDefaultValues() {
+        let yaml = ConfigTemplate.defaultYAML
+        #expect(yaml.contains("\nrun_id: \"\"\n"))
+        #expect(yaml.contains("\nframework: auto\n"))
+        #expect(yaml.contains("\n  baseline_mode: frozen\n"))
+        #expect(yaml.contains("\n  dip_test_significance: 0.05\n"))
+        #expect(yaml.contains("\n    smtp_host: smtp.gmail.com\n"))
+        #expect(yaml.contains("\n    to_addrs: []\n"))
+        #expect(yaml.contains("\n    headers: {}\n"))
+        #expect(yaml.contains("\n    timeout_seconds: 10.0\n"))
+        #expect(yaml.contains("\n  log_dir: ./rlwatch_logs\n"))
+        #expect(yaml.contains("\n  host: 127.0.0.1\n"))
+    }
+
+    @Test func showAnnotatesEverySourceAndRedacts() throws {
+        let resolved = try ResolvedConfig.resolve([
+            .yaml(
+                "kl_explosion:\n  sigma_multiplier: 4\nalerts:\n  email:\n    smtp_password: hunter2",
+                file: "rlwatch.yaml"),
+            .environment(["RLWATCH_SLACK_WEBHOOK_URL": "https://hooks.slack.com/secret"]),
+            .flags([.logDir("/tmp/x")]),
+        ])
+        let text = ConfigTemplate.show(resolved)
+        #expect(!text.contains("hunter2"))
+        #expect(!text.contains("hooks.slack.com"))
+        let lines = text.split(separator: "\n").map(String.init)
+        func line(_ prefix: String) -> String? { lines.first { $0.hasPrefix(prefix) } }
+        #expect(lines.first == "# rlwatch configuration as resolved; secrets shown as ***")
+        #expect(lines.dropFirst().first == "# config file: rlwatch.yaml")
+        #expect(line("  sigma_multiplier: 4.0")?.hasSuffix("# from: rlwatch.yaml:2:3") == true)
+        #expect(line("  warmup_steps: 20")?.hasSuffix("# from: default") == true)
+        #expect(line("    smtp_password: \"***\"")?.hasSuffix("# from: rlwatch.yaml:5:5") == true)
+        #expect(line("    webhook_url: \"***\"")?.hasSuffix("# from: env RLWATCH_SLACK_WEBHOOK_URL") == true)
+        #expect(
+            line("    enabled: true")?.hasSuffix("# from: auto-enabled because alerts.slack.webhook_url is set") == true
+        )
+        #expect(line("  log_dir: /tmp/x")?.hasSuffix("# from: flag --log-dir") == true)
+        // Every key line carries a source.
+        let keyLines = lines.filter { !$0.hasPrefix("#") && !$0.hasSuffix(":") }
+        #expect(keyLines.count == 63)
+        #expect(keyLines.allSatisfy { $0.contains("# from: ") })
+    }
+
+    @Test func showOutputParsesBackToTheRedactedConfig() throws {
+        let resolved = try ResolvedConfig.resolve([
+            .overrides(
+                [
+                    "run_id": "a \"quoted\" run: yes",
+                    "alerts.webhook.headers": ["Authorization": "Bearer x", "X-Empty": ""],
+                    "alerts.webhook.template_json": "{\n  \"d\": \"${detector}\"\n}",
+                    "alerts.discord.mention_role_ids": ["1", "true", "null"],
+                    "reward_hacking.dip_test_significance": 0.00001,
+                ],
+                source: .override(label: "test")
+            )
+        ])
+        let reparsed = try RLWatchConfig.parse(yaml: ConfigTemplate.show(resolved)).config
+        #expect(reparsed == resolved.config.redacted())
+    }
+}
