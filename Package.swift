@@ -73,7 +73,9 @@ let package = Package(
         .testTarget(name: "RLWatchCoreTests", dependencies: ["RLWatchCore", "RLWatchTesting"], swiftSettings: strict),
         .testTarget(name: "RLWatchStoreTests", dependencies: ["RLWatchStore", "RLWatchTesting"], swiftSettings: strict),
         .testTarget(name: "RLWatchIngestTests", dependencies: ["RLWatchIngest", "RLWatchTesting"], swiftSettings: strict),
-        .testTarget(name: "RLWatchTests", dependencies: ["RLWatch", "RLWatchTesting"], swiftSettings: strict),
+        .testTarget(
+            name: "RLWatchTests", dependencies: ["RLWatch", "RLWatchStore", "RLWatchCore", "RLWatchTesting"],
+            swiftSettings: strict),
         .testTarget(
             name: "RLWatchCLITests",
             dependencies: ["RLWatchTesting", "RLWatchCore"],

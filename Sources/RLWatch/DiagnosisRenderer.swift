@@ -77,7 +77,10 @@ public enum DiagnosisRenderer {
         return formatter.string(from: Date(timeIntervalSince1970: epoch))
     }
 
-    private static func cell(_ value: Double) -> String { fixed(value, decimals: 4) }
+    /// Four decimals, or the shortest exact form for values too small to show that way (a 1e-05 learning rate).
+    private static func cell(_ value: Double) -> String {
+        value != 0 && value.isFinite && abs(value) < 1e-3 ? formatNumber(value) : fixed(value, decimals: 4)
+    }
 
     /// Plain text for a terminal.
     public static func text(_ d: Diagnosis) -> String {

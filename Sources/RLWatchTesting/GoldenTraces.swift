@@ -78,24 +78,23 @@ public enum GoldenTraces {
         return (replayConfig, traces)
     }
 
-    /// The golden `replay_config` applied to a default config (detector sections and alerts only).
-    public static func replayConfig() -> RLWatchConfig {
-        var config = RLWatchConfig()
-        config.entropyCollapse.warmupSteps = 5
-        config.entropyCollapse.consecutiveSteps = 20
-        config.klExplosion.warmupSteps = 5
-        config.klExplosion.rollingWindow = 50
-        config.rewardHacking.warmupSteps = 5
-        config.rewardHacking.baselineWindow = 30
-        config.advantageVariance.warmupSteps = 5
-        config.gradientNormSpike.warmupSteps = 5
-        config.gradientNormSpike.rollingWindow = 30
-        config.gradientNormSpike.baselineMode = .frozen
-        config.rewardMeanDrift.warmupSteps = 5
-        config.rewardMeanDrift.consecutiveSteps = 20
-        config.rewardMeanDrift.minDriftMagnitude = 0.05
-        config.alerts.cooldownSteps = 10
-        config.alerts.maxAlertsPerRun = 1000
-        return config
+    /// The golden file's `replay_config` applied to the defaults through the same validation as a YAML
+    /// file or an API override.
+    public static func replayConfig() throws -> RLWatchConfig {
+        let url = fixturesDirectory.appendingPathComponent("golden-traces.json")
+        struct File: Decodable { var replay_config: [String: ConfigValue] }
+        let file = try JSONDecoder().decode(File.self, from: Data(contentsOf: url))
+        return try RLWatchConfig().applying(overrides: file.replay_config)
+    }
+
+    /// A trace as metrics JSONL lines (what `rlwatch replay` reads); NaN is written as the string "NaN".
+    public static func jsonl(_ trace: GoldenTrace) -> String {
+        trace.steps.map { step in
+            var members: [(String, JSONValue)] = [("step", .int(step.step))]
+            for metric in MetricName.allCases {
+                if let value = step[metric] { members.append((metric.rawValue, .double(value))) }
+            }
+            return JSONValue.object(members).serialized()
+        }.joined(separator: "\n") + "\n"
     }
 }

@@ -22,14 +22,19 @@ import Testing
 
     static let traces: [GoldenTrace] = (try? GoldenTraces.load().traces) ?? []
 
-    @Test func allSevenTracesLoad() {
+    @Test func allSevenTracesLoad() throws {
         #expect(Self.traces.count == 7)
+        let config = try GoldenTraces.replayConfig()
+        #expect(config.klExplosion.rollingWindow == 50)
+        #expect(config.gradientNormSpike.baselineMode == .frozen)
+        #expect(config.alerts.cooldownSteps == 10)
+        #expect(config.rewardMeanDrift.minDriftMagnitude == 0.05)
     }
 
     @Test(arguments: traces.map(\.name))
     func replayProducesExpectedSet(name: String) throws {
         let trace = try #require(Self.traces.first { $0.name == name })
-        let analyzer = RunAnalyzer(config: GoldenTraces.replayConfig())
+        let analyzer = RunAnalyzer(config: try GoldenTraces.replayConfig())
         var delivered: [Alert] = []
         for step in trace.steps { delivered += analyzer.process(step).delivered }
         let got = Set(delivered.map { DetectorSeverity($0.detector, $0.severity) })
@@ -41,7 +46,7 @@ import Testing
     @Test(arguments: traces.map(\.name))
     func realEventsFireOnTheSameStepAs051(name: String) throws {
         let trace = try #require(Self.traces.first { $0.name == name })
-        let analyzer = RunAnalyzer(config: GoldenTraces.replayConfig())
+        let analyzer = RunAnalyzer(config: try GoldenTraces.replayConfig())
         var first: [DetectorSeverity: Int] = [:]
         for step in trace.steps {
             for alert in analyzer.process(step).delivered {
