@@ -1,0 +1,129 @@
+import RLWatchCore
+import RLWatchStore
+import Testing
+
+/// The behaviour every `Store` shares, run against each implementation.
+@Suite("Store conformance")
+struct StoreConformanceTests {
+    @Test(arguments: StoreKind.allCases)
+    func registeringAgainUpdatesFrameworkAndConfigButKeepsTheStartTime(kind: StoreKind) async throws {
+        try await kind.withStore { store in
+            try await store.registerRun(RunRecord(runID: "a", framework: "auto", startedAt: 100, configJSON: "{\"v\":1}"))
+            try await store.registerRun(RunRecord(runID: "a", framework: "trl", startedAt: 200, configJSON: "{\"v\":2}"))
+            let run = try await store.run(id: "a")
+            #expect(run == RunRecord(runID: "a", framework: "trl", startedAt: 100, configJSON: "{\"v\":2}"))
+            #expect(try await store.runs().count == 1)
+        }
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func runsAreListedNewestFirst(kind: StoreKind) async throws {
+        try await kind.withStore { store in
+            for (id, start) in [("old", 1.0), ("newest", 3.0), ("middle", 2.0)] {
+                try await store.registerRun(RunRecord(runID: id, framework: "verl", startedAt: start, configJSON: "{}"))
+            }
+            #expect(try await store.runs().map(\.runID) == ["newest", "middle", "old"])
+            #expect(try await store.latestRun()?.runID == "newest")
+        }
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func stepsRoundTripIncludingNonFiniteValues(kind: StoreKind) async throws {
+        try await kind.withStore { store in
+            try await store.registerRun(RunRecord(runID: "r", framework: "trl", startedAt: 1, configJSON: "{}"))
+            let written = nonFiniteSteps(runID: "r") + ordinarySteps(runID: "r", steps: 4...20)
+                + ordinarySteps(runID: "r", steps: 1...3, segment: 1)
+            try await store.append(steps: Array(written.prefix(5)), alerts: [])
+            try await store.append(steps: Array(written.dropFirst(5)), alerts: [])
+            let read = try await store.steps(runID: "r")
+            #expect(read.map(fingerprint) == written.map(fingerprint))
+            #expect(try await store.stepCount(runID: "r") == written.count)
+            // Spot checks that the fingerprints are not hiding anything.
+            #expect(read[0].metrics.loss?.isNaN == true)
+            #expect(read[1].metrics.gradNorm == .infinity)
+            #expect(read[2].metrics.entropy == -.infinity)
+            #expect(read[0].metrics.rewards?[1].isNaN == true)
+            #expect(read[2].metrics.extras["special"] == -.infinity)
+            #expect(read[3].metrics.rewards == [])
+            #expect(read[4].metrics.rewards == nil)
+        }
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func alertsRoundTripWithDispositionAndMetricValueOrder(kind: StoreKind) async throws {
+        try await kind.withStore { store in
+            try await store.registerRun(RunRecord(runID: "r", framework: "trl", startedAt: 1, configJSON: "{}"))
+            let written = sampleAlerts(runID: "r")
+            try await store.append(steps: ordinarySteps(runID: "r", steps: 10...14), alerts: Array(written.prefix(2)))
+            try await store.append(steps: [], alerts: Array(written.dropFirst(2)))
+
+            let all = try await store.alerts(runID: "r")
+            #expect(all.map(fingerprint) == written.map(fingerprint))
+            let ids = all.compactMap(\.id)
+            #expect(ids.count == all.count)
+            #expect(ids == ids.sorted() && Set(ids).count == ids.count)
+            #expect(all[0].alert.metricValues.keys == written[0].alert.metricValues.keys)
+            #expect(all[0].alert.metricValues["threshold"] == .double(2.0))
+            #expect(all[0].alert.metricValues["window"] == .int(50))
+
+            let delivered = try await store.alerts(runID: "r", filter: .delivered)
+            #expect(delivered.map(\.alert.step) == [10, 13])
+            let suppressed = try await store.alerts(runID: "r", filter: .suppressed)
+            #expect(suppressed.map(\.disposition) == [
+                .suppressed(.cooldown(lastStep: 10, cooldown: 100)),
+                .suppressed(.criticalCooldown(criticalStep: 9, cooldown: 50)),
+                .suppressed(.runCap(limit: 50)),
+            ])
+        }
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func sinceStepAndLimitSelectInArrivalOrder(kind: StoreKind) async throws {
+        try await kind.withStore { store in
+            try await store.registerRun(RunRecord(runID: "r", framework: "trl", startedAt: 1, configJSON: "{}"))
+            // A resume: steps 1...10, then 6...8 again in segment 1.
+            try await store.append(
+                steps: ordinarySteps(runID: "r", steps: 1...10) + ordinarySteps(runID: "r", steps: 6...8, segment: 1),
+                alerts: [])
+            func steps(_ since: Int?, _ limit: Int?) async throws -> [String] {
+                try await store.steps(runID: "r", sinceStep: since, limit: limit).map { "\($0.segment):\($0.metrics.step)" }
+            }
+            #expect(try await steps(8, nil) == ["0:8", "0:9", "0:10", "1:8"])
+            #expect(try await steps(nil, 3) == ["0:1", "0:2", "0:3"])
+            #expect(try await steps(7, 3) == ["0:7", "0:8", "0:9"])
+            #expect(try await steps(nil, 0) == [])
+            #expect(try await steps(11, nil) == [])
+            #expect(try await steps(nil, 100).count == 13)
+        }
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func unknownRunsReadAsEmpty(kind: StoreKind) async throws {
+        try await kind.withStore { store in
+            try await store.registerRun(RunRecord(runID: "r", framework: "trl", startedAt: 1, configJSON: "{}"))
+            try await store.append(steps: ordinarySteps(runID: "r", steps: 1...3), alerts: sampleAlerts(runID: "r"))
+            #expect(try await store.run(id: "nope") == nil)
+            #expect(try await store.steps(runID: "nope").isEmpty)
+            #expect(try await store.steps(runID: "nope", sinceStep: 1, limit: 5).isEmpty)
+            #expect(try await store.alerts(runID: "nope").isEmpty)
+            #expect(try await store.alerts(runID: "nope", filter: .suppressed).isEmpty)
+            #expect(try await store.stepCount(runID: "nope") == 0)
+        }
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func runsDoNotSeeEachOthersRows(kind: StoreKind) async throws {
+        try await kind.withStore { store in
+            for id in ["a", "b"] {
+                try await store.registerRun(RunRecord(runID: id, framework: "trl", startedAt: 1, configJSON: "{}"))
+            }
+            try await store.append(
+                steps: ordinarySteps(runID: "a", steps: 1...4) + ordinarySteps(runID: "b", steps: 1...2),
+                alerts: sampleAlerts(runID: "b"))
+            #expect(try await store.stepCount(runID: "a") == 4)
+            #expect(try await store.steps(runID: "b").map(\.runID) == ["b", "b"])
+            #expect(try await store.alerts(runID: "a").isEmpty)
+            #expect(try await store.alerts(runID: "b").count == 5)
+        }
+    }
+}
