@@ -1,0 +1,73 @@
+import Foundation
+import RLWatch
+import RLWatchCore
+import RLWatchStore
+import Testing
+
+@Suite struct DiagnosisTests {
+    let run = RunRecord(runID: "r", framework: "trl", startedAt: 0, configJSON: "{}")
+
+    func record(_ step: Int, _ detector: DetectorID, _ severity: Severity, delivered: Bool = true) -> AlertRecord {
+        AlertRecord(
+            runID: "r", timestamp: 0,
+            alert: Alert(step: step, detector: detector, severity: severity, message: "m", metricValues: [:], recommendation: "do x"),
+            disposition: delivered ? .delivered : .suppressed(.runCap(limit: 1)))
+    }
+
+    let steps = (0..<400).map { MetricStep(step: $0, entropy: 2.0 - Double($0) / 400, loss: 0.3) }
+
+    @Test func healthyRunHasNoRollbackPoint() {
+        let d = Diagnosis(run: run, steps: steps, alerts: [])
+        #expect(d.health == .healthy)
+        #expect(d.lastHealthyStep == nil)
+        #expect(d.summaries.map(\.metric) == [.entropy, .loss])
+        #expect(d.summaries.first?.trend == "decreasing")
+    }
+
+    @Test func lastHealthyStepIsBeforeTheWarningsThatLedToTheFirstCritical() {
+        // An unrelated early warning (step 50), then trouble: warnings at 200 and 260, critical at 300.
+        let alerts = [
+            record(50, .rewardMeanDrift, .warning), record(200, .advantageVariance, .warning),
+            record(260, .gradientNormSpike, .warning), record(300, .lossNaN, .critical),
+        ]
+        let d = Diagnosis(run: run, steps: steps, alerts: alerts)
+        #expect(d.health == .critical)
+        #expect(d.firstCriticalStep == 300)
+        #expect(d.lastHealthyStep == 199)
+    }
+
+    @Test func suppressedCriticalStillMakesTheRunCritical() {
+        let d = Diagnosis(run: run, steps: steps, alerts: [record(10, .lossNaN, .critical, delivered: false)])
+        #expect(d.health == .critical)
+        #expect(d.delivered.isEmpty)
+        let json = DiagnosisRenderer.json(d).serialized()
+        #expect(json.contains(#""suppressed_alerts":1"#))
+        #expect(json.contains(#""status":"suppressed""#))
+    }
+
+    @Test func coFiringDetectorsGetThePlaybooksReading() {
+        let alerts = [record(100, .gradientNormSpike, .critical), record(112, .lossNaN, .critical), record(300, .klExplosion, .warning)]
+        let d = Diagnosis(run: run, steps: steps, alerts: alerts)
+        #expect(d.coFiring.count == 1)
+        #expect(d.coFiring.first?.detectors == [.gradientNormSpike, .lossNaN])
+        #expect(d.coFiring.first?.advice?.contains("clipping") == true)
+    }
+
+    @Test func jsonKeepsNonFiniteAsStringsAndStartsWith051Keys() {
+        let nanSteps = [MetricStep(step: 1, loss: .nan), MetricStep(step: 2, loss: .infinity)]
+        let d = Diagnosis(run: run, steps: nanSteps, alerts: [])
+        let text = DiagnosisRenderer.json(d).prettyPrinted()
+        #expect(!text.contains("NaN,") && !text.contains(": NaN"))
+        let object = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any]
+        #expect(object?["total_steps"] as? Int == 2)
+        #expect((object?["loss_summary"] as? [String: Any])?["non_finite"] as? Int == 2)
+        #expect(text.hasPrefix("{\n  \"run_id\": \"r\",\n  \"framework\": \"trl\""))
+    }
+
+    @Test func markdownEscapesPipes() {
+        var alert = record(5, .lossNaN, .critical)
+        alert.alert.message = "a | b"
+        let md = DiagnosisRenderer.markdown(Diagnosis(run: run, steps: steps, alerts: [alert]))
+        #expect(md.contains("a \\| b"))
+    }
+}
