@@ -116,6 +116,7 @@ public enum FrameworkKeyMap {
             Alias("learning_rate"),
             Alias("lr"),
             Alias("actor/lr"),  // veRL
+            Alias("actor_lr"),  // OpenRLHF
         ]),
         (.clipFraction, [
             Alias("clip_fraction"),

@@ -153,9 +153,8 @@ struct KeyTable: Sendable {
     private mutating func rehash(capacity: Int) {
         slots = Array(repeating: Slot(hash: 0, entry: -1), count: capacity)
         for entry in roles.indices {
-            let hash = keyBytes.withUnsafeBytes { stored in
-                Self.hash(UnsafeRawBufferPointer(rebasing: stored[keyOffsets[entry]..<keyOffsets[entry] + keyCounts[entry]]))
-            }
+            let range = keyOffsets[entry]..<keyOffsets[entry] + keyCounts[entry]
+            let hash = keyBytes.withUnsafeBytes { stored in Self.hash(UnsafeRawBufferPointer(rebasing: stored[range])) }
             place(hash: hash, entry: entry)
         }
     }

@@ -175,7 +175,9 @@ public struct MetricsJSONLReader: Sendable {
             var content = first
             while content < last {
                 let byte = buffer.base.load(fromByteOffset: content, as: UInt8.self)
-                guard byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") || byte == UInt8(ascii: "\r") else { break }
+                guard byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") || byte == UInt8(ascii: "\r") else {
+                    break
+                }
                 content += 1
             }
             guard content < last, buffer.base.load(fromByteOffset: content, as: UInt8.self) != UInt8(ascii: "#") else {
@@ -191,7 +193,8 @@ public struct MetricsJSONLReader: Sendable {
             }
             if end == buffer.capacity {
                 if start > 0 {
-                    buffer.base.copyMemory(from: buffer.base + start, byteCount: end - start)
+                    // The partial line moves to the front; the regions may overlap.
+                    memmove(buffer.base, buffer.base + start, end - start)
                     end -= start
                     start = 0
                 } else {

@@ -58,7 +58,10 @@ import Testing
         ),
         (
             "veRL, KL in the reward",
-            ["actor/reward_kl_penalty": 0.02, "actor/ppo_kl": 0.001, "critic/rewards/mean": 0.5, "critic/rewards/std": 0.2],
+            [
+                "actor/reward_kl_penalty": 0.02, "actor/ppo_kl": 0.001, "critic/rewards/mean": 0.5,
+                "critic/rewards/std": 0.2,
+            ],
             [.klDivergence: 0.02, .rewardMean: 0.5, .rewardStd: 0.2]
         ),
         (
@@ -76,10 +79,11 @@ import Testing
             [
                 "entropy_loss": -1.25, "kl": 0.02, "ppo_kl": 0.001, "vllm_kl": 0.0001, "rollout/reward_mean": 0.6,
                 "rollout/reward_std": 0.2, "policy_loss": 0.1, "actor_grad_norm": 0.9, "advantage_std": 1.1,
+                "actor_lr": 5e-7, "return": 0.4, "response_length": 812,
             ],
             [
                 .entropy: 1.25, .klDivergence: 0.02, .rewardMean: 0.6, .rewardStd: 0.2, .loss: 0.1, .gradNorm: 0.9,
-                .advantageStd: 1.1,
+                .advantageStd: 1.1, .learningRate: 5e-7,
             ]
         ),
         (
@@ -181,6 +185,7 @@ import Testing
         builder.add(key: "actor/kl_loss", value: 0.2)
         builder.add(key: "actor/ppo_kl", value: 0.3)
         builder.rewards = [1, 2]
-        #expect(builder.build(step: 4) == MetricStep(step: 4, klDivergence: 0.2, rewards: [1, 2], extras: ["custom": 2]))
+        let expected = MetricStep(step: 4, klDivergence: 0.2, rewards: [1, 2], extras: ["custom": 2])
+        #expect(builder.build(step: 4) == expected)
     }
 }

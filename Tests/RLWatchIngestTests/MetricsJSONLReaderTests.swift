@@ -64,6 +64,9 @@ func steps(_ contents: String, chunkSize: Int = MetricsJSONLReader.defaultChunkS
             MetricStep(step: 1, loss: 1), MetricStep(step: 2), MetricStep(step: 3, loss: 3),
         ])
         #expect(try steps("{\"step\": 1}\r") == [MetricStep(step: 1)])
+        #expect(try steps("{\"step\": 1}\r\n\r\n  \r\n# c\r\n{\"step\": 2}\r\n", chunkSize: 3) == [
+            MetricStep(step: 1), MetricStep(step: 2),
+        ])
     }
 
     @Test(arguments: [16, 1024, MetricsJSONLReader.defaultChunkSize])

@@ -44,7 +44,8 @@ func parseError(_ line: String) -> MetricsLineError? {
     }
 
     @Test func containerKeysWithOtherValuesAreOrdinaryKeys() throws {
-        #expect(try parse(#"{"step": 1, "data": "gsm8k", "metrics": 4}"#) == MetricStep(step: 1, extras: ["metrics": 4]))
+        let step = try parse(#"{"step": 1, "data": "gsm8k", "metrics": 4}"#)
+        #expect(step == MetricStep(step: 1, extras: ["metrics": 4]))
         #expect(try parse(#"{"step": 1, "metrics": null}"#) == MetricStep(step: 1))
     }
 
@@ -89,7 +90,8 @@ func parseError(_ line: String) -> MetricsLineError? {
         let step = try parse(#"{"step": 4, "rewards": [1, 0.5, -2e-1, NaN, "inf", 0]}"#)
         let rewards = try #require(step.rewards)
         #expect(rewards.count == 6)
-        #expect(rewards[0] == 1 && rewards[1] == 0.5 && rewards[2] == -0.2 && rewards[4] == .infinity && rewards[5] == 0)
+        #expect(rewards[0] == 1 && rewards[1] == 0.5 && rewards[2] == -0.2)
+        #expect(rewards[4] == .infinity && rewards[5] == 0)
         #expect(rewards[3].isNaN)
         #expect(step.rewardMean == nil)  // derived later by MetricStep.resolved(), not by the parser
     }
@@ -200,7 +202,8 @@ func parseError(_ line: String) -> MetricsLineError? {
             let step = try parser.parse(#"{"step": 1, "key_\#(index)": 1}"#)
             #expect(step.extras == ["key_\(index)": 1])
         }
-        #expect(try parser.parse(#"{"step": 1, "loss": 2, "key_0": 3}"#) == MetricStep(step: 1, loss: 2, extras: ["key_0": 3]))
+        let step = try parser.parse(#"{"step": 1, "loss": 2, "key_0": 3}"#)
+        #expect(step == MetricStep(step: 1, loss: 2, extras: ["key_0": 3]))
     }
 
     @Test func parseFromBytes() throws {
@@ -212,9 +215,11 @@ func parseError(_ line: String) -> MetricsLineError? {
 
     @Test func rawMapKeepsLoggedKeys() throws {
         var parser = MetricsLineParser()
-        let line = #"{"step": 5, "data": {"actor/kl_loss": 0.5, "actor/ppo_kl": 0.1, "entropy_loss": -2, "x": 1}, "rewards": [1]}"#
+        let line = #"{"step": 5, "data": {"actor/kl_loss": 0.5, "actor/ppo_kl": 0.1, "entropy_loss": -2, "x": 1},"#
+            + #" "rewards": [1]}"#
         let raw = try parser.parseRaw(line)
-        #expect(raw == RawMetricsLine(step: 5, values: ["actor/kl_loss": 0.5, "actor/ppo_kl": 0.1, "entropy_loss": -2, "x": 1], rewards: [1]))
+        let values: [String: Double] = ["actor/kl_loss": 0.5, "actor/ppo_kl": 0.1, "entropy_loss": -2, "x": 1]
+        #expect(raw == RawMetricsLine(step: 5, values: values, rewards: [1]))
         #expect(raw.metricStep() == (try parser.parse(line)))
         #expect(raw.metricStep() == MetricStep(step: 5, entropy: 2, klDivergence: 0.5, rewards: [1], extras: ["x": 1]))
     }

@@ -95,7 +95,8 @@ private func expectSameAsStandardLibrary(
         #expect(LineScanner.specialStringBytes(word(Array("abc\"efgh".utf8))).trailingZeroBitCount / 8 == 3)
         #expect(LineScanner.specialStringBytes(word(Array("abcdef\\h".utf8))).trailingZeroBitCount / 8 == 6)
         #expect(LineScanner.specialStringBytes(word([0x61, 0x1F, 0, 0, 0, 0, 0, 0])).trailingZeroBitCount / 8 == 1)
-        #expect(LineScanner.specialStringBytes(word([0x61, 0x62, 0xC3, 0xA9, 0x20, 0x7E, 0x21, 0x7F])).trailingZeroBitCount / 8 == 2)
+        let nonASCII = word([0x61, 0x62, 0xC3, 0xA9, 0x20, 0x7E, 0x21, 0x7F])
+        #expect(LineScanner.specialStringBytes(nonASCII).trailingZeroBitCount / 8 == 2)
         #expect(LineScanner.specialStringBytes(word([0x20, 0x7E, 0x21, 0x7F, 0x5B, 0x5D, 0x23, 0x21])) == 0)
     }
 }
