@@ -1,0 +1,85 @@
+import Foundation
+import Testing
+
+/// `runs`, `diagnose` and `demo`.
+@Suite struct StoreCommandsCLITests {
+    @Test func runsWithoutADatabaseExits1() async throws {
+        let sandbox = try CLISandbox()
+        let result = try await sandbox.run(["runs"])
+        #expect(result.exited && result.status == 1, "\(result)")
+        #expect(result.stderr.contains("No rlwatch database found at"), "\(result)")
+        #expect(!sandbox.exists("rlwatch_logs"), "runs created the log dir")
+    }
+
+    @Test func diagnoseWithoutADatabaseExits1() async throws {
+        let sandbox = try CLISandbox()
+        let result = try await sandbox.run(["diagnose"])
+        #expect(result.status == 1, "\(result)")
+        #expect(result.stderr.contains("No rlwatch database found at"), "\(result)")
+    }
+
+    @Test func diagnoseUnknownRunExits1() async throws {
+        let sandbox = try CLISandbox()
+        try sandbox.write("metrics.jsonl", MetricsFiles.healthy)
+        let replay = try await sandbox.run(["replay", "--run-id", "known", "metrics.jsonl"])
+        #expect(replay.status == 0, "\(replay)")
+        let result = try await sandbox.run(["diagnose", "--run-id", "nope"])
+        #expect(result.exited && result.status == 1, "\(result)")
+        #expect(result.stderr.contains("Run nope not found."), "\(result)")
+    }
+
+    @Test func diagnoseFormats() async throws {
+        let sandbox = try CLISandbox()
+        try sandbox.write("metrics.jsonl", MetricsFiles.nanAndSpike)
+        let replay = try await sandbox.run(["replay", "--run-id", "r1", "metrics.jsonl"])
+        #expect(replay.status == 0, "\(replay)")
+
+        let markdown = try await sandbox.run(["diagnose", "--run-id", "r1", "--format", "markdown"])
+        #expect(markdown.status == 0, "\(markdown)")
+        #expect(markdown.stdout.hasPrefix("# rlwatch diagnosis: `r1`"), "\(markdown)")
+        #expect(markdown.stdout.contains("## Alerts"), "\(markdown)")
+        #expect(markdown.stdout.contains("| 61 | loss_nan | critical | delivered |"), "\(markdown)")
+        #expect(markdown.stdout.contains("**Last healthy step:** 60"), "\(markdown)")
+
+        let text = try await sandbox.run(["diagnose", "--run-id", "r1"])
+        #expect(text.status == 0, "\(text)")
+        #expect(text.stdout.contains("Health:     CRITICAL"), "\(text)")
+        #expect(text.stdout.contains("last healthy step: step 60"), "\(text)")
+
+        // Without --run-id: the latest (here the only) run.
+        let latest = try await sandbox.run(["diagnose", "--format", "json"])
+        #expect(try jsonObject(latest.stdout)["run_id"] as? String == "r1", "\(latest)")
+    }
+
+    @Test func demoWithoutStoreCatchesTheCollapse() async throws {
+        let sandbox = try CLISandbox()
+        let result = try await sandbox.run(["demo", "--steps", "400", "--no-store"])
+        #expect(result.status == 0, "\(result)")
+        #expect(result.stderr.contains("rlwatch CRITICAL: entropy_collapse"), "\(result)")
+        #expect(result.stdout.contains("rlwatch Diagnosis Report"), "\(result)")
+        #expect(result.stdout.contains("CRITICAL"), "\(result)")
+        #expect(!result.stderr.contains("\u{1B}["), "colour despite NO_COLOR")
+        #expect(!sandbox.exists("rlwatch_logs"), "--no-store created the log dir")
+    }
+
+    @Test func demoStoresARunThatRunsLists() async throws {
+        let sandbox = try CLISandbox()
+        let demo = try await sandbox.run(["demo", "--steps", "400"])
+        #expect(demo.status == 0, "\(demo)")
+        let idLine = try #require(demo.stderr.split(separator: "\n").first { $0.hasPrefix("run id: ") }, "\(demo)")
+        let runID = try #require(idLine.dropFirst("run id: ".count).split(separator: " ").first.map(String.init))
+        #expect(runID.hasPrefix("demo_"), "\(demo)")
+        #expect(demo.stdout.contains("rlwatch diagnose --run-id \(runID)"), "\(demo)")
+
+        let runs = try await sandbox.run(["runs"])
+        #expect(runs.status == 0, "\(runs)")
+        let row = try #require(runs.stdoutLines.first { $0.hasPrefix(runID) }, "\(runs)")
+        #expect(row.contains("manual") && row.contains("400") && row.hasSuffix("critical"), "\(row)")
+
+        let diagnose = try await sandbox.run(["diagnose", "--format", "json"])
+        let report = try jsonObject(diagnose.stdout)
+        #expect(report["run_id"] as? String == runID)
+        #expect(report["total_steps"] as? Int == 400)
+        #expect((report["detectors_triggered"] as? [String])?.contains("entropy_collapse") == true, "\(diagnose)")
+    }
+}
