@@ -13,6 +13,26 @@ struct RLWatchCommand: AsyncParsableCommand {
     )
 }
 
+extension RLWatchCommand {
+    /// Runs the command; usage errors exit 2 like every other bad input (ArgumentParser's default is 64).
+    static func main() async {
+        do {
+            var command = try parseAsRoot()
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            if exitCode(for: error) == .validationFailure {
+                printError(fullMessage(for: error))
+                Foundation.exit(ExitStatus.badInput.rawValue)
+            }
+            exit(withError: error)
+        }
+    }
+}
+
 /// Exit codes shared by the subcommands.
 enum ExitStatus {
     /// An alert at or above `--fail-on` was delivered, or the database/run was not found.

@@ -157,3 +157,20 @@ import Testing
         }
     }
 }
+
+@Suite struct ReplayRunIDReuseTests {
+    @Test func replayingIntoAnExistingRunIsRefusedAndUsageErrorsExit2() async throws {
+        let sandbox = try CLISandbox()
+        try sandbox.write("a.jsonl", (1...10).map { #"{"step": \#($0), "loss": 0.3}"# }.joined(separator: "\n") + "\n")
+        let first = try await sandbox.run(["replay", "--run-id", "dup", "a.jsonl"])
+        #expect(first.status == 0)
+        let second = try await sandbox.run(["replay", "--run-id", "dup", "a.jsonl"])
+        #expect(second.status == 2)
+        #expect(second.stderr.contains("run dup already exists"))
+        let runs = try await sandbox.run(["runs"])
+        #expect(runs.stdout.contains("dup"))
+        let usage = try await sandbox.run(["replay", "--fail-on", "sometimes", "a.jsonl"])
+        #expect(usage.status == 2)
+        #expect(usage.stderr.contains("fail-on"))
+    }
+}

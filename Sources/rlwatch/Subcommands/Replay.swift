@@ -41,6 +41,13 @@ extension RLWatchCommand {
             let store: SQLiteStore? = noStore ? nil : try context.openStore()
             let chosenID = context.config.runID.isEmpty ? Monitor.generateRunID() : context.config.runID
             if let store {
+                if try await store.run(id: chosenID) != nil {
+                    let stored = try await store.stepCount(runID: chosenID)
+                    printError(
+                        "error: run \(chosenID) already exists in \(context.databasePath) (\(stored) steps); "
+                            + "a replay would mix its steps with the stored ones. Choose another --run-id, or --no-store.")
+                    throw ExitStatus.badInput
+                }
                 try await store.registerRun(
                     RunRecord(
                         runID: chosenID, framework: context.config.framework,
