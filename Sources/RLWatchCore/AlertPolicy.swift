@@ -5,6 +5,10 @@
 /// - A critical may pass within the cooldown of a warning of the same detector; a warning does **not**
 ///   pass within the cooldown of a critical of the same detector (rlwatch 0.5.1 documents this but lets
 ///   the warning through).
+/// - An alert at least `Alert.extremeFactor` (10) times more severe, by `magnitude`, than the last delivered
+///   alert of the same detector and severity passes that cooldown: a one-step extreme transient (KL 17.8,
+///   grad norm 154 — about 100× baseline) must not be lost to an earlier, milder alert (rlwatch 0.5.1 lost
+///   exactly this spike to its own earlier false alarm).
 /// - At most `max_alerts_per_run` alerts are delivered; the cap is checked first.
 /// - A held-back alert is returned as `.suppressed` with the reason, to be stored — never silently lost.
 ///
@@ -20,7 +24,7 @@ public struct AlertPolicy: Sendable {
     public let cooldownSteps: Int
     public let maxAlertsPerRun: Int
     public private(set) var deliveredCount = 0
-    private var lastDelivered: [Key: Int] = [:]
+    private var lastDelivered: [Key: (step: Int, magnitude: Double?)] = [:]
 
     public init(cooldownSteps: Int, maxAlertsPerRun: Int) {
         self.cooldownSteps = cooldownSteps
@@ -42,17 +46,19 @@ public struct AlertPolicy: Sendable {
             return .suppressed(.runCap(limit: maxAlertsPerRun))
         }
         let key = Key(detector: alert.detector, severity: alert.severity)
-        if let last = lastDelivered[key], alert.step - last < cooldownSteps {
-            return .suppressed(.cooldown(lastStep: last, cooldown: cooldownSteps))
+        if let last = lastDelivered[key], alert.step - last.step < cooldownSteps,
+            !Alert.isFarMoreSevere(alert.magnitude, than: last.magnitude)
+        {
+            return .suppressed(.cooldown(lastStep: last.step, cooldown: cooldownSteps))
         }
         if alert.severity == .warning,
             let critical = lastDelivered[Key(detector: alert.detector, severity: .critical)],
-            alert.step - critical < cooldownSteps
+            alert.step - critical.step < cooldownSteps
         {
-            return .suppressed(.criticalCooldown(criticalStep: critical, cooldown: cooldownSteps))
+            return .suppressed(.criticalCooldown(criticalStep: critical.step, cooldown: cooldownSteps))
         }
         deliveredCount += 1
-        lastDelivered[key] = alert.step
+        lastDelivered[key] = (alert.step, alert.magnitude)
         return .delivered
     }
 }

@@ -92,3 +92,39 @@ import Testing
         #expect(empty.rewardMean?.isNaN == true)
     }
 }
+
+@Suite struct ExtremeTransientTests {
+    func alert(_ step: Int, magnitude: Double?) -> Alert {
+        Alert(
+            step: step, detector: .klExplosion, severity: .critical, message: "m", metricValues: [:],
+            recommendation: "r", magnitude: magnitude)
+    }
+
+    @Test func farMoreSevereAlertPassesTheCooldown() {
+        var policy = AlertPolicy(cooldownSteps: 100, maxAlertsPerRun: 50)
+        #expect(policy.decide(alert(60, magnitude: 3.1)) == .delivered)
+        #expect(policy.decide(alert(70, magnitude: 30)) == .suppressed(.cooldown(lastStep: 60, cooldown: 100)))
+        #expect(policy.decide(alert(80, magnitude: 100)) == .delivered)
+        #expect(policy.decide(alert(90, magnitude: 200)) == .suppressed(.cooldown(lastStep: 80, cooldown: 100)))
+        #expect(policy.decide(alert(95, magnitude: nil)) == .suppressed(.cooldown(lastStep: 80, cooldown: 100)))
+    }
+
+    @Test func oneStepExtremeKLInsideAMilderEpisodeAlertsOnItsStep() {
+        var config = RLWatchConfig()
+        config.klExplosion.warmupSteps = 1
+        config.gradientNormSpike.warmupSteps = 1
+        let analyzer = RunAnalyzer(config: config)
+        var delivered: [Alert] = []
+        // KL ≈ 0.15 and grad norm ≈ 1.5; at step 41 a milder spike that stays up (an ongoing episode),
+        // then at step 45 one step of KL 17.8 and grad norm 154 (≈100× baseline).
+        for i in 1...40 {
+            let wiggle = Double(i % 7 - 3) / 30
+            delivered += analyzer.process(MetricStep(step: i, klDivergence: 0.15 * (1 + wiggle), gradNorm: 1.5 * (1 + wiggle))).delivered
+        }
+        for i in 41...44 { delivered += analyzer.process(MetricStep(step: i, klDivergence: 0.5, gradNorm: 5)).delivered }
+        delivered += analyzer.process(MetricStep(step: 45, klDivergence: 17.8, gradNorm: 154)).delivered
+        let at45 = delivered.filter { $0.step == 45 }.map(\.detector)
+        #expect(Set(at45) == [.klExplosion, .gradientNormSpike], "\(delivered.map { "\($0.step) \($0.detector) \($0.severity)" })")
+        #expect(delivered.filter { $0.step == 41 }.count == 2)
+    }
+}

@@ -13,9 +13,12 @@ import Testing
     let baseline = sawtooth(1.0, spread: 0.1, 40)
 
     @Test func postMortemExplosionIsCriticalOnItsStep() {
-        // The real post-mortem: grad norms 0.1–3.0, then 111, then 5.4e7.
+        // The real post-mortem: grad norms 0.1–3.0, then 111 (the warning sign), then 5.4e7 (the explosion).
+        // 111 opens a critical episode; the explosion is 500,000× further out and is news of its own.
         let alerts = feed(detector(), series(.gradNorm, baseline + [111.17, 54_648_652]))
-        #expect(alerts.summary == ["41:critical"])
+        #expect(alerts.summary == ["41:critical", "42:critical"])
+        // Values that stay at the spike's level do not re-alert.
+        #expect(feed(detector(), series(.gradNorm, baseline + [111.17, 150, 300, 900])).summary == ["41:critical"])
     }
 
     @Test func nonFiniteGradNormIsCriticalOnTheSameStepEvenDuringWarmup() {

@@ -27,7 +27,7 @@ public final class AdvantageVarianceDetector: Detector {
             level =
                 ratio > 2 * config.stdMultiplier ? .critical : (ratio > config.stdMultiplier ? .warning : nil)
         }
-        guard let severity = episode.update(level), let (stats, ratio) = judged else { return nil }
+        guard let severity = episode.update(level, magnitude: judged?.ratio), let (stats, ratio) = judged else { return nil }
         let message =
             "Advantage std = \(f4(value)), \(fixed(ratio, decimals: 1))× its \(config.baselineMode.rawValue) "
             + "baseline mean \(f4(stats.mean)) — the advantage estimates have become unstable."
@@ -46,6 +46,6 @@ public final class AdvantageVarianceDetector: Detector {
                 "baseline_std": .double(stats.std),
                 "ratio": .double(ratio),
             ],
-            recommendation: recommendation)
+            recommendation: recommendation, magnitude: ratio)
     }
 }

@@ -16,7 +16,7 @@
 public struct Episode: Sendable, Hashable {
     private enum State: Hashable {
         case armed
-        case firing(highest: Severity, quietObservations: Int)
+        case firing(highest: Severity, quietObservations: Int, emittedMagnitude: Double?)
     }
 
     /// Consecutive normal observations needed to end an episode.
@@ -35,22 +35,27 @@ public struct Episode: Sendable, Hashable {
     /// Feeds one evaluated observation: the severity its condition reached, or nil when it did not hold.
     ///
     /// - Returns: the severity to alert at, or nil when this observation must stay silent.
-    public mutating func update(_ level: Severity?) -> Severity? {
+    /// - Parameter magnitude: how far outside normal the observation is (see `Alert.magnitude`). Inside an
+    ///   episode, an observation `Alert.extremeFactor` times further out than the one that last emitted
+    ///   emits again at its level: a one-step extreme transient is news even in an ongoing episode.
+    public mutating func update(_ level: Severity?, magnitude: Double? = nil) -> Severity? {
         switch (state, level) {
         case (.armed, nil):
             return nil
         case (.armed, let level?):
-            state = .firing(highest: level, quietObservations: 0)
+            state = .firing(highest: level, quietObservations: 0, emittedMagnitude: magnitude)
             return level
-        case (.firing(let highest, let quiet), nil):
-            state = quiet + 1 >= rearmAfter ? .armed : .firing(highest: highest, quietObservations: quiet + 1)
+        case (.firing(let highest, let quiet, let emitted), nil):
+            state =
+                quiet + 1 >= rearmAfter
+                ? .armed : .firing(highest: highest, quietObservations: quiet + 1, emittedMagnitude: emitted)
             return nil
-        case (.firing(let highest, _), let level?):
-            if level > highest {
-                state = .firing(highest: level, quietObservations: 0)
+        case (.firing(let highest, _, let emitted), let level?):
+            if level > highest || Alert.isFarMoreSevere(magnitude, than: emitted) {
+                state = .firing(highest: max(level, highest), quietObservations: 0, emittedMagnitude: magnitude)
                 return level
             }
-            state = .firing(highest: highest, quietObservations: 0)
+            state = .firing(highest: highest, quietObservations: 0, emittedMagnitude: emitted)
             return nil
         }
     }

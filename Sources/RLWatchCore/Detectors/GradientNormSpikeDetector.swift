@@ -24,19 +24,19 @@ public final class GradientNormSpikeDetector: Detector {
     public func observe(_ step: MetricStep) -> Alert? {
         guard let value = step.gradNorm else { return nil }
         guard value.isFinite else {
-            guard spike.force(.critical) != nil else { return nil }
+            guard spike.force(.critical, magnitude: .infinity) != nil else { return nil }
             return Alert(
                 step: step.step, detector: id, severity: .critical,
                 message:
                     "Gradient norm is non-finite (\(nonFiniteKind(value))) — the optimizer step has blown up; "
                     + "the loss is likely NaN even if the trainer's log does not show it.",
                 metricValues: ["grad_norm": .double(value), "kind": .string(nonFiniteKind(value))],
-                recommendation: Self.criticalRecommendation)
+                recommendation: Self.criticalRecommendation, magnitude: .infinity)
         }
         guard let (severity, baseline, z) = spike.observe(value) else { return nil }
         let message =
             "Gradient norm = \(f4(value)), \(fixed(z, decimals: 1))σ above its \(config.baselineMode.rawValue) "
-            + "baseline mean \(f4(baseline.mean)) (\(fixed(value / max(baseline.mean, 1e-12), decimals: 1))×) — "
+            + "baseline mean \(f4(baseline.mean)) (\(fixed(SpikeTracker.magnitude(value, baseline), decimals: 1))×) — "
             + "gradients are exploding; this often precedes a NaN loss."
         let recommendation =
             severity == .critical
@@ -51,6 +51,6 @@ public final class GradientNormSpikeDetector: Detector {
                 "baseline_std": .double(baseline.std),
                 "z_score": .double(z),
             ],
-            recommendation: recommendation)
+            recommendation: recommendation, magnitude: SpikeTracker.magnitude(value, baseline))
     }
 }

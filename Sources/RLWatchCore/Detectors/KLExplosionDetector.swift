@@ -22,7 +22,7 @@ public final class KLExplosionDetector: Detector {
         let modeWord = config.baselineMode.rawValue
         let message =
             "KL divergence = \(f4(value)), \(fixed(z, decimals: 1))σ above its \(modeWord) baseline mean "
-            + "\(f4(baseline.mean)) (\(fixed(value / max(baseline.mean, 1e-12), decimals: 1))×) — the policy is "
+            + "\(f4(baseline.mean)) (\(fixed(SpikeTracker.magnitude(value, baseline), decimals: 1))×) — the policy is "
             + "drifting away from the reference model."
         let recommendation: String
         switch severity {
@@ -46,7 +46,7 @@ public final class KLExplosionDetector: Detector {
                 "z_score": .double(z),
                 "clip_region": .double(config.clipRegion),
             ],
-            recommendation: recommendation)
+            recommendation: recommendation, magnitude: SpikeTracker.magnitude(value, baseline))
     }
 }
 
@@ -80,12 +80,17 @@ struct SpikeTracker {
             return nil
         }
         let level = rule.level(value, stats, recentLevel: recent.count > 0 ? recent.mean : nil)
-        guard let severity = episode.update(level) else { return nil }
+        guard let severity = episode.update(level, magnitude: Self.magnitude(value, stats)) else { return nil }
         return (severity, stats, rule.zScore(value, stats))
     }
 
     /// Feeds a level decided outside the baseline (a non-finite gradient norm) into the episode.
-    mutating func force(_ level: Severity) -> Severity? {
-        episode.update(level)
+    mutating func force(_ level: Severity, magnitude: Double) -> Severity? {
+        episode.update(level, magnitude: magnitude)
+    }
+
+    /// How many times the baseline mean a value is: the alert's `magnitude`.
+    static func magnitude(_ value: Double, _ baseline: BaselineStats) -> Double {
+        value / max(abs(baseline.mean), 1e-12)
     }
 }

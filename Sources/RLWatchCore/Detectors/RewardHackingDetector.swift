@@ -79,7 +79,7 @@ public final class RewardHackingDetector: Detector {
             let level: Severity? =
                 ratio > 2 * config.varianceMultiplier
                 ? .critical : (ratio > config.varianceMultiplier ? .warning : nil)
-            if let severity = varianceEpisode.update(level) {
+            if let severity = varianceEpisode.update(level, magnitude: ratio) {
                 return varianceAlert(step, severity: severity, variance: variance, baseline: baseline, ratio: ratio)
             }
             if level != nil { return nil }
@@ -124,7 +124,7 @@ public final class RewardHackingDetector: Detector {
                 "reward_mean": step.rewardMean.map(MetricValue.double) ?? .null,
                 "reward_std": step.rewardStd.map(MetricValue.double) ?? .null,
             ],
-            recommendation: Self.recommendation)
+            recommendation: Self.recommendation, magnitude: ratio)
     }
 
     /// The dip test on the sample buffer, and whether the samples look continuous (many distinct values).

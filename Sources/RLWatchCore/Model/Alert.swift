@@ -9,10 +9,13 @@ public struct Alert: Sendable, Hashable {
     public var message: String
     public var metricValues: MetricValues
     public var recommendation: String
+    /// How far outside normal the signal was, as a multiple of its baseline (∞ for a non-finite value);
+    /// nil for detectors without such a scale. Used to let a far more severe event through a cooldown.
+    public var magnitude: Double?
 
     public init(
         step: Int, detector: DetectorID, severity: Severity, message: String, metricValues: MetricValues,
-        recommendation: String
+        recommendation: String, magnitude: Double? = nil
     ) {
         self.step = step
         self.detector = detector
@@ -20,6 +23,17 @@ public struct Alert: Sendable, Hashable {
         self.message = message
         self.metricValues = metricValues
         self.recommendation = recommendation
+        self.magnitude = magnitude
+    }
+
+    /// A later alert this many times more severe (by `magnitude`) than the last one is news, even
+    /// inside an episode or a cooldown: a one-step extreme transient must not be lost to a milder alert.
+    public static let extremeFactor = 10.0
+
+    /// Whether `magnitude` is at least `extremeFactor` times `earlier`.
+    public static func isFarMoreSevere(_ magnitude: Double?, than earlier: Double?) -> Bool {
+        guard let magnitude, let earlier, earlier > 0 else { return false }
+        return magnitude >= extremeFactor * earlier
     }
 }
 
