@@ -71,7 +71,10 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(name: "RLWatchCoreTests", dependencies: ["RLWatchCore", "RLWatchTesting"], swiftSettings: strict),
-        .testTarget(name: "RLWatchStoreTests", dependencies: ["RLWatchStore", "RLWatchTesting"], swiftSettings: strict),
+        .testTarget(
+            name: "RLWatchStoreTests",
+            dependencies: ["RLWatchStore", "RLWatchCore", "RLWatchTesting", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: strict),
         .testTarget(name: "RLWatchIngestTests", dependencies: ["RLWatchIngest", "RLWatchTesting"], swiftSettings: strict),
         .testTarget(
             name: "RLWatchTests", dependencies: ["RLWatch", "RLWatchStore", "RLWatchCore", "RLWatchTesting"],

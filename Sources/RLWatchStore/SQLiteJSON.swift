@@ -141,7 +141,9 @@ enum SQLiteJSON {
 
     /// The numeric members of a stored `extra_json` object; other members are skipped.
     static func decodeExtras(_ text: String) throws(ParseError) -> [String: Double] {
-        guard case .object(let members) = try parse(text) else { throw ParseError(message: "not an object") }
+        let value = try parse(text)
+        if value == .null { return [:] }
+        guard case .object(let members) = value else { throw ParseError(message: "not an object") }
         var extras: [String: Double] = [:]
         extras.reserveCapacity(members.count)
         for member in members {
@@ -152,7 +154,9 @@ enum SQLiteJSON {
 
     /// A stored `metric_values_json` object, in its order.
     static func decodeMetricValues(_ text: String) throws(ParseError) -> MetricValues {
-        guard case .object(let members) = try parse(text) else { throw ParseError(message: "not an object") }
+        let value = try parse(text)
+        if value == .null { return MetricValues() }
+        guard case .object(let members) = value else { throw ParseError(message: "not an object") }
         var entries: [(key: String, value: MetricValue)] = []
         entries.reserveCapacity(members.count)
         for member in members {

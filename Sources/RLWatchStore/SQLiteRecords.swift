@@ -32,10 +32,10 @@ struct RunsTable: FetchableRecord, PersistableRecord {
     /// 0.5.1 declared every column but the key nullable; absent values read as empty or zero.
     init(row: Row) throws {
         run = RunRecord(
-            runID: row[Columns.runID] ?? "",
-            framework: row[Columns.framework] ?? "",
-            startedAt: row[Columns.startedAt] ?? 0,
-            configJSON: row[Columns.configJSON] ?? "")
+            runID: try row.decode(String?.self, forColumn: Columns.runID) ?? "",
+            framework: try row.decode(String?.self, forColumn: Columns.framework) ?? "",
+            startedAt: try row.decode(Double?.self, forColumn: Columns.startedAt) ?? 0,
+            configJSON: try row.decode(String?.self, forColumn: Columns.configJSON) ?? "")
     }
 
     func encode(to container: inout PersistenceContainer) {
@@ -141,10 +141,10 @@ enum MetricsTable {
     static func decode(_ row: Row, runID: String, path: String) throws -> StoredStep {
         let id: Int64 = try row.decode(atIndex: 0)
         var metrics = MetricStep(step: try row.decode(atIndex: 2))
-        for (index, entry) in Columns.metrics.enumerated() {
-            metrics[entry.name] = try row.decode(Double?.self, atIndex: 4 + index)
+        for (offset, name) in metricOrder.enumerated() {
+            metrics[name] = try row.decode(Double?.self, atIndex: 4 + offset)
         }
-        let extraIndex = 4 + Columns.metrics.count
+        let extraIndex = 4 + metricOrder.count
         if let json = try row.decode(String?.self, atIndex: extraIndex) {
             do {
                 metrics.extras = try SQLiteJSON.decodeExtras(json)

@@ -166,11 +166,25 @@ public final class SQLiteStore: Store {
         }
     }
 
+    /// Appends steps and alerts in one transaction.
+    ///
+    /// The write runs synchronously on the calling thread. Hopping to GRDB's writer queue and back
+    /// (its `async` API) costs more than committing a step, and the monitor commits one per training
+    /// step. The wait is short because this process is the only writer: a batch of 1000 rows takes a
+    /// few milliseconds, and the busy timeout (5 s) only comes into play when another process writes.
+    /// A lone step is committed without an explicit transaction, since one `INSERT` is atomic on its own.
     public func append(steps: [StoredStep], alerts: [AlertRecord]) async throws {
         try checkWritable()
         if steps.isEmpty && alerts.isEmpty { return }
-        try await database.write { db in
-            try Self.insert(steps: steps, alerts: alerts, db)
+        try Self.write(steps: steps, alerts: alerts, to: database)
+    }
+
+    /// The write behind both appends. Not `async`, so that GRDB's synchronous `write` is the one called.
+    private static func write(steps: [StoredStep], alerts: [AlertRecord], to database: any DatabaseWriter) throws {
+        if alerts.isEmpty && steps.count == 1 {
+            try database.writeWithoutTransaction { db in try insert(steps: steps, alerts: [], db) }
+        } else {
+            try database.write { db in try insert(steps: steps, alerts: alerts, db) }
         }
     }
 
@@ -179,9 +193,7 @@ public final class SQLiteStore: Store {
     public func appendSynchronously(steps: [StoredStep], alerts: [AlertRecord]) throws {
         try checkWritable()
         if steps.isEmpty && alerts.isEmpty { return }
-        try database.write { db in
-            try Self.insert(steps: steps, alerts: alerts, db)
-        }
+        try Self.write(steps: steps, alerts: alerts, to: database)
     }
 
     /// The write transaction's body: hand-bound cached statements, no record machinery.
@@ -239,24 +251,41 @@ public final class SQLiteStore: Store {
         }
     }
 
+    /// A run's rows in arrival (`id`) order.
+    ///
+    /// The only index on `metrics` is 0.5.1's `(run_id, step)`, which yields rows in step order;
+    /// asking SQLite for `WHERE run_id = ? ORDER BY id` makes it sort the whole run in a temporary
+    /// b-tree before the first row (and before any `LIMIT`). So the read goes in two steps inside one
+    /// snapshot: the covering index gives the run's smallest and largest id, then the table is walked
+    /// in rowid order over that range, the `+` prefixes keeping SQLite on the rowid. Rows of other
+    /// runs written in between are skipped by the filter.
     public func steps(runID: String, sinceStep: Int?, limit: Int?) async throws -> [StoredStep] {
         if isClosed { return [] }
         if let limit, limit <= 0 { return [] }
-        var sql = "\(stepsSelect) WHERE \(MetricsTable.Columns.runID.name) = ?"
-        var arguments: StatementArguments = [runID]
+        let runIDColumn = MetricsTable.Columns.runID.name
+        let stepColumn = MetricsTable.Columns.step.name
+        let idColumn = MetricsTable.Columns.id.name
+        var boundsSQL = "SELECT MIN(\(idColumn)), MAX(\(idColumn)) FROM \(MetricsTable.name) WHERE \(runIDColumn) = ?"
+        var rowsSQL = "\(stepsSelect) WHERE \(idColumn) BETWEEN ? AND ? AND +\(runIDColumn) = ?"
+        var filter: StatementArguments = [runID]
         if let sinceStep {
-            sql += " AND \(MetricsTable.Columns.step.name) >= ?"
-            arguments += [sinceStep]
+            boundsSQL += " AND \(stepColumn) >= ?"
+            rowsSQL += " AND +\(stepColumn) >= ?"
+            filter += [sinceStep]
         }
-        sql += " ORDER BY \(MetricsTable.Columns.id.name)"
+        rowsSQL += " ORDER BY \(idColumn)"
+        var limitArgument: StatementArguments = []
         if let limit {
-            sql += " LIMIT ?"
-            arguments += [limit]
+            rowsSQL += " LIMIT ?"
+            limitArgument = [limit]
         }
         let path = path
-        return try await database.read { [sql, arguments] db in
-            let statement = try db.cachedStatement(sql: sql)
-            let rows = try Row.fetchCursor(statement, arguments: arguments)
+        return try await database.read { [boundsSQL, rowsSQL, filter, limitArgument] db in
+            let bounds = try Row.fetchOne(db.cachedStatement(sql: boundsSQL), arguments: filter)
+            guard let bounds, let low = try bounds.decode(Int64?.self, atIndex: 0),
+                let high = try bounds.decode(Int64?.self, atIndex: 1)
+            else { return [] }
+            let rows = try Row.fetchCursor(db.cachedStatement(sql: rowsSQL), arguments: [low, high] + filter + limitArgument)
             var steps: [StoredStep] = []
             while let row = try rows.next() {
                 steps.append(try MetricsTable.decode(row, runID: runID, path: path))

@@ -31,13 +31,19 @@ struct CommandContext {
         try SQLiteStore(path: databasePath)
     }
 
-    /// Opens an existing store for reading; a missing file exits 1 with 0.5.1's message.
+    /// Opens an existing store read-only (an older rlwatch database is read as it is, never upgraded by a
+    /// read); a missing file exits 1 with 0.5.1's message.
     func openExistingStore() throws -> SQLiteStore {
         guard FileManager.default.fileExists(atPath: databasePath) else {
             printError("No rlwatch database found at \(databasePath)")
             printError("Make sure you have completed at least one monitored training run.")
             throw ExitStatus.failure
         }
-        return try SQLiteStore(path: databasePath)
+        do {
+            return try SQLiteStore.openExisting(path: databasePath, readOnly: true)
+        } catch {
+            printError("error: \(error)")
+            throw ExitStatus.failure
+        }
     }
 }

@@ -117,10 +117,21 @@ struct StoreConformanceTests {
             for id in ["a", "b"] {
                 try await store.registerRun(RunRecord(runID: id, framework: "trl", startedAt: 1, configJSON: "{}"))
             }
-            try await store.append(
-                steps: ordinarySteps(runID: "a", steps: 1...4) + ordinarySteps(runID: "b", steps: 1...2),
-                alerts: sampleAlerts(runID: "b"))
-            #expect(try await store.stepCount(runID: "a") == 4)
+            // Interleaved, as when two runs share a database; run a resumes from step 2.
+            let a = ordinarySteps(runID: "a", steps: 1...4) + ordinarySteps(runID: "a", steps: 2...3, segment: 1)
+            let b = ordinarySteps(runID: "b", steps: 1...2)
+            var interleaved: [StoredStep] = []
+            for index in a.indices {
+                interleaved.append(a[index])
+                if index < b.count { interleaved.append(b[index]) }
+            }
+            try await store.append(steps: interleaved, alerts: sampleAlerts(runID: "b"))
+            #expect(try await store.stepCount(runID: "a") == 6)
+            #expect(try await store.steps(runID: "a").map(fingerprint) == a.map(fingerprint))
+            let since3 = try await store.steps(runID: "a", sinceStep: 3, limit: nil)
+            #expect(since3.map { "\($0.segment):\($0.metrics.step)" } == ["0:3", "0:4", "1:3"])
+            let limited = try await store.steps(runID: "a", sinceStep: 2, limit: 4)
+            #expect(limited.map { "\($0.segment):\($0.metrics.step)" } == ["0:2", "0:3", "0:4", "1:2"])
             #expect(try await store.steps(runID: "b").map(\.runID) == ["b", "b"])
             #expect(try await store.alerts(runID: "a").isEmpty)
             #expect(try await store.alerts(runID: "b").count == 5)
