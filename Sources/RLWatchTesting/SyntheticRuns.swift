@@ -80,3 +80,89 @@ public enum SyntheticRuns {
         return steps
     }
 }
+
+extension SyntheticRuns {
+    /// Which framework's key names a real-scale run puts in its extras.
+    public enum ExtrasStyle: Sendable {
+        /// TRL GRPO: `frac_reward_zero_std`, `completions/clipped_ratio`, `completions/mean_length`.
+        case trl
+        /// veRL: `response_length/clip_ratio`, `response_length/mean`; no zero-std fraction.
+        case veRL
+    }
+
+    public struct RealScaleOptions: Sendable {
+        /// Logged rows (the run covers `rows × loggingInterval` training steps).
+        public var rows = 300
+        public var seed: UInt64 = 1
+        /// Training steps between logged rows (TRL's `logging_steps`: 1, 5 and 10 are common).
+        public var loggingInterval = 1
+        /// Prompt groups per step and completions per prompt (GRPO's `num_generations`).
+        public var groups = 8
+        public var completionsPerGroup = 8
+        /// Relative step-to-step noise on entropy, KL and grad norm.
+        public var noise = 0.2
+        public var extrasStyle = ExtrasStyle.trl
+        public init() {}
+    }
+
+    /// A healthy GRPO run at the scales real LLM runs log, where none of rlwatch's detectors may fire.
+    ///
+    /// Mean token entropy starts somewhere in 0.05–0.3 and drifts slowly (−50 % to +80 % over the run);
+    /// KL to the reference grows from ≈1e-4 to somewhere in 0.005–0.05; rewards are 0/1 correctness in
+    /// prompt groups, a third of which are far too easy or far too hard, so `frac_reward_zero_std` sits
+    /// around 0.2–0.5 as on real runs; up to ≈10 % of completions hit the length cap. Reward mean and std
+    /// are logged as TRL logs them (no per-sample rewards).
+    public static func healthyAtRealScale(_ options: RealScaleOptions = RealScaleOptions()) -> [MetricStep] {
+        var rng = SeededRandom(seed: options.seed)
+        let entropyStart = 0.05 + 0.25 * rng.uniform()
+        let entropyDrift = -0.5 + 1.3 * rng.uniform()
+        let klEnd = 0.005 + 0.045 * rng.uniform()
+        let clipLevel = 0.06 * rng.uniform()
+        let lengthStart = 150 + 350 * rng.uniform()
+        let samples = max(1, options.groups * options.completionsPerGroup)
+        let rows = max(1, options.rows)
+        var steps: [MetricStep] = []
+        steps.reserveCapacity(rows)
+        for row in 0..<rows {
+            let t = Double(row) / Double(rows)
+            let noisy = { (base: Double) -> Double in max(0, base * (1 + options.noise * rng.gaussian())) }
+            let entropy = noisy(entropyStart * (1 + entropyDrift * t))
+            let kl = noisy(1e-4 + (klEnd - 1e-4) * (1 - exp(-5 * t)))
+            let accuracy = 0.35 + 0.3 * t
+            var rewardSum = 0.0
+            var rewardSquares = 0.0
+            var zeroStdGroups = 0
+            for _ in 0..<max(1, options.groups) {
+                let p =
+                    rng.bernoulli(0.35)
+                    ? (rng.bernoulli(accuracy) ? 0.98 : 0.02) : min(0.95, max(0.05, accuracy + 0.25 * rng.gaussian()))
+                var correct = 0
+                for _ in 0..<max(1, options.completionsPerGroup) where rng.bernoulli(p) { correct += 1 }
+                if correct == 0 || correct == options.completionsPerGroup { zeroStdGroups += 1 }
+                rewardSum += Double(correct)
+                rewardSquares += Double(correct)  // 0/1 rewards: r² = r
+            }
+            let rewardMean = rewardSum / Double(samples)
+            let rewardStd = max(0, rewardSquares / Double(samples) - rewardMean * rewardMean).squareRoot()
+            var clipped = 0
+            for _ in 0..<samples where rng.bernoulli(noisy(clipLevel)) { clipped += 1 }
+            let meanLength = max(1, lengthStart * (1 + 0.3 * t) * (1 + 0.1 * rng.gaussian()))
+            var extras: [String: Double] = [:]
+            switch options.extrasStyle {
+            case .trl:
+                extras["frac_reward_zero_std"] = Double(zeroStdGroups) / Double(max(1, options.groups))
+                extras["completions/clipped_ratio"] = Double(clipped) / Double(samples)
+                extras["completions/mean_length"] = meanLength
+            case .veRL:
+                extras["response_length/clip_ratio"] = Double(clipped) / Double(samples)
+                extras["response_length/mean"] = meanLength
+            }
+            steps.append(
+                MetricStep(
+                    step: (row + 1) * max(1, options.loggingInterval), entropy: entropy, klDivergence: kl,
+                    rewardMean: rewardMean, rewardStd: rewardStd, loss: 0.01 * rng.gaussian(),
+                    gradNorm: noisy(0.3), learningRate: 1e-6, clipFraction: noisy(0.002), extras: extras))
+        }
+        return steps
+    }
+}

@@ -25,6 +25,12 @@ import Testing
             "gradient_norm_spike", "  enabled", "  sigma_multiplier", "  rolling_window", "  warmup_steps",
             "  baseline_mode", "  min_relative_increase",
             "reward_mean_drift", "  enabled", "  consecutive_steps", "  warmup_steps", "  min_drift_magnitude",
+            // The detectors rlwatch 0.5.1 does not have, after its seven.
+            "entropy_explosion", "  enabled", "  warning_ratio", "  critical_ratio", "  consecutive_steps",
+            "  baseline_window", "  warmup_steps",
+            "learning_signal_dead", "  enabled", "  frac_zero_std_threshold", "  consecutive_steps", "  warmup_steps",
+            "length_truncation", "  enabled", "  warning_ratio", "  critical_ratio", "  consecutive_steps",
+            "  warmup_steps",
             "alerts",
             "  slack", "    enabled", "    webhook_url", "    channel", "    mention_users",
             "  email", "    enabled", "    smtp_host", "    smtp_port", "    smtp_user", "    smtp_password",
@@ -84,7 +90,7 @@ import Testing
         #expect(line("  log_dir: /tmp/x")?.hasSuffix("# from: flag --log-dir") == true)
         // Every key line carries a source.
         let keyLines = lines.filter { !$0.hasPrefix("#") && !$0.hasSuffix(":") }
-        #expect(keyLines.count == 63)
+        #expect(keyLines.count == 78)
         #expect(keyLines.allSatisfy { $0.contains("# from: ") })
     }
 

@@ -58,6 +58,6 @@ import Testing
         var config = RLWatchConfig()
         config.entropyCollapse.enabled = false
         #expect(!DetectorRegistry.makeDetectors(config).contains { $0.id == .entropyCollapse })
-        #expect(DetectorRegistry.makeDetectors(RLWatchConfig()).count == 7)
+        #expect(DetectorRegistry.makeDetectors(RLWatchConfig()).count == DetectorID.all.count)
     }
 }

@@ -90,6 +90,9 @@ import Testing
         config.lossNaN.warmupSteps = 30
         config.rewardMeanDrift.warmupSteps = 30
         config.rewardMeanDrift.consecutiveSteps = 1
+        config.entropyExplosion.warmupSteps = 30
+        config.learningSignalDead.warmupSteps = 30
+        config.lengthTruncation.warmupSteps = 30
         // gradient_norm_spike is left out on purpose: a non-finite grad norm alerts even in the warmup.
         for detector in DetectorRegistry.makeDetectors(config) where detector.id != .gradientNormSpike {
             for i in 1..<30 {

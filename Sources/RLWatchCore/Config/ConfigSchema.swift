@@ -30,6 +30,8 @@ enum DoubleRule: Sendable {
     case positive
     case nonNegative
     case openUnitInterval
+    /// A fraction that may be 1 (every completion truncated, every group without variance): 0 < x ≤ 1.
+    case unitFraction
 
     /// The constraint text when `value` breaks the rule, nil when it is fine. Written so that NaN fails.
     func violation(_ value: Double) -> String? {
@@ -39,6 +41,7 @@ enum DoubleRule: Sendable {
         case .positive: return value > 0 ? nil : "> 0"
         case .nonNegative: return value >= 0 ? nil : ">= 0"
         case .openUnitInterval: return value > 0 && value < 1 ? nil : "between 0 and 1 (exclusive)"
+        case .unitFraction: return value > 0 && value <= 1 ? nil : "> 0 and <= 1"
         }
     }
 }
@@ -201,8 +204,8 @@ struct ConfigField: Sendable {
     }
 }
 
-/// The keys of `rlwatch.yaml` in rlwatch 0.5.1's order (our additions last in their section), with the comments the
-/// `init` template writes.
+/// The keys of `rlwatch.yaml` in rlwatch 0.5.1's order (our additions last in their section, the sections of the
+/// detectors 0.5.1 does not have after its seven), with the comments the `init` template writes.
 enum ConfigSchema {
     static let frameworks = ["auto", "trl", "verl", "openrlhf", "manual"]
     static let httpMethods = ["POST", "PUT", "PATCH", "GET", "DELETE", "HEAD", "OPTIONS"]
@@ -279,6 +282,36 @@ enum ConfigSchema {
         .double("reward_mean_drift.min_drift_magnitude", \.rewardMeanDrift.minDriftMagnitude, .nonNegative,
                 "Smallest total change over those steps that counts as drift (>= 0)."),
 
+        .bool("entropy_explosion.enabled", \.entropyExplosion.enabled, "Run this detector."),
+        .double("entropy_explosion.warning_ratio", \.entropyExplosion.warningRatio, .positive,
+                "Warning when entropy exceeds this many times its early baseline (> 0)."),
+        .double("entropy_explosion.critical_ratio", \.entropyExplosion.criticalRatio, .positive,
+                "Critical when entropy exceeds this many times its early baseline (> 0)."),
+        .int("entropy_explosion.consecutive_steps", \.entropyExplosion.consecutiveSteps, .atLeast(1),
+             "Observations in a row each level must hold before it alerts (>= 1)."),
+        .int("entropy_explosion.baseline_window", \.entropyExplosion.baselineWindow, .atLeast(1),
+             "Baseline = median of this many first finite entropy observations, which are not judged (>= 1)."),
+        .int("entropy_explosion.warmup_steps", \.entropyExplosion.warmupSteps, .nonNegative,
+             "Observations to see before this detector may fire (>= 0)."),
+
+        .bool("learning_signal_dead.enabled", \.learningSignalDead.enabled, "Run this detector."),
+        .double("learning_signal_dead.frac_zero_std_threshold", \.learningSignalDead.fracZeroStdThreshold,
+                .unitFraction, "frac_reward_zero_std at or above this counts as no learning signal (> 0, <= 1)."),
+        .int("learning_signal_dead.consecutive_steps", \.learningSignalDead.consecutiveSteps, .atLeast(1),
+             "Warning after this many dead observations in a row (one lone live one allowed); 3x: critical (>= 1)."),
+        .int("learning_signal_dead.warmup_steps", \.learningSignalDead.warmupSteps, .nonNegative,
+             "Observations to see before this detector may fire (>= 0)."),
+
+        .bool("length_truncation.enabled", \.lengthTruncation.enabled, "Run this detector."),
+        .double("length_truncation.warning_ratio", \.lengthTruncation.warningRatio, .unitFraction,
+                "Warning when at least this fraction of completions hits the max length (> 0, <= 1)."),
+        .double("length_truncation.critical_ratio", \.lengthTruncation.criticalRatio, .unitFraction,
+                "Critical when at least this fraction of completions hits the max length (> 0, <= 1)."),
+        .int("length_truncation.consecutive_steps", \.lengthTruncation.consecutiveSteps, .atLeast(1),
+             "Observations in a row each level must hold before it alerts (>= 1)."),
+        .int("length_truncation.warmup_steps", \.lengthTruncation.warmupSteps, .nonNegative,
+             "Observations to see before this detector may fire (>= 0)."),
+
         .bool("alerts.slack.enabled", \.alerts.slack.enabled,
               "Send alerts to Slack; set automatically when webhook_url is set, unless written as false here."),
         .string("alerts.slack.webhook_url", \.alerts.slack.webhookURL, secret: true,
@@ -342,6 +375,9 @@ enum ConfigSchema {
         "loss_nan": "Loss becoming NaN or infinite (critical on every such step).",
         "gradient_norm_spike": "Gradient norm spiking above its baseline.",
         "reward_mean_drift": "Mean reward drifting the same way for many steps in a row.",
+        "entropy_explosion": "Policy entropy rising far above its own early baseline.",
+        "learning_signal_dead": "Every GRPO group's rewards identical (frac_reward_zero_std ~1): nothing is learned.",
+        "length_truncation": "Completions cut at the maximum completion length (clipped ratio near 1).",
         "alerts": "Where alerts are sent, and how often.",
         "alerts.slack": "Slack incoming webhook.",
         "alerts.email": "Email over SMTP.",

@@ -20,6 +20,12 @@ public struct RLWatchConfig: Sendable, Hashable {
     public var lossNaN = LossNaNConfig()
     public var gradientNormSpike = GradientNormSpikeConfig()
     public var rewardMeanDrift = RewardMeanDriftConfig()
+    /// Addition: entropy rising far above the run's own early baseline.
+    public var entropyExplosion = EntropyExplosionConfig()
+    /// Addition: GRPO groups whose rewards are all identical, so nothing is learned.
+    public var learningSignalDead = LearningSignalDeadConfig()
+    /// Addition: completions cut at the maximum completion length.
+    public var lengthTruncation = LengthTruncationConfig()
     public var alerts = AlertsConfig()
     public var storage = StorageConfig()
     public var dashboard = DashboardConfig()
@@ -95,6 +101,59 @@ public struct RewardMeanDriftConfig: Sendable, Hashable {
     public var consecutiveSteps = 50
     public var warmupSteps = 50
     public var minDriftMagnitude = 0.1
+    public init() {}
+}
+
+/// Addition: entropy rising far above the run's own early baseline (not in rlwatch 0.5.1).
+///
+/// Real LLM runs log mean per-token entropy around 0.03–0.3; a run that falls apart rises 10–50× above
+/// that (0.1 → 4–8) while completions run to the length cap. The trip-wire is a ratio to the run's own
+/// baseline so it holds at any entropy scale.
+public struct EntropyExplosionConfig: Sendable, Hashable {
+    public var enabled = true
+    /// Warning when entropy exceeds this many times the baseline for `consecutiveSteps` observations.
+    ///
+    /// 4× rather than 3×: a healthy run whose entropy drifts up (longer reasoning, clip-higher) can
+    /// triple a low early entropy, while real explosions reach 5× on their first bad observation.
+    public var warningRatio = 4.0
+    /// Critical when entropy exceeds this many times the baseline for `consecutiveSteps` observations.
+    public var criticalRatio = 10.0
+    /// Observations in a row each tier must hold.
+    public var consecutiveSteps = 3
+    /// The baseline is the median of this many first finite entropy observations; they are not judged.
+    public var baselineWindow = 10
+    /// Observations to see before judging; the baseline observations already act as a warmup.
+    public var warmupSteps = 0
+    public init() {}
+}
+
+/// Addition: the GRPO learning signal is dead — every group's rewards are identical (not in rlwatch 0.5.1).
+///
+/// Judged from `frac_reward_zero_std` (TRL) when the step logs it; otherwise from a reward std of
+/// (almost) exactly 0 together with a grad norm of (almost) exactly 0 when a grad norm is logged.
+public struct LearningSignalDeadConfig: Sendable, Hashable {
+    public var enabled = true
+    /// A step whose `frac_reward_zero_std` is at least this counts as having no learning signal.
+    public var fracZeroStdThreshold = 0.95
+    /// Warning after this many dead observations in a row (one isolated live observation is tolerated);
+    /// critical after three times as many.
+    public var consecutiveSteps = 10
+    public var warmupSteps = 0
+    public init() {}
+}
+
+/// Addition: completions truncated at the maximum length — the "filibuster" (not in rlwatch 0.5.1).
+///
+/// Reads `completions/clipped_ratio` (TRL) or `response_length/clip_ratio` (veRL).
+public struct LengthTruncationConfig: Sendable, Hashable {
+    public var enabled = true
+    /// Warning when at least this fraction of completions is cut for `consecutiveSteps` observations.
+    public var warningRatio = 0.5
+    /// Critical when at least this fraction is cut for `consecutiveSteps` observations.
+    public var criticalRatio = 0.9
+    /// Observations in a row each tier must hold.
+    public var consecutiveSteps = 3
+    public var warmupSteps = 0
     public init() {}
 }
 

@@ -23,6 +23,11 @@ public enum DetectorRegistry {
         if config.lossNaN.enabled { detectors.append(LossNaNDetector(config.lossNaN)) }
         if config.gradientNormSpike.enabled { detectors.append(GradientNormSpikeDetector(config.gradientNormSpike)) }
         if config.rewardMeanDrift.enabled { detectors.append(RewardMeanDriftDetector(config.rewardMeanDrift)) }
+        if config.entropyExplosion.enabled { detectors.append(EntropyExplosionDetector(config.entropyExplosion)) }
+        if config.learningSignalDead.enabled {
+            detectors.append(LearningSignalDeadDetector(config.learningSignalDead))
+        }
+        if config.lengthTruncation.enabled { detectors.append(LengthTruncationDetector(config.lengthTruncation)) }
         return detectors
     }
 }

@@ -22,10 +22,19 @@ public struct DetectorID: RawRepresentable, Hashable, Sendable, Codable, Compara
     public static let lossNaN: DetectorID = "loss_nan"
     public static let gradientNormSpike: DetectorID = "gradient_norm_spike"
     public static let rewardMeanDrift: DetectorID = "reward_mean_drift"
+    /// Entropy rising far above the run's own early baseline (not in rlwatch 0.5.1).
+    public static let entropyExplosion: DetectorID = "entropy_explosion"
+    /// Every GRPO group's rewards identical, so the policy gradient is zero (not in rlwatch 0.5.1).
+    public static let learningSignalDead: DetectorID = "learning_signal_dead"
+    /// Completions cut at the maximum completion length (not in rlwatch 0.5.1).
+    public static let lengthTruncation: DetectorID = "length_truncation"
 
     /// The seven detectors of rlwatch 0.5.1, in the order the suite evaluates them.
     public static let builtIn: [DetectorID] = [
         .entropyCollapse, .klExplosion, .rewardHacking, .advantageVariance, .lossNaN, .gradientNormSpike,
         .rewardMeanDrift,
     ]
+
+    /// Every detector rlwatch ships, in the order the suite evaluates them: 0.5.1's seven, then the additions.
+    public static let all: [DetectorID] = builtIn + [.entropyExplosion, .learningSignalDead, .lengthTruncation]
 }

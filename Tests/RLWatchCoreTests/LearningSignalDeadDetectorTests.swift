@@ -1,0 +1,117 @@
+import RLWatchCore
+import Testing
+
+@Suite struct LearningSignalDeadDetectorTests {
+    /// Warning after 3 dead observations, critical after 9.
+    func detector(warmup: Int = 0, consecutive: Int = 3, threshold: Double = 0.95) -> LearningSignalDeadDetector {
+        var config = LearningSignalDeadConfig()
+        config.warmupSteps = warmup
+        config.consecutiveSteps = consecutive
+        config.fracZeroStdThreshold = threshold
+        return LearningSignalDeadDetector(config)
+    }
+
+    func frac(_ values: [Double?]) -> [MetricStep] { extraSeries("frac_reward_zero_std", values) }
+
+    /// Steps with a reward std and, where given, a grad norm.
+    func flat(_ pairs: [(std: Double?, grad: Double?)]) -> [MetricStep] {
+        pairs.enumerated().map { MetricStep(step: $0.offset + 1, rewardStd: $0.element.std, gradNorm: $0.element.grad) }
+    }
+
+    @Test func defaultsAreTheDocumentedOnes() {
+        let config = LearningSignalDeadConfig()
+        #expect(config.enabled && config.fracZeroStdThreshold == 0.95)
+        #expect(config.consecutiveSteps == 10 && config.warmupSteps == 0)
+    }
+
+    @Test func warningAfterConsecutiveStepsCriticalAfterThreeTimesAsMany() {
+        let alerts = feed(detector(), frac(constant(1.0, 12)))
+        #expect(alerts.summary == ["3:warning", "9:critical"])
+        #expect(alerts.allSatisfy { !$0.recommendation.isEmpty && $0.detector == .learningSignalDead })
+        #expect(alerts[0].metricValues["dead_observations"] == .int(3))
+        #expect(alerts[0].metricValues["since_step"] == .int(1))
+        #expect(alerts[0].metricValues["signal"] == .string("frac_reward_zero_std"))
+        #expect(alerts[0].recommendation.contains("temperature") && alerts[0].recommendation.contains("partial credit"))
+        #expect(alerts[1].metricValues["dead_observations"] == .int(9))
+        #expect(alerts[1].recommendation.hasPrefix("Stop the run"))
+    }
+
+    @Test func thresholdIsInclusive() {
+        #expect(feed(detector(), frac(constant(0.95, 3))).summary == ["3:warning"])
+        #expect(feed(detector(), frac(constant(0.949_999, 10))).isEmpty)
+        #expect(feed(detector(threshold: 0.5), frac(constant(0.5, 3))).summary == ["3:warning"])
+    }
+
+    @Test func oneIsolatedLiveObservationDoesNotEndTheStretchTwoDo() {
+        // The lucky 0.75 at step 3 is tolerated (not counted): the third dead observation is step 4.
+        let tolerated = feed(detector(), frac([1, 1, 0.75, 1]))
+        #expect(tolerated.summary == ["4:warning"])
+        #expect(tolerated.first?.metricValues["since_step"] == .int(1))
+        // Two live observations in a row end the stretch; it starts again at step 5.
+        #expect(feed(detector(), frac([1, 1, 0.75, 0.75, 1, 1])).isEmpty)
+        #expect(feed(detector(), frac([1, 1, 0.75, 0.75, 1, 1, 1])).summary == ["7:warning"])
+    }
+
+    @Test func recoveryRearmsAndANewDeadStretchAlertsAgain() {
+        let values = constant(1, 3) + constant(0.2, 3) + constant(1, 3)
+        #expect(feed(detector(), frac(values)).summary == ["3:warning", "9:warning"])
+    }
+
+    @Test func withoutTheFractionFlatRewardsAndAZeroGradNormAreDead() {
+        let dead = flat(Array(repeating: (std: 0, grad: 0), count: 3))
+        let alerts = feed(detector(), dead)
+        #expect(alerts.summary == ["3:warning"])
+        #expect(alerts.first?.metricValues["signal"] == .string("reward_std_and_grad_norm"))
+        #expect(alerts.first?.metricValues["frac_reward_zero_std"] == .null)
+        // Float noise counts as zero; no grad norm logged: the reward std alone decides.
+        #expect(feed(detector(), flat(Array(repeating: (std: 1e-13, grad: -1e-13), count: 3))).count == 1)
+        let noGrad = feed(detector(), flat(Array(repeating: (std: 0, grad: nil), count: 3)))
+        #expect(noGrad.first?.metricValues["signal"] == .string("reward_std"))
+    }
+
+    @Test func aMovingGradientOrVaryingRewardsAreNotDead() {
+        // A critic (PPO) still learns from constant rewards: the gradient is not zero.
+        #expect(feed(detector(), flat(Array(repeating: (std: 0, grad: 0.01), count: 10))).isEmpty)
+        #expect(feed(detector(), flat(Array(repeating: (std: 0.3, grad: 0), count: 10))).isEmpty)
+        #expect(feed(detector(), flat(Array(repeating: (std: 1e-11, grad: 0), count: 10))).isEmpty)
+    }
+
+    @Test func perSampleRewardsThatAreAllEqualHaveZeroStd() {
+        let steps = (1...3).map { MetricStep(step: $0, rewards: [1, 1, 1, 1]) }
+        #expect(feed(detector(), steps).summary == ["3:warning"])
+    }
+
+    @Test func theFractionWinsOverRewardStdWhenBothAreLogged() {
+        var steps = flat(Array(repeating: (std: 0, grad: 0), count: 5))
+        for index in steps.indices { steps[index].extras["frac_reward_zero_std"] = 0.25 }
+        #expect(feed(detector(), steps).isEmpty)
+    }
+
+    @Test func nilAndNonFiniteValuesAreNotObservations() {
+        // A NaN fraction falls back to the reward std; a NaN reward std or grad norm says nothing.
+        var steps = frac([1, .nan, nil, 1])
+        steps[1].rewardStd = 0
+        steps[2].rewardStd = .nan
+        #expect(feed(detector(), steps).summary == ["4:warning"])
+        let nanGrad = flat([(0, 0), (0, .nan), (0, .infinity), (0, 0)])
+        #expect(feed(detector(), nanGrad).isEmpty)
+        #expect(feed(detector(), flat([(0, 0), (0, .nan), (0, 0), (0, 0)])).summary == ["4:warning"])
+    }
+
+    @Test func warmupBoundaryTheWarmupThObservationIsTheFirstCounted() {
+        // Warmup 3 with consecutive 1: observations 1–2 are neither judged nor counted.
+        let alerts = feed(detector(warmup: 3, consecutive: 1), frac(constant(1, 6)))
+        #expect(alerts.summary == ["3:warning", "5:critical"])
+        #expect(alerts.first?.metricValues["since_step"] == .int(3))
+        // Steps without evidence do not advance the warmup.
+        let sparse = frac([1, nil, nil, 1, nil, 1])
+        #expect(feed(detector(warmup: 3, consecutive: 1), sparse).summary == ["6:warning"])
+    }
+
+    @Test func disabledDetectorIsNotBuilt() {
+        var config = RLWatchConfig()
+        config.learningSignalDead.enabled = false
+        #expect(!DetectorRegistry.makeDetectors(config).contains { $0.id == .learningSignalDead })
+        #expect(DetectorRegistry.makeDetectors(RLWatchConfig()).contains { $0.id == .learningSignalDead })
+    }
+}
