@@ -1,7 +1,7 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 import RLWatchCore
 import RLWatchTesting
@@ -80,7 +80,8 @@ enum BenchInput {
             var line = "{\"step\": \(i + 1), \"loss\": \(loss.rounded() / 10_000), \"grad_norm\": \(grad), "
             line += "\"learning_rate\": \(1e-6 * (1 - t)), \"num_tokens\": \(tokens), "
             line += "\"completions/mean_length\": \(meanLength), \"completions/clipped_ratio\": \(noisy(0.05, 0.5)), "
-            line += "\"reward\": \(reward), \"reward_std\": \(rewardStd), \"frac_reward_zero_std\": \(noisy(0.1, 0.5)), "
+            line +=
+                "\"reward\": \(reward), \"reward_std\": \(rewardStd), \"frac_reward_zero_std\": \(noisy(0.1, 0.5)), "
             line += "\"kl\": \(kl), \"entropy\": \(entropy), \"clip_ratio/region_mean\": \(noisy(0.002, 0.5)), "
             line += "\"step_time\": \(noisy(3.7, 0.1)), \"epoch\": \((t * 3 * 10_000).rounded() / 10_000)}\n"
             buffer.append(contentsOf: line.utf8)

@@ -1,8 +1,4 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import Foundation
 
 /// Keeps a value alive so the optimizer cannot drop the work that produced it.
 ///
@@ -12,6 +8,46 @@ import Darwin
 func blackHole(_ value: some Any) {}
 
 let clock = ContinuousClock()
+
+/// CPU time of the whole process (all threads, user + system), in nanoseconds.
+///
+/// The bench machine is shared: while other work runs, wall time includes time this process spent
+/// descheduled. CPU time does not, so the table reports both and judges targets on CPU time.
+func processCPUTime() -> Double {
+    var spec = timespec()
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &spec)
+    return Double(spec.tv_sec) * 1e9 + Double(spec.tv_nsec)
+}
+
+/// Wall and CPU time of one run of `body`, in nanoseconds.
+func measureTimes(_ body: () throws -> Void) rethrows -> Times {
+    let cpuStart = processCPUTime()
+    let start = clock.now
+    try body()
+    let wall = (clock.now - start).nanoseconds
+    return Times(wall: wall, cpu: processCPUTime() - cpuStart)
+}
+
+/// Wall and CPU time of one run of an async `body`, in nanoseconds.
+func measureTimesAsync(_ body: () async throws -> Void) async rethrows -> Times {
+    let cpuStart = processCPUTime()
+    let start = clock.now
+    try await body()
+    let wall = (clock.now - start).nanoseconds
+    return Times(wall: wall, cpu: processCPUTime() - cpuStart)
+}
+
+/// Wall and CPU time of one measured run, in nanoseconds.
+struct Times {
+    var wall: Double
+    var cpu: Double
+
+    /// The fastest of several runs, wall and CPU each taken at their minimum (failed runs are NaN).
+    static func best(_ runs: [Times]) -> Times {
+        let ok = runs.filter { !$0.wall.isNaN }
+        return Times(wall: ok.map(\.wall).min() ?? .nan, cpu: ok.map(\.cpu).min() ?? .nan)
+    }
+}
 
 extension Duration {
     /// The duration in nanoseconds, as a Double.
@@ -43,8 +79,10 @@ struct BenchmarkResult: Sendable {
     var name: String
     /// Operations measured (steps, rows, commits, process runs).
     var iterations: Int
-    /// Mean time per operation.
+    /// Mean wall time per operation.
     var meanNanoseconds: Double
+    /// Mean CPU time per operation (process CPU time over the same loop), when measured.
+    var cpuNanoseconds: Double?
     var p50Nanoseconds: Double?
     var p99Nanoseconds: Double?
     /// Operations per second, and what an operation is ("steps", "rows").
@@ -52,12 +90,16 @@ struct BenchmarkResult: Sendable {
     var target: Target = .none
     var note = ""
 
-    /// Whether the target is met; nil when there is none.
+    /// Whether the target is met, judged on CPU time per operation when it was measured (the machine
+    /// is shared) and on wall time otherwise; nil when there is no target.
     var passes: Bool? {
+        let perOperation = cpuNanoseconds ?? meanNanoseconds
         switch target {
-        case .none: nil
-        case .atMost(let ns): meanNanoseconds <= ns
-        case .atLeast(let perSecond): (rate?.perSecond ?? 1e9 / meanNanoseconds) >= perSecond
+        case .none: return nil
+        case .atMost(let ns): return perOperation <= ns
+        case .atLeast(let perSecond):
+            if cpuNanoseconds == nil, let rate { return rate.perSecond >= perSecond }
+            return 1e9 / perOperation >= perSecond
         }
     }
 }
@@ -122,19 +164,25 @@ func formatRate(_ perSecond: Double) -> String {
 }
 
 func fixed(_ value: Double, _ decimals: Int) -> String {
-    var buffer = [CChar](repeating: 0, count: 64)
-    _ = snprintf(ptr: &buffer, 64, "%.*f", Int32(decimals), value)
-    return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    String(format: "%.*f", decimals, value)
+}
+
+/// The string in a NUL-terminated C buffer.
+func string(fromCBuffer buffer: [CChar]) -> String {
+    String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
 }
 
 /// Prints results as a Markdown table (readable in a terminal, pasteable into a report).
 func printTable(_ results: [BenchmarkResult]) {
-    let header = ["benchmark", "iterations", "mean", "p50", "p99", "rate", "target", "ok", "note"]
+    let header = [
+        "benchmark", "iterations", "mean (wall)", "mean (cpu)", "p50", "p99", "rate (wall)", "target", "ok", "note",
+    ]
     let rows = results.map { result -> [String] in
         [
             result.name,
             "\(result.iterations)",
             formatDuration(result.meanNanoseconds),
+            result.cpuNanoseconds.map(formatDuration) ?? "-",
             result.p50Nanoseconds.map(formatDuration) ?? "-",
             result.p99Nanoseconds.map(formatDuration) ?? "-",
             result.rate.map { "\(formatRate($0.perSecond)) \($0.unit)/s" } ?? "-",
@@ -148,7 +196,8 @@ func printTable(_ results: [BenchmarkResult]) {
         for (i, cell) in row.enumerated() { widths[i] = max(widths[i], cell.count) }
     }
     func line(_ cells: [String]) -> String {
-        "| " + cells.enumerated().map { i, cell in cell + String(repeating: " ", count: widths[i] - cell.count) }
+        "| "
+            + cells.enumerated().map { i, cell in cell + String(repeating: " ", count: widths[i] - cell.count) }
             .joined(separator: " | ") + " |"
     }
     print(line(header))
@@ -164,7 +213,7 @@ func note(_ text: String) {
 
 /// Runs `body` with standard output sent to /dev/null (the replay engine writes alerts to fd 1).
 func withStandardOutputSilenced<T>(_ body: () throws -> T) rethrows -> T {
-    fflush(stdout)
+    fflush(nil)
     let saved = dup(STDOUT_FILENO)
     let null = open("/dev/null", O_WRONLY)
     if saved >= 0, null >= 0 { dup2(null, STDOUT_FILENO) }
@@ -181,9 +230,11 @@ func withStandardOutputSilenced<T>(_ body: () throws -> T) rethrows -> T {
 /// A fresh empty directory under the bench directory.
 func makeTemporaryDirectory(_ prefix: String) -> String {
     var template = Array("\(BenchPaths.root)/\(prefix)-XXXXXX".utf8CString)
-    let made = template.withUnsafeMutableBufferPointer { buffer in mkdtemp(buffer.baseAddress) }
+    let made = template.withUnsafeMutableBufferPointer { buffer in
+        buffer.baseAddress.flatMap { mkdtemp($0) }
+    }
     guard made != nil else { fatalError("mkdtemp failed under \(BenchPaths.root)") }
-    return String(cString: template)
+    return string(fromCBuffer: template)
 }
 
 /// Removes a directory tree (the bench's own temporary databases).
@@ -198,4 +249,17 @@ enum BenchPaths {
         mkdir(path, 0o755)
         return path
     }()
+}
+
+/// A named measurement that produces one or more table rows.
+struct Benchmark {
+    var name: String
+    var summary: String
+    var run: () async throws -> [BenchmarkResult]
+
+    init(name: String, summary: String, run: @escaping () async throws -> [BenchmarkResult]) {
+        self.name = name
+        self.summary = summary
+        self.run = run
+    }
 }

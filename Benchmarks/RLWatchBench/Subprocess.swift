@@ -1,7 +1,7 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// Runs a program to completion with standard output and error sent to /dev/null.
@@ -10,14 +10,15 @@ import Darwin
 /// life and not a run loop's polling interval. The child gets the bench's environment minus `RLWATCH_*`
 /// (the replay must run with default settings) and starts in `directory` (no `rlwatch.yaml` there).
 ///
-/// - Returns: the exit status, or -1 when the program could not be started or did not exit normally.
+/// - Returns: the exit status (-1 when the program could not be started or did not exit normally) and
+///   the child's CPU time (user + system) in nanoseconds.
 @discardableResult
-func runProcess(_ path: String, _ arguments: [String], directory: String? = nil) -> Int32 {
+func runProcess(_ path: String, _ arguments: [String], directory: String? = nil) -> (status: Int32, cpu: Double) {
     var previousDirectory: String?
     if let directory {
         var buffer = [CChar](repeating: 0, count: Int(PATH_MAX))
-        if getcwd(&buffer, buffer.count) != nil { previousDirectory = String(cString: buffer) }
-        guard chdir(directory) == 0 else { return -1 }
+        if getcwd(&buffer, buffer.count) != nil { previousDirectory = string(fromCBuffer: buffer) }
+        guard chdir(directory) == 0 else { return (-1, 0) }
     }
     defer { if let previousDirectory { _ = chdir(previousDirectory) } }
 
@@ -39,13 +40,16 @@ func runProcess(_ path: String, _ arguments: [String], directory: String? = nil)
     defer { for pointer in envp { free(pointer) } }
 
     var pid = pid_t()
-    guard posix_spawn(&pid, path, &actions, nil, argv, envp) == 0 else { return -1 }
+    guard posix_spawn(&pid, path, &actions, nil, argv, envp) == 0 else { return (-1, 0) }
     var status: Int32 = 0
-    while waitpid(pid, &status, 0) < 0 {
-        if errno != EINTR { return -1 }
+    var usage = rusage()
+    while wait4(pid, &status, 0, &usage) < 0 {
+        if errno != EINTR { return (-1, 0) }
     }
+    func nanoseconds(_ time: timeval) -> Double { Double(time.tv_sec) * 1e9 + Double(time.tv_usec) * 1e3 }
+    let cpu = nanoseconds(usage.ru_utime) + nanoseconds(usage.ru_stime)
     // WIFEXITED / WEXITSTATUS, which Swift does not import as macros.
-    return status & 0x7F == 0 ? (status >> 8) & 0xFF : -1
+    return (status & 0x7F == 0 ? (status >> 8) & 0xFF : -1, cpu)
 }
 
 /// The release `rlwatch` binary: `$RLWATCH_BIN`, else the one built beside this bench.
@@ -53,7 +57,7 @@ func rlwatchBinary() -> String? {
     if let given = getenv("RLWATCH_BIN") { return String(cString: given) }
     var buffer = [CChar](repeating: 0, count: Int(PATH_MAX))
     let length = readlink("/proc/self/exe", &buffer, buffer.count - 1)
-    let me = length > 0 ? String(cString: buffer) : CommandLine.arguments[0]
+    let me = length > 0 ? string(fromCBuffer: buffer) : CommandLine.arguments[0]
     guard let slash = me.lastIndex(of: "/") else { return nil }
     let candidate = String(me[..<slash]) + "/rlwatch"
     return access(candidate, X_OK) == 0 ? candidate : nil
