@@ -29,9 +29,10 @@ enum SQLiteJSON {
     static func encodeExtras(_ extras: [String: Double]) -> String? {
         if extras.isEmpty { return nil }
         var out = "{"
+        out.reserveCapacity(extras.count * 40)
         var first = true
-        for key in extras.keys.sorted() {
-            guard let value = extras[key] else { continue }
+        // One sort of the pairs: no second hash lookup per key.
+        for (key, value) in extras.sorted(by: { $0.key < $1.key }) {
             if !first { out.append(",") }
             first = false
             appendString(key, to: &out)

@@ -22,7 +22,7 @@ public final class RewardHackingDetector: Detector {
     private var baselineVariance: Double?
     private var varianceEpisode = Episode()
     private var bimodalEpisode = Episode()
-    private var samples: SlidingWindow
+    private var samples: SampleRing
     private var baselineShape = BaselineShape.unknown
     private var scratch: [Double] = []
     private var intScratch: [Int] = []
@@ -43,18 +43,12 @@ public final class RewardHackingDetector: Detector {
     public init(_ config: RewardHackingConfig) {
         self.config = config
         warmup = Warmup(steps: config.warmupSteps)
-        samples = SlidingWindow(capacity: Self.sampleBufferSize)
+        samples = SampleRing(capacity: Self.sampleBufferSize)
     }
 
     public func observe(_ step: MetricStep) -> Alert? {
         let variance = finite(step.rewardStd).map { $0 * $0 }
-        var newSamples = 0
-        if let rewards = step.rewards {
-            for sample in rewards where sample.isFinite {
-                samples.append(sample)
-                newSamples += 1
-            }
-        }
+        let newSamples = step.rewards.map { samples.appendFinite($0) } ?? 0
         guard variance != nil || newSamples > 0 else { return nil }
         let evaluated = warmup.observe()
 
@@ -129,8 +123,7 @@ public final class RewardHackingDetector: Detector {
 
     /// The dip test on the sample buffer, and whether the samples look continuous (many distinct values).
     private func dipTest() -> (dip: Double, p: Double, continuous: Bool) {
-        scratch.removeAll(keepingCapacity: true)
-        scratch.append(contentsOf: samples.values)
+        samples.copy(into: &scratch)
         scratch.sort()
         var distinct = scratch.isEmpty ? 0 : 1
         for i in scratch.indices.dropFirst() where scratch[i] != scratch[i - 1] { distinct += 1 }

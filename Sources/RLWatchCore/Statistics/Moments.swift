@@ -10,8 +10,26 @@ public struct Moments: Sendable, Hashable {
     public init() {}
 
     /// The moments of the finite elements of `values`; NaN and ±∞ are skipped.
-    public init<S: Sequence>(finiteValuesOf values: S) where S.Element == Double {
-        for value in values where value.isFinite { add(value) }
+    ///
+    /// Two passes (sum, then squared deviations from the mean) instead of Welford's per-element division:
+    /// as accurate for a whole array, and several times faster on the 256-reward path.
+    public init(finiteValuesOf values: [Double]) {
+        var total = 0.0
+        var n = 0
+        for value in values where value.isFinite {
+            total += value
+            n += 1
+        }
+        guard n > 0 else { return }
+        let mean = total / Double(n)
+        var squares = 0.0
+        for value in values where value.isFinite {
+            let d = value - mean
+            squares += d * d
+        }
+        count = n
+        self.mean = mean
+        m2 = squares
     }
 
     public mutating func add(_ value: Double) {
