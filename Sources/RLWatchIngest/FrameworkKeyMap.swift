@@ -146,6 +146,39 @@ public enum FrameworkKeyMap {
         bindings[key]
     }
 
+    /// KL aliases that measure the old-vs-new policy KL inside one update, not the KL to the reference
+    /// policy; they feed `kl_divergence` only when no reference KL is logged.
+    public static let policyUpdateKLKeys: Set<String> = ["ppo_kl", "actor/ppo_kl"]
+
+    /// Which logged key feeds each canonical metric, given the keys a step carries.
+    ///
+    /// The same priority rule as ``makeStep(step:values:rewards:)``: of several aliases of one metric, the
+    /// earliest in its list wins.
+    /// - Parameter keys: The keys logged for one step.
+    /// - Returns: The winning key of every canonical metric that has one, in ``MetricName/allCases`` order.
+    public static func sources(forKeys keys: some Sequence<String>) -> [(metric: MetricName, key: String)] {
+        var best: [MetricName: (priority: Int, key: String)] = [:]
+        for key in keys {
+            guard let binding = bindings[key] else { continue }
+            if let current = best[binding.metric], current.priority <= binding.priority { continue }
+            best[binding.metric] = (binding.priority, key)
+        }
+        return MetricName.allCases.compactMap { metric in best[metric].map { (metric, $0.key) } }
+    }
+
+    /// A one-line account of which logged key feeds each canonical metric, for a user checking a mapping:
+    /// `kl_divergence ← actor/kl_loss, entropy ← actor/entropy`.
+    ///
+    /// A policy-update KL used as the fallback is marked as such; a step with no known key says so.
+    public static func describeSources(forKeys keys: some Sequence<String>) -> String {
+        let chosen = sources(forKeys: keys)
+        guard !chosen.isEmpty else { return "no key maps to an rlwatch metric" }
+        return chosen.map { metric, key in
+            let note = policyUpdateKLKeys.contains(key) ? " (old-vs-new policy KL: no reference KL logged)" : ""
+            return "\(metric.rawValue) ← \(key)\(note)"
+        }.joined(separator: ", ")
+    }
+
     /// A step from a flat map of logged values, resolving aliases by priority.
     ///
     /// This is the format-independent path (for example for TensorBoard scalars or `trainer_state.json`

@@ -96,27 +96,7 @@ public struct MetricsJSONLReader: Sendable {
     public func forEachStep(
         onBadLine policy: BadLinePolicy = .stop, _ body: (MetricStep) throws -> Void
     ) throws -> Summary {
-        var summary = Summary()
-        var parser = MetricsLineParser()
-        summary.lines = try forEachContentLine { lineNumber, line in
-            let step: MetricStep
-            do throws(MetricsLineError) {
-                step = try parser.parse(line)
-            } catch {
-                let fileError = MetricsFileError.badLine(name, line: lineNumber, error: error)
-                switch policy {
-                case .stop:
-                    throw fileError
-                case .skip(let report):
-                    summary.skippedLines += 1
-                    report(fileError)
-                    return
-                }
-            }
-            try body(step)
-            summary.steps += 1
-        }
-        return summary
+        try forEachStep(onBadLine: policy, firstLine: nil, body)
     }
 
     /// Calls `body` with the parse result of every line that is not blank or a comment, in order.

@@ -6,7 +6,9 @@ import Testing
         let config = RLWatchConfig()
         #expect(config.runID == "")
         #expect(config.framework == "auto")
-        #expect(config.entropyCollapse.threshold == 1.0 && config.entropyCollapse.consecutiveSteps == 50)
+        // Changed from 0.5.1: no absolute entropy threshold unless one is set; the floor is relative (issue 8).
+        #expect(config.entropyCollapse.threshold == nil && config.entropyCollapse.consecutiveSteps == 50)
+        #expect(config.entropyCollapse.relativeThreshold == 0.3 && config.entropyCollapse.baselineWindow == 10)
         #expect(config.klExplosion.baselineMode == .rolling && config.klExplosion.rollingWindow == 100)
         #expect(config.advantageVariance.baselineMode == .rolling)
         #expect(config.gradientNormSpike.baselineMode == .frozen)

@@ -14,11 +14,14 @@ import Testing
         let keyLines = lines.filter { !$0.trimmingCharacters(in: .whitespaces).hasPrefix("#") && $0.contains(":") }
         let expectedOrder = [
             "run_id", "framework",
-            "entropy_collapse", "  enabled", "  threshold", "  consecutive_steps", "  warmup_steps",
+            // `threshold` is written commented out (unset by default: the relative floor decides).
+            "entropy_collapse", "  enabled", "  relative_threshold", "  baseline_window", "  consecutive_steps",
+            "  warmup_steps",
             "kl_explosion", "  enabled", "  sigma_multiplier", "  clip_region", "  rolling_window", "  warmup_steps",
             "  baseline_mode", "  min_relative_increase",
             "reward_hacking", "  enabled", "  variance_multiplier", "  dip_test_significance", "  baseline_window",
-            "  warmup_steps",
+            "  warmup_steps", "  saturation_std_fraction", "  saturation_reward_rise", "  saturation_kl_multiplier",
+            "  saturation_min_kl", "  saturation_consecutive_steps",
             "advantage_variance", "  enabled", "  std_multiplier", "  rolling_window", "  warmup_steps",
             "  baseline_mode",
             "loss_nan", "  enabled", "  warmup_steps",
@@ -90,7 +93,10 @@ import Testing
         #expect(line("  log_dir: /tmp/x")?.hasSuffix("# from: flag --log-dir") == true)
         // Every key line carries a source.
         let keyLines = lines.filter { !$0.hasPrefix("#") && !$0.hasSuffix(":") }
-        #expect(keyLines.count == 78)
+        // One per schema key: 78 in the first port, + entropy_collapse.relative_threshold and baseline_window,
+        // + the five reward_hacking saturation keys. `threshold` is shown (as null) although the template comments
+        // it out.
+        #expect(keyLines.count == 85)
         #expect(keyLines.allSatisfy { $0.contains("# from: ") })
     }
 

@@ -210,8 +210,9 @@ import Testing
             "rlwatch.yaml:2:3: entropy_collapse.threshold must be a number (got \"0.5\", a string; remove the quotes)"
         ),
         (
-            "entropy_collapse:\n  threshold:",
-            "rlwatch.yaml:2:3: entropy_collapse.threshold must be a number (got null)"
+            // `entropy_collapse.threshold` may be null (unset: the relative floor decides); a required float may not.
+            "entropy_collapse:\n  relative_threshold:",
+            "rlwatch.yaml:2:3: entropy_collapse.relative_threshold must be a number (got null)"
         ),
         (
             "entropy_collapse:\n  enabled: \"true\"",

@@ -14,7 +14,8 @@ import Testing
     @Test func defaultsAreTheDocumentedOnes() {
         let config = EntropyExplosionConfig()
         #expect(config.enabled && config.warningRatio == 4 && config.criticalRatio == 10)
-        #expect(config.consecutiveSteps == 3 && config.baselineWindow == 10 && config.warmupSteps == 0)
+        // 15 training steps: three rows of a run logged every 5 steps (the count is in steps since issue 8's item 6).
+        #expect(config.consecutiveSteps == 15 && config.baselineWindow == 10 && config.warmupSteps == 0)
     }
 
     @Test func warningThenCriticalOncePerEpisode() {

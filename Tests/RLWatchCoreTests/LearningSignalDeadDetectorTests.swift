@@ -114,4 +114,31 @@ import Testing
         #expect(!DetectorRegistry.makeDetectors(config).contains { $0.id == .learningSignalDead })
         #expect(DetectorRegistry.makeDetectors(RLWatchConfig()).contains { $0.id == .learningSignalDead })
     }
+
+    // MARK: Training steps, not log rows (issue 8 item 6)
+
+    @Test(arguments: [1, 5, 10])
+    func deadStretchCountsTrainingStepsAtAnyLoggingInterval(interval: Int) {
+        // Dead from the first row, consecutive 30 (critical at 90 steps), logged every `interval` steps from
+        // step `interval`: the first row counts one step, each later one `interval`.
+        let rows = extraSeries("frac_reward_zero_std", constant(1.0, 200)).map { row -> MetricStep in
+            var row = row
+            row.step *= interval
+            return row
+        }
+        let alerts = feed(detector(consecutive: 30), rows)
+        #expect(alerts.map(\.severity) == [.warning, .critical], "every \(interval): \(alerts.summary)")
+        #expect((30..<(30 + 2 * interval)).contains(alerts[0].step), "every \(interval): \(alerts.summary)")
+        #expect((90..<(90 + 2 * interval)).contains(alerts[1].step), "every \(interval): \(alerts.summary)")
+    }
+
+    @Test func oneSparseRowIsNotAStretch() {
+        // Logged every 10 steps, consecutive 10: one dead row covers 10 steps but needs a second one.
+        let rows = extraSeries("frac_reward_zero_std", [0.3, 1.0, 0.3, 0.3, 1.0, 1.0]).map { row -> MetricStep in
+            var row = row
+            row.step *= 10
+            return row
+        }
+        #expect(feed(detector(consecutive: 10), rows).summary == ["60:warning"])
+    }
 }

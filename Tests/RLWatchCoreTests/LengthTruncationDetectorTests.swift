@@ -14,7 +14,8 @@ import Testing
     @Test func defaultsAreTheDocumentedOnes() {
         let config = LengthTruncationConfig()
         #expect(config.enabled && config.warningRatio == 0.5 && config.criticalRatio == 0.9)
-        #expect(config.consecutiveSteps == 3 && config.warmupSteps == 0)
+        // 15 training steps: three rows of a run logged every 5 steps (the count is in steps since issue 8's item 6).
+        #expect(config.consecutiveSteps == 15 && config.warmupSteps == 0)
     }
 
     @Test func warningThenCriticalOncePerEpisode() {
@@ -82,5 +83,20 @@ import Testing
         config.lengthTruncation.enabled = false
         #expect(!DetectorRegistry.makeDetectors(config).contains { $0.id == .lengthTruncation })
         #expect(DetectorRegistry.makeDetectors(RLWatchConfig()).contains { $0.id == .lengthTruncation })
+    }
+
+    // MARK: Training steps, not log rows (issue 8 item 6)
+
+    @Test(arguments: [1, 5, 10])
+    func theDefaultFifteenStepsHoldAtAnyLoggingInterval(interval: Int) {
+        // Fully truncated from step 101 on: 15 steps later (the first row at or after step 115) it is critical.
+        let rows = stride(from: interval, through: 300, by: interval).map { step -> MetricStep in
+            var row = MetricStep(step: step)
+            row.extras = ["completions/clipped_ratio": step > 100 ? 1.0 : 0.02]
+            return row
+        }
+        let alerts = feed(LengthTruncationDetector(LengthTruncationConfig()), rows)
+        #expect(alerts.map(\.severity) == [.critical], "every \(interval): \(alerts.summary)")
+        #expect((115..<(115 + interval)).contains(alerts[0].step), "every \(interval): \(alerts.summary)")
     }
 }

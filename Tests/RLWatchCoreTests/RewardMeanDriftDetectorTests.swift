@@ -51,4 +51,27 @@ import Testing
         // warmup 3: observations 1–2 only set "previous"; the first comparison is 3 vs 2.
         #expect(feed(detector(warmup: 3, consecutive: 2), series(.rewardMean, ramp(4))).summary == ["4:warning"])
     }
+
+    // MARK: Training steps, not log rows (issue 8 item 6)
+
+    @Test(arguments: [1, 5, 10])
+    func consecutiveStepsCountTrainingStepsAtAnyLoggingInterval(interval: Int) {
+        // A steady climb from step `interval`, consecutive 50: the move that completes 50 steps of climbing
+        // alerts, at step 50 + interval logged every `interval` (not 50 rows later).
+        // The same slope per training step (0.01) at every interval.
+        let rows = series(.rewardMean, ramp(100, by: 0.01 * Double(interval))).map { row -> MetricStep in
+            var row = row
+            row.step *= interval
+            return row
+        }
+        let alerts = feed(detector(consecutive: 50), rows)
+        #expect(alerts.summary == ["\(50 + interval):warning"], "every \(interval)")
+        #expect(alerts.first?.metricValues["consecutive_steps"] == .int(50))
+    }
+
+    @Test func aResumeStartsTheMonotoneRunOver() {
+        // Climbing on steps 1–4, resumed at step 2 and climbing on: the run restarts at the resume.
+        let rows = series(.rewardMean, ramp(4)) + series(.rewardMean, ramp(10, from: 0.2), from: 2)
+        #expect(feed(detector(), rows).summary == ["7:warning"])
+    }
 }

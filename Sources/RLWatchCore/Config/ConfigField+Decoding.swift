@@ -40,18 +40,12 @@ extension ConfigField {
                 return mismatch("an integer")
             }
 
+        case .optionalDouble(let rule, _):
+            if case .null = node.value { return .null }
+            return ConfigField.decodeDouble(node, rule: rule, mismatch: mismatch, outOfRange: outOfRange)
+
         case .double(let rule):
-            let number: Double
-            switch node.value {
-            case .int(let value): number = Double(value)
-            case .double(let value): number = value
-            case .string(let text) where Double(ConfigText.trimmed(text)) != nil:
-                return mismatch("a number", hint: quotedHint)
-            default:
-                return mismatch("a number")
-            }
-            if let constraint = rule.violation(number) { return outOfRange(constraint) }
-            return .double(number)
+            return ConfigField.decodeDouble(node, rule: rule, mismatch: mismatch, outOfRange: outOfRange)
 
         case .string:
             if case .null = node.value { return .string("") }
@@ -135,6 +129,26 @@ extension ConfigField {
                 return mismatch("a mapping of names to strings")
             }
         }
+    }
+
+    /// A float key's value: an integer or a float within `rule` (a quoted number is reported, not converted).
+    private static func decodeDouble(
+        _ node: ConfigNode,
+        rule: DoubleRule,
+        mismatch: (String, String?) -> ConfigFieldValue?,
+        outOfRange: (String) -> ConfigFieldValue?
+    ) -> ConfigFieldValue? {
+        let number: Double
+        switch node.value {
+        case .int(let value): number = Double(value)
+        case .double(let value): number = value
+        case .string(let text) where Double(ConfigText.trimmed(text)) != nil:
+            return mismatch("a number", "remove the quotes")
+        default:
+            return mismatch("a number", nil)
+        }
+        if let constraint = rule.violation(number) { return outOfRange(constraint) }
+        return .double(number)
     }
 }
 

@@ -6,6 +6,8 @@ enum ConfigFieldValue: Sendable, Hashable {
     case string(String)
     case strings([String])
     case stringMap([String: String])
+    /// An optional key that is not set (`threshold: null`, or never written).
+    case null
 }
 
 /// Allowed range of an integer key.
@@ -58,6 +60,8 @@ struct ConfigField: Sendable {
         case bool
         case int(IntRule)
         case double(DoubleRule)
+        /// A float that may be left unset (null); `example` is what the `init` template shows, commented out.
+        case optionalDouble(DoubleRule, example: Double)
         case string
         /// A string restricted to `values`; with `caseInsensitive`, input is normalised to the listed spelling.
         case choice(values: [String], caseInsensitive: Bool)
@@ -128,6 +132,25 @@ struct ConfigField: Sendable {
     ) -> ConfigField {
         ConfigField(key, comment, kind: .double(rule), get: { .double($0[keyPath: keyPath]) }) { config, value in
             if case .double(let value) = value { config[keyPath: keyPath] = value }
+        }
+    }
+
+    static func optionalDouble(
+        _ key: String,
+        _ keyPath: ConfigKeyPath<Double?>,
+        _ rule: DoubleRule,
+        example: Double,
+        _ comment: String
+    ) -> ConfigField {
+        ConfigField(
+            key, comment, kind: .optionalDouble(rule, example: example),
+            get: { $0[keyPath: keyPath].map(ConfigFieldValue.double) ?? .null }
+        ) { config, value in
+            switch value {
+            case .double(let value): config[keyPath: keyPath] = value
+            case .null: config[keyPath: keyPath] = nil
+            default: break
+            }
         }
     }
 
@@ -217,12 +240,16 @@ enum ConfigSchema {
                 "Training framework: auto (detect), trl, verl, openrlhf or manual."),
 
         .bool("entropy_collapse.enabled", \.entropyCollapse.enabled, "Run this detector."),
-        .double("entropy_collapse.threshold", \.entropyCollapse.threshold, .nonNegative,
-                "Policy entropy below this value counts as collapsed (>= 0)."),
+        .optionalDouble("entropy_collapse.threshold", \.entropyCollapse.threshold, .nonNegative, example: 1.0,
+                        "Absolute floor (>= 0), as in rlwatch 0.5.1; unset (null): relative_threshold decides."),
+        .double("entropy_collapse.relative_threshold", \.entropyCollapse.relativeThreshold, .openUnitInterval,
+                "Without threshold: entropy below this fraction of the run's early baseline counts as collapsed."),
+        .int("entropy_collapse.baseline_window", \.entropyCollapse.baselineWindow, .atLeast(1),
+             "Baseline = median of this many first finite entropy observations (>= 1)."),
         .int("entropy_collapse.consecutive_steps", \.entropyCollapse.consecutiveSteps, .nonNegative,
-             "Critical after this many consecutive steps below the threshold; warning at half (>= 0)."),
+             "Critical after this many training steps in a row below the floor; warning at half (>= 0)."),
         .int("entropy_collapse.warmup_steps", \.entropyCollapse.warmupSteps, .nonNegative,
-             "Observations to see before this detector may fire (>= 0)."),
+             "Training steps to see before this detector may fire (>= 0)."),
 
         .bool("kl_explosion.enabled", \.klExplosion.enabled, "Run this detector."),
         .double("kl_explosion.sigma_multiplier", \.klExplosion.sigmaMultiplier, .positive,
@@ -232,7 +259,7 @@ enum ConfigSchema {
         .int("kl_explosion.rolling_window", \.klExplosion.rollingWindow, .atLeast(2),
              "Observations in the baseline window (>= 2)."),
         .int("kl_explosion.warmup_steps", \.klExplosion.warmupSteps, .nonNegative,
-             "Observations to see before this detector may fire (>= 0)."),
+             "Training steps to see before this detector may fire (>= 0)."),
         .baselineMode("kl_explosion.baseline_mode", \.klExplosion.baselineMode,
                       "rolling: the last rolling_window values; frozen: the first full window, kept for the run."),
         .double("kl_explosion.min_relative_increase", \.klExplosion.minRelativeIncrease, .nonNegative,
@@ -246,7 +273,17 @@ enum ConfigSchema {
         .int("reward_hacking.baseline_window", \.rewardHacking.baselineWindow, .nonNegative,
              "Reward variances kept for the baseline (>= 0)."),
         .int("reward_hacking.warmup_steps", \.rewardHacking.warmupSteps, .nonNegative,
-             "Observations to see before this detector may fire (>= 0)."),
+             "Training steps to see before this detector may fire (>= 0)."),
+        .double("reward_hacking.saturation_std_fraction", \.rewardHacking.saturationStdFraction, .unitFraction,
+                "Saturation: reward std at or below this fraction of its early baseline (> 0, <= 1)."),
+        .double("reward_hacking.saturation_reward_rise", \.rewardHacking.saturationRewardRise, .nonNegative,
+                "Saturation: reward mean at least this many baseline stds above its baseline mean (>= 0)."),
+        .double("reward_hacking.saturation_kl_multiplier", \.rewardHacking.saturationKLMultiplier, .positive,
+                "Saturation: KL at this many times its early baseline and rising; 3x that level: critical (> 0)."),
+        .double("reward_hacking.saturation_min_kl", \.rewardHacking.saturationMinKL, .nonNegative,
+                "Saturation: and KL at least this absolute value (>= 0)."),
+        .int("reward_hacking.saturation_consecutive_steps", \.rewardHacking.saturationConsecutiveSteps, .atLeast(1),
+             "Saturation: training steps in a row the condition must hold (>= 1)."),
 
         .bool("advantage_variance.enabled", \.advantageVariance.enabled, "Run this detector."),
         .double("advantage_variance.std_multiplier", \.advantageVariance.stdMultiplier, .positive,
@@ -254,13 +291,13 @@ enum ConfigSchema {
         .int("advantage_variance.rolling_window", \.advantageVariance.rollingWindow, .atLeast(2),
              "Observations in the baseline window (>= 2)."),
         .int("advantage_variance.warmup_steps", \.advantageVariance.warmupSteps, .nonNegative,
-             "Observations to see before this detector may fire (>= 0)."),
+             "Training steps to see before this detector may fire (>= 0)."),
         .baselineMode("advantage_variance.baseline_mode", \.advantageVariance.baselineMode,
                       "rolling: the last rolling_window values; frozen: the first full window, kept for the run."),
 
         .bool("loss_nan.enabled", \.lossNaN.enabled, "Run this detector."),
         .int("loss_nan.warmup_steps", \.lossNaN.warmupSteps, .nonNegative,
-             "Observations to see before this detector may fire (>= 0)."),
+             "Training steps to see before this detector may fire (>= 0)."),
 
         .bool("gradient_norm_spike.enabled", \.gradientNormSpike.enabled, "Run this detector."),
         .double("gradient_norm_spike.sigma_multiplier", \.gradientNormSpike.sigmaMultiplier, .positive,
@@ -268,7 +305,7 @@ enum ConfigSchema {
         .int("gradient_norm_spike.rolling_window", \.gradientNormSpike.rollingWindow, .atLeast(2),
              "Observations in the baseline window (>= 2)."),
         .int("gradient_norm_spike.warmup_steps", \.gradientNormSpike.warmupSteps, .nonNegative,
-             "Observations to see before this detector may fire (>= 0)."),
+             "Training steps to see before this detector may fire (>= 0)."),
         .baselineMode("gradient_norm_spike.baseline_mode", \.gradientNormSpike.baselineMode,
                       "rolling: the last rolling_window values; frozen: the first full window, kept for the run."),
         .double("gradient_norm_spike.min_relative_increase", \.gradientNormSpike.minRelativeIncrease, .nonNegative,
@@ -276,9 +313,9 @@ enum ConfigSchema {
 
         .bool("reward_mean_drift.enabled", \.rewardMeanDrift.enabled, "Run this detector."),
         .int("reward_mean_drift.consecutive_steps", \.rewardMeanDrift.consecutiveSteps, .nonNegative,
-             "Warning after the mean reward moves the same way this many steps in a row (>= 0)."),
+             "Warning after the mean reward moves the same way for this many training steps (>= 0)."),
         .int("reward_mean_drift.warmup_steps", \.rewardMeanDrift.warmupSteps, .nonNegative,
-             "Observations to see before this detector may fire (>= 0)."),
+             "Training steps to see before this detector may fire (>= 0)."),
         .double("reward_mean_drift.min_drift_magnitude", \.rewardMeanDrift.minDriftMagnitude, .nonNegative,
                 "Smallest total change over those steps that counts as drift (>= 0)."),
 
@@ -288,19 +325,19 @@ enum ConfigSchema {
         .double("entropy_explosion.critical_ratio", \.entropyExplosion.criticalRatio, .positive,
                 "Critical when entropy exceeds this many times its early baseline (> 0)."),
         .int("entropy_explosion.consecutive_steps", \.entropyExplosion.consecutiveSteps, .atLeast(1),
-             "Observations in a row each level must hold before it alerts (>= 1)."),
+             "Training steps in a row each level must hold before it alerts (>= 1)."),
         .int("entropy_explosion.baseline_window", \.entropyExplosion.baselineWindow, .atLeast(1),
              "Baseline = median of this many first finite entropy observations, which are not judged (>= 1)."),
         .int("entropy_explosion.warmup_steps", \.entropyExplosion.warmupSteps, .nonNegative,
-             "Observations to see before this detector may fire (>= 0)."),
+             "Training steps to see before this detector may fire (>= 0)."),
 
         .bool("learning_signal_dead.enabled", \.learningSignalDead.enabled, "Run this detector."),
         .double("learning_signal_dead.frac_zero_std_threshold", \.learningSignalDead.fracZeroStdThreshold,
                 .unitFraction, "frac_reward_zero_std at or above this counts as no learning signal (> 0, <= 1)."),
         .int("learning_signal_dead.consecutive_steps", \.learningSignalDead.consecutiveSteps, .atLeast(1),
-             "Warning after this many dead observations in a row (one lone live one allowed); 3x: critical (>= 1)."),
+             "Warning after this many training steps of dead signal (one lone live row allowed); 3x: critical (>= 1)."),
         .int("learning_signal_dead.warmup_steps", \.learningSignalDead.warmupSteps, .nonNegative,
-             "Observations to see before this detector may fire (>= 0)."),
+             "Training steps to see before this detector may fire (>= 0)."),
 
         .bool("length_truncation.enabled", \.lengthTruncation.enabled, "Run this detector."),
         .double("length_truncation.warning_ratio", \.lengthTruncation.warningRatio, .unitFraction,
@@ -308,9 +345,9 @@ enum ConfigSchema {
         .double("length_truncation.critical_ratio", \.lengthTruncation.criticalRatio, .unitFraction,
                 "Critical when at least this fraction of completions hits the max length (> 0, <= 1)."),
         .int("length_truncation.consecutive_steps", \.lengthTruncation.consecutiveSteps, .atLeast(1),
-             "Observations in a row each level must hold before it alerts (>= 1)."),
+             "Training steps in a row each level must hold before it alerts (>= 1)."),
         .int("length_truncation.warmup_steps", \.lengthTruncation.warmupSteps, .nonNegative,
-             "Observations to see before this detector may fire (>= 0)."),
+             "Training steps to see before this detector may fire (>= 0)."),
 
         .bool("alerts.slack.enabled", \.alerts.slack.enabled,
               "Send alerts to Slack; set automatically when webhook_url is set, unless written as false here."),
@@ -368,7 +405,7 @@ enum ConfigSchema {
 
     /// One line above each section in the `init` template.
     static let sectionComments: [String: String] = [
-        "entropy_collapse": "Policy entropy staying below a floor for many steps in a row.",
+        "entropy_collapse": "Policy entropy staying far below the run's early level for many steps in a row.",
         "kl_explosion": "KL divergence spiking far above its baseline.",
         "reward_hacking": "Reward variance exploding, or per-sample rewards turning bimodal.",
         "advantage_variance": "Advantage standard deviation blowing up relative to its baseline.",

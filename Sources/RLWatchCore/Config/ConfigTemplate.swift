@@ -5,9 +5,10 @@ public enum ConfigTemplate {
     /// (rlwatch 0.5.1) reads it too.
     public static let defaultYAML: String = {
         var lines = [
-            "# rlwatch configuration, written by `rlwatch init`. All values below are the defaults; delete any key",
-            "# to keep its default. RLWATCH_* environment variables override this file, and command-line flags",
-            "# override both. `rlwatch config show` prints the result and where each value came from.",
+            "# rlwatch configuration, written by `rlwatch init`. All values below are the defaults; a commented-out",
+            "# key is unset by default. Delete any key to keep its default. RLWATCH_* environment variables override",
+            "# this file, and command-line flags override both. `rlwatch config show` prints the result and where each",
+            "# value came from.",
         ]
         appendTemplate(ConfigOutline.items, config: RLWatchConfig(), depth: 0, to: &lines)
         return lines.joined(separator: "\n") + "\n"
@@ -51,7 +52,12 @@ public enum ConfigTemplate {
             case .key(let name, let field):
                 if depth == 0, lines.last?.hasPrefix("#") == true { lines.append("") }
                 lines.append("\(indent)# \(field.comment)")
-                lines.append("\(indent)\(name): \(ConfigOutline.yaml(field.get(config)))")
+                if case .optionalDouble(_, let example) = field.kind, field.get(config) == .null {
+                    // Left unset, so the file does not make it explicit; uncommenting it opts in.
+                    lines.append("\(indent)# \(name): \(ConfigOutline.yaml(.double(example)))")
+                } else {
+                    lines.append("\(indent)\(name): \(ConfigOutline.yaml(field.get(config)))")
+                }
             }
         }
     }

@@ -92,6 +92,7 @@ enum ConfigOutline {
         case .string(let value): .string(value)
         case .strings(let values): .array(values.map(ConfigValue.string))
         case .stringMap(let map): .object(map.mapValues(ConfigValue.string))
+        case .null: .null
         }
     }
 
@@ -149,6 +150,7 @@ enum ConfigOutline {
         case .int(let value): return String(value)
         case .double(let value): return yamlFloat(value)
         case .string(let value): return yamlString(value)
+        case .null: return "null"
         case .strings(let values): return "[" + values.map(yamlString).joined(separator: ", ") + "]"
         case .stringMap(let map):
             return "{"

@@ -33,12 +33,29 @@ public struct RLWatchConfig: Sendable, Hashable {
     public init() {}
 }
 
+/// Entropy collapse: entropy staying below a floor for many training steps in a row.
+///
+/// The floor is relative by default: `relativeThreshold` × the median of the run's first `baselineWindow`
+/// finite entropy observations. rlwatch 0.5.1's absolute `threshold: 1.0` calls every real LLM run collapsed
+/// (mean per-token entropies are 0.03–0.3 on healthy runs), so an absolute floor applies only when the user
+/// sets `threshold` explicitly (a 0.5.1 `rlwatch.yaml` that sets it keeps 0.5.1's rule).
 public struct EntropyCollapseConfig: Sendable, Hashable {
     public var enabled = true
-    /// Entropy below this value counts as "collapsed".
-    public var threshold = 1.0
-    /// Critical after this many consecutive evaluated observations below the threshold; warning at half.
+    /// Absolute floor: entropy below this counts as "collapsed". nil (the default): the relative floor decides.
+    public var threshold: Double?
+    /// Addition: entropy below this fraction of the run's early baseline counts as "collapsed" (used when
+    /// `threshold` is nil).
+    ///
+    /// 0.3: the real runs that did not collapse stay above it (a veRL run drifting 0.20 → 0.066, 0.33× its
+    /// baseline, a TRL run dipping to 0.26× on two log rows only), healthy runs drift at most to ≈0.5×, and
+    /// the golden collapse trace crosses it on the same step as 0.5.1's 1.0.
+    public var relativeThreshold = 0.3
+    /// Addition: the baseline is the median of this many first finite entropy observations (observations, not
+    /// steps); until it is complete nothing is judged against the relative floor.
+    public var baselineWindow = 10
+    /// Critical after this many training steps in a row below the floor; warning at half.
     public var consecutiveSteps = 50
+    /// Training steps to see before this detector may fire.
     public var warmupSteps = 20
     public init() {}
 }
@@ -66,6 +83,20 @@ public struct RewardHackingConfig: Sendable, Hashable {
     public var dipTestSignificance = 0.05
     public var baselineWindow = 100
     public var warmupSteps = 50
+    /// Addition (saturation check): the reward std must fall to at most this fraction of its early
+    /// baseline — the proxy reward pinned at its ceiling for every sample.
+    public var saturationStdFraction = 0.05
+    /// Addition (saturation check): the reward mean must stand at least this many baseline stds above
+    /// its baseline mean.
+    public var saturationRewardRise = 2.0
+    /// Addition (saturation check): KL must reach this many times its early baseline (warning; three
+    /// times that level for critical) and keep rising.
+    public var saturationKLMultiplier = 5.0
+    /// Addition (saturation check): nor may KL be below this absolute value (nats) — KL to the reference
+    /// starts near 1e-4 on real runs, so a ratio alone is met by healthy growth to 0.01–0.05.
+    public var saturationMinKL = 0.1
+    /// Addition (saturation check): training steps in a row the condition must hold.
+    public var saturationConsecutiveSteps = 10
     public init() {}
 }
 
@@ -118,8 +149,11 @@ public struct EntropyExplosionConfig: Sendable, Hashable {
     public var warningRatio = 4.0
     /// Critical when entropy exceeds this many times the baseline for `consecutiveSteps` observations.
     public var criticalRatio = 10.0
-    /// Observations in a row each tier must hold.
-    public var consecutiveSteps = 3
+    /// Training steps in a row each tier must hold (step numbers, so the same at any logging interval).
+    ///
+    /// 15: the three log rows of the 5-step-logged real TRL run this was calibrated on; a two-row (10-step)
+    /// transient stays quiet.
+    public var consecutiveSteps = 15
     /// The baseline is the median of this many first finite entropy observations; they are not judged.
     public var baselineWindow = 10
     /// Observations to see before judging; the baseline observations already act as a warmup.
@@ -135,8 +169,8 @@ public struct LearningSignalDeadConfig: Sendable, Hashable {
     public var enabled = true
     /// A step whose `frac_reward_zero_std` is at least this counts as having no learning signal.
     public var fracZeroStdThreshold = 0.95
-    /// Warning after this many dead observations in a row (one isolated live observation is tolerated);
-    /// critical after three times as many.
+    /// Warning after this many training steps of dead observations in a row (one isolated live observation
+    /// is tolerated); critical after three times as many.
     public var consecutiveSteps = 10
     public var warmupSteps = 0
     public init() {}
@@ -151,8 +185,8 @@ public struct LengthTruncationConfig: Sendable, Hashable {
     public var warningRatio = 0.5
     /// Critical when at least this fraction is cut for `consecutiveSteps` observations.
     public var criticalRatio = 0.9
-    /// Observations in a row each tier must hold.
-    public var consecutiveSteps = 3
+    /// Training steps in a row each tier must hold (15: three rows of a 5-step-logged run; see entropy explosion).
+    public var consecutiveSteps = 15
     public var warmupSteps = 0
     public init() {}
 }

@@ -9,6 +9,7 @@ public final class AdvantageVarianceDetector: Detector {
     private var warmup: Warmup
     private var baseline: Baseline
     private var episode = Episode()
+    private var clock = StepClock()
 
     public init(_ config: AdvantageVarianceConfig) {
         self.config = config
@@ -17,11 +18,12 @@ public final class AdvantageVarianceDetector: Detector {
     }
 
     public func observe(_ step: MetricStep) -> Alert? {
+        let tick = clock.tick(step.step)
         guard let value = finite(step.advantageStd) else { return nil }
         defer { baseline.add(value) }
         var level: Severity?
         var judged: (stats: BaselineStats, ratio: Double)?
-        if warmup.observe(), let stats = baseline.stats, stats.mean > 0 {
+        if warmup.observe(tick), let stats = baseline.stats, stats.mean > 0 {
             let ratio = value / stats.mean
             judged = (stats, ratio)
             level =

@@ -87,3 +87,42 @@ public struct ZScoreRule: Sendable, Hashable {
         return nil
     }
 }
+
+/// A run's own early level: the median of its first `window` finite observations, fixed once collected.
+///
+/// The median, not the mean, so that a transient excursion inside the window (the real TRL run climbs to 1.7
+/// around steps 40–50, inside its first ten log rows) does not move the baseline. A median that is (almost)
+/// zero has no scale to compare against; it is discarded and collected again from the next observations.
+/// Shared by the entropy detectors, whose healthy level depends on the model (0.03–0.3 for LLM token
+/// entropies, 2–3 on the golden traces).
+struct EarlyMedian: Sendable, Hashable {
+    let window: Int
+    private var samples: [Double] = []
+    /// The baseline, once the window has been collected and has a scale.
+    private(set) var value: Double?
+
+    /// A median at or below this is treated as "no scale" and collected again.
+    static let minimumBaseline = 1e-9
+
+    init(window: Int) {
+        self.window = max(1, window)
+        samples.reserveCapacity(self.window)
+    }
+
+    /// Adds an observation while the baseline is still being collected; ignored once it is fixed.
+    mutating func add(_ observation: Double) {
+        guard value == nil else { return }
+        samples.append(observation)
+        guard samples.count >= window else { return }
+        let median = Self.median(samples)
+        samples.removeAll(keepingCapacity: true)
+        if median > Self.minimumBaseline { value = median }
+    }
+
+    /// The median of a non-empty array (the mean of the middle two for an even count).
+    static func median(_ values: [Double]) -> Double {
+        let sorted = values.sorted()
+        let middle = sorted.count / 2
+        return sorted.count % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2
+    }
+}

@@ -1,63 +1,115 @@
 /// Entropy collapse: the policy stopped exploring and repeats itself.
 ///
-/// Counts consecutive evaluated observations with entropy below `threshold`: a warning at half of
-/// `consecutive_steps` (at least 1), a critical at `consecutive_steps`, once per collapse episode.
-/// NaN/±∞ entropies are ignored (rlwatch 0.5.1 counted a NaN as a recovery).
+/// An observation is *below the floor* when its entropy is under
+/// - `threshold`, when the user set one (rlwatch 0.5.1's absolute rule, kept for files that set it), or
+/// - otherwise `relative_threshold` × the run's early baseline: the median of its first `baseline_window`
+///   finite entropy observations (see `EarlyMedian`). Real LLM token entropies are 0.03–0.3 on healthy runs
+///   and 2–3 on small-vocabulary toy runs, so no absolute default fits both; 0.5.1's 1.0 calls every real
+///   run collapsed. Nothing is judged until the baseline is complete.
+///
+/// Counts the training steps of consecutive observations below the floor (step numbers, see `StepClock`,
+/// so a run logged every 5 steps alerts after as many steps as one logged every step): a warning at half of
+/// `consecutive_steps` (at least 1), a critical at `consecutive_steps`, once per collapse episode. A step
+/// number that goes back (a resume) restarts the count. NaN/±∞ entropies are ignored (rlwatch 0.5.1
+/// counted a NaN as a recovery).
 public final class EntropyCollapseDetector: Detector {
     public let id = DetectorID.entropyCollapse
     private let config: EntropyCollapseConfig
     private var warmup: Warmup
     private var episode = Episode()
-    private var consecutiveBelow = 0
-    /// The first 20 finite observations: the "from" in "dropped from X to Y".
+    private var clock = StepClock()
+    /// Training steps of consecutive observations below the floor, ending with the latest.
+    private var stepsBelow = 0
+    /// Observations in that streak: it also needs two (see `minimumStreakObservations`).
+    private var observationsBelow = 0
+    /// The first 20 finite observations: the "from" in "dropped from X to Y" of the absolute rule.
     private var initial = Moments()
+    private var baseline: EarlyMedian
 
     public init(_ config: EntropyCollapseConfig) {
         self.config = config
         warmup = Warmup(steps: config.warmupSteps)
+        baseline = EarlyMedian(window: config.baselineWindow)
+    }
+
+    /// The entropy below which an observation counts, or nil while the relative baseline is incomplete.
+    private var floor: Double? {
+        if let threshold = config.threshold { return threshold }
+        return baseline.value.map { $0 * config.relativeThreshold }
     }
 
     public func observe(_ step: MetricStep) -> Alert? {
+        let tick = clock.tick(step.step)
+        if tick.resumed { (stepsBelow, observationsBelow) = (0, 0) }
         guard let value = finite(step.entropy) else { return nil }
         if initial.count < 20 { initial.add(value) }
-        guard warmup.observe() else { return nil }
-        consecutiveBelow = value < config.threshold ? consecutiveBelow + 1 : 0
+        let evaluated = warmup.observe(tick)
+        guard let floor else {
+            baseline.add(value)
+            return nil
+        }
+        guard evaluated else { return nil }
+        stepsBelow = value < floor ? addingSteps(stepsBelow, tick.steps) : 0
+        observationsBelow = value < floor ? observationsBelow + 1 : 0
         let criticalAt = max(1, config.consecutiveSteps)
         let warningAt = max(1, config.consecutiveSteps / 2)
-        let level: Severity? =
-            consecutiveBelow >= criticalAt ? .critical : (consecutiveBelow >= warningAt ? .warning : nil)
+        let held = { (steps: Int) in
+            self.stepsBelow >= steps && self.observationsBelow >= minimumStreakObservations(steps)
+        }
+        let level: Severity? = held(criticalAt) ? .critical : (held(warningAt) ? .warning : nil)
         guard let severity = episode.update(level) else { return nil }
+        return alert(step, severity: severity, value: value, floor: floor, criticalAt: criticalAt)
+    }
 
-        let threshold = formatNumber(config.threshold)
+    private func alert(_ step: MetricStep, severity: Severity, value: Double, floor: Double, criticalAt: Int)
+        -> Alert
+    {
+        var values: MetricValues = [
+            "current_entropy": .double(value),
+            "initial_entropy": .double(initial.mean),
+            "consecutive_steps_below": .int(stepsBelow),
+            "threshold": .double(floor),
+        ]
+        // What the floor is: the user's absolute value, or a fraction of the run's own early level.
+        let below: String
+        let from: String
+        if config.threshold == nil, let baseline = baseline.value {
+            let ratio = value / baseline
+            values["baseline_entropy"] = .double(baseline)
+            values["ratio"] = .double(ratio)
+            values["relative_threshold"] = .double(config.relativeThreshold)
+            below = "\(formatNumber(config.relativeThreshold))× that baseline (\(f4(floor)))"
+            from = "\(f4(value)), \(fixed(ratio, decimals: 2))× its early baseline \(f4(baseline)),"
+        } else {
+            below = formatNumber(floor)
+            from = "fell from \(fixed(initial.mean, decimals: 2)) to \(f4(value)) and"
+        }
         let message: String
         let recommendation: String
         switch severity {
         case .critical:
             message =
-                "Entropy collapse: policy entropy fell from \(fixed(initial.mean, decimals: 2)) to \(f4(value)) "
-                + "and has stayed below \(threshold) for \(consecutiveBelow) consecutive steps — the model has "
-                + "stopped exploring."
+                "Entropy collapse: policy entropy \(config.threshold == nil ? "is " : "")\(from) has stayed below "
+                + "\(below) for \(stepsBelow) consecutive steps — the model has stopped exploring."
             recommendation =
                 "Cut the learning rate 5–10× (the fix most of the time), raise the KL penalty coefficient 2–3× "
                 + "and/or the entropy bonus. If entropy is already very low the current policy may not recover: "
                 + "roll back to the last checkpoint where entropy was healthy and resume with the lower "
                 + "learning rate."
         case .warning:
+            let now =
+                config.threshold == nil
+                ? "\(f4(value)) (\(fixed(value / (baseline.value ?? 1), decimals: 2))× its early baseline)"
+                : f4(value)
             message =
-                "Policy entropy is declining: \(f4(value)), below \(threshold) for \(consecutiveBelow) consecutive "
-                + "steps (critical at \(criticalAt))."
+                "Policy entropy is declining: \(now), below \(below) for \(stepsBelow) consecutive steps "
+                + "(critical at \(criticalAt))."
             recommendation =
                 "Act while it is still recoverable: lower the learning rate (about 5×) or raise the KL penalty "
                 + "or entropy bonus, and watch whether entropy keeps falling."
         }
         return Alert(
-            step: step.step, detector: id, severity: severity, message: message,
-            metricValues: [
-                "current_entropy": .double(value),
-                "initial_entropy": .double(initial.mean),
-                "consecutive_steps_below": .int(consecutiveBelow),
-                "threshold": .double(config.threshold),
-            ],
+            step: step.step, detector: id, severity: severity, message: message, metricValues: values,
             recommendation: recommendation)
     }
 }

@@ -22,6 +22,7 @@ public final class GradientNormSpikeDetector: Detector {
         + "switch to bf16 or add a loss scaler; look for a layer with exploding activations."
 
     public func observe(_ step: MetricStep) -> Alert? {
+        let tick = spike.tick(step.step)
         guard let value = step.gradNorm else { return nil }
         guard value.isFinite else {
             guard spike.force(.critical, magnitude: .infinity) != nil else { return nil }
@@ -33,7 +34,7 @@ public final class GradientNormSpikeDetector: Detector {
                 metricValues: ["grad_norm": .double(value), "kind": .string(nonFiniteKind(value))],
                 recommendation: Self.criticalRecommendation, magnitude: .infinity)
         }
-        guard let (severity, baseline, z) = spike.observe(value) else { return nil }
+        guard let (severity, baseline, z) = spike.observe(value, tick: tick) else { return nil }
         let message =
             "Gradient norm = \(f4(value)), \(fixed(z, decimals: 1))σ above its \(config.baselineMode.rawValue) "
             + "baseline mean \(f4(baseline.mean)) (\(fixed(SpikeTracker.magnitude(value, baseline), decimals: 1))×) — "

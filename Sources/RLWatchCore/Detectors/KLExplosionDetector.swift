@@ -16,8 +16,9 @@ public final class KLExplosionDetector: Detector {
     }
 
     public func observe(_ step: MetricStep) -> Alert? {
+        let tick = spike.tick(step.step)
         guard let value = finite(step.klDivergence),
-            let (severity, baseline, z) = spike.observe(value)
+            let (severity, baseline, z) = spike.observe(value, tick: tick)
         else { return nil }
         let modeWord = config.baselineMode.rawValue
         let message =
@@ -53,6 +54,7 @@ public final class KLExplosionDetector: Detector {
 /// Warmup, baseline, z-score rule and episode of a spike detector (KL, gradient norm), in one piece.
 struct SpikeTracker {
     private var warmup: Warmup
+    private var clock = StepClock()
     private var baseline: Baseline
     private var recent = SlidingWindow(capacity: SpikeTracker.recentCount)
     private let rule: ZScoreRule
@@ -69,13 +71,16 @@ struct SpikeTracker {
 
     /// Judges a finite value against the baseline before it, then adds it to the baseline.
     ///
+    /// The warmup counts training steps (`tick`, from ``tick(_:)``); the baseline and the recent level count
+    /// observations.
+    ///
     /// - Returns: the severity to alert at (start or escalation of an episode), the baseline and z-score.
-    mutating func observe(_ value: Double) -> (Severity, BaselineStats, Double)? {
+    mutating func observe(_ value: Double, tick: StepTick) -> (Severity, BaselineStats, Double)? {
         defer {
             baseline.add(value)
             recent.append(value)
         }
-        guard warmup.observe(), let stats = baseline.stats else {
+        guard warmup.observe(tick), let stats = baseline.stats else {
             _ = episode.update(nil)
             return nil
         }
@@ -83,6 +88,9 @@ struct SpikeTracker {
         guard let severity = episode.update(level, magnitude: Self.magnitude(value, stats)) else { return nil }
         return (severity, stats, rule.zScore(value, stats))
     }
+
+    /// Records a row the detector sees, with or without its metric (see `StepClock`).
+    mutating func tick(_ step: Int) -> StepTick { clock.tick(step) }
 
     /// Feeds a level decided outside the baseline (a non-finite gradient norm) into the episode.
     mutating func force(_ level: Severity, magnitude: Double) -> Severity? {

@@ -13,18 +13,21 @@
 /// every few steps (the real TRL log has `frac_reward_zero_std` 1.0 on 85 of 100 steps, broken by
 /// isolated 0.75s). One lucky group barely moves the policy, so a *dead stretch* tolerates one isolated
 /// live observation (it does not count, but it does not end the stretch); two live observations in a
-/// row end it. A warning when the stretch holds `consecutive_steps` dead observations; a critical at
-/// three times that, when "not learning yet" has become "this run is not going to learn".
+/// row end it. A warning when the stretch covers `consecutive_steps` training steps of dead observations
+/// (step numbers, whatever the logging interval: each dead observation adds the steps since the previous
+/// observation, see `StepClock`); a critical at three times that, when "not learning yet" has become "this
+/// run is not going to learn". A step number that goes back (a resume) starts a new stretch.
 public final class LearningSignalDeadDetector: Detector {
     public let id = DetectorID.learningSignalDead
     private let config: LearningSignalDeadConfig
     private var warmup: Warmup
     private var episode = Episode()
     private var stretch = DeadStretch()
+    private var clock = StepClock()
 
     /// A reward std or grad norm at or below this is "exactly zero" (float noise in the trainer's reduction).
     public static let zeroTolerance = 1e-12
-    /// Dead observations that make a critical, as a multiple of `consecutive_steps`.
+    /// Dead steps that make a critical, as a multiple of `consecutive_steps`.
     public static let criticalMultiple = 3
 
     /// Which signal judged an observation.
@@ -35,19 +38,25 @@ public final class LearningSignalDeadDetector: Detector {
 
     /// Dead observations in the current stretch, which survives one isolated live observation.
     private struct DeadStretch {
+        /// Training steps the stretch's dead observations cover.
+        private(set) var steps = 0
+        /// Dead observations in the stretch.
         private(set) var dead = 0
         private(set) var firstStep: Int?
         private var liveInARow = 0
 
-        mutating func add(dead isDead: Bool, step: Int) {
+        mutating func add(dead isDead: Bool, step: Int, tick: StepTick) {
+            if tick.resumed { self = DeadStretch() }
             if isDead {
                 if dead == 0 { firstStep = step }
                 dead += 1
+                steps = addingSteps(steps, tick.steps)
                 liveInARow = 0
             } else {
                 liveInARow += 1
                 if liveInARow >= 2 {
                     dead = 0
+                    steps = 0
                     firstStep = nil
                 }
             }
@@ -60,7 +69,8 @@ public final class LearningSignalDeadDetector: Detector {
     }
 
     public func observe(_ step: MetricStep) -> Alert? {
-        guard let evidence = Self.evidence(step), warmup.observe() else { return nil }
+        let tick = clock.tick(step.step)
+        guard let evidence = Self.evidence(step), warmup.observe(tick) else { return nil }
         let isDead: Bool
         switch evidence {
         case .fracZeroStd(let fraction):
@@ -68,16 +78,17 @@ public final class LearningSignalDeadDetector: Detector {
         case .flatRewards(let std, let gradNorm):
             isDead = std <= Self.zeroTolerance && (gradNorm.map { abs($0) <= Self.zeroTolerance } ?? true)
         }
-        stretch.add(dead: isDead, step: step.step)
+        stretch.add(dead: isDead, step: step.step, tick: tick)
         let warningAt = max(1, config.consecutiveSteps)
         let criticalAt = Self.criticalMultiple * warningAt
+        let enough = stretch.dead >= minimumStreakObservations(warningAt)
         // A dead observation holds an active episode even while a new stretch is still short, so the
         // episode ends only after `Episode.rearmAfter` live observations in a row.
         let level: Severity? =
             !isDead
             ? nil
-            : (stretch.dead >= criticalAt
-                ? .critical : (stretch.dead >= warningAt || episode.isActive ? .warning : nil))
+            : (enough && stretch.steps >= criticalAt
+                ? .critical : ((enough && stretch.steps >= warningAt) || episode.isActive ? .warning : nil))
         guard let severity = episode.update(level) else { return nil }
         return alert(step, severity: severity, evidence: evidence, criticalAt: criticalAt)
     }
@@ -117,15 +128,15 @@ public final class LearningSignalDeadDetector: Detector {
         switch severity {
         case .critical:
             message =
-                "No learning signal for a long stretch: \(what) on \(stretch.dead) observations since step "
-                + "\(since) — with zero advantages every update is a no-op and the run is learning nothing."
-                + rewardNote
+                "No learning signal for a long stretch: \(what) for \(stretch.steps) steps "
+                + "(\(stretch.dead) observations) since step \(since) — with zero advantages every update is a "
+                + "no-op and the run is learning nothing." + rewardNote
             recommendation = "Stop the run: further steps spend compute without learning. " + recommendation
         case .warning:
             message =
-                "Learning signal is dead: \(what) on \(stretch.dead) observations since step \(since) (critical "
-                + "at \(criticalAt)) — GRPO advantages are zero, so these updates teach the policy nothing."
-                + rewardNote
+                "Learning signal is dead: \(what) for \(stretch.steps) steps (\(stretch.dead) observations) "
+                + "since step \(since) (critical at \(criticalAt) steps) — GRPO advantages are zero, so these "
+                + "updates teach the policy nothing." + rewardNote
         }
         return Alert(
             step: step.step, detector: id, severity: severity, message: message,
@@ -134,6 +145,7 @@ public final class LearningSignalDeadDetector: Detector {
                 "reward_mean": step.rewardMean.map(MetricValue.double) ?? .null,
                 "reward_std": step.rewardStd.map(MetricValue.double) ?? .null,
                 "grad_norm": step.gradNorm.map(MetricValue.double) ?? .null,
+                "dead_steps": .int(stretch.steps),
                 "dead_observations": .int(stretch.dead),
                 "since_step": .int(since),
                 "signal": .string(signal),

@@ -2,15 +2,16 @@
 ///
 /// Reads the clipped ratio the trainer logs — `completions/clipped_ratio` (TRL) or
 /// `response_length/clip_ratio` (veRL) — see ``MetricStep/ExtraKey``. A warning after `consecutive_steps`
-/// observations at or above `warning_ratio`, a critical after as many at or above `critical_ratio`, once
-/// per episode (see `TierStreak`).
+/// training steps at or above `warning_ratio`, a critical after as many at or above `critical_ratio`, once
+/// per episode (see `TierStreak`; steps are step numbers, whatever the logging interval).
 ///
 /// The defaults (0.5 and 0.9) are levels where truncation is the failure itself, not a side effect of
 /// healthy length growth. In the real runs the ratio reaches 0.95–1.0 when a run falls apart (the TRL run
 /// from step 150), while a veRL run whose responses were still growing sat at 1–15 % for 60 steps and
 /// reached 37 % only as it diverged — a truncated minority is common on reasoning runs near their length
 /// budget, and that run's divergence is the KL and grad-norm detectors' to report. Three observations in
-/// a row keep a two-row transient quiet (the TRL run's 0.68 → 0.98 → 0.28 at steps 40–50).
+/// a row — 15 training steps on that run, logged every 5 — keep a two-row transient quiet (the TRL run's
+/// 0.68 → 0.98 → 0.28 at steps 40–50).
 /// NaN/±∞ ratios are ignored and do not break a streak.
 public final class LengthTruncationDetector: Detector {
     public let id = DetectorID.lengthTruncation
@@ -18,6 +19,7 @@ public final class LengthTruncationDetector: Detector {
     private var warmup: Warmup
     private var episode = Episode()
     private var streak: TierStreak
+    private var clock = StepClock()
 
     public init(_ config: LengthTruncationConfig) {
         self.config = config
@@ -26,12 +28,15 @@ public final class LengthTruncationDetector: Detector {
     }
 
     public func observe(_ step: MetricStep) -> Alert? {
-        guard let ratio = step.clippedRatio, warmup.observe() else { return nil }
+        let tick = clock.tick(step.step)
+        guard let ratio = step.clippedRatio, warmup.observe(tick) else { return nil }
         let level = streak.level(
-            warning: ratio >= config.warningRatio, critical: ratio >= config.criticalRatio, episode: episode)
+            warning: ratio >= config.warningRatio, critical: ratio >= config.criticalRatio, tick: tick,
+            episode: episode)
         guard let severity = episode.update(level) else { return nil }
 
         let run = severity == .critical ? streak.criticalRun : streak.warningRun
+        let observations = severity == .critical ? streak.criticalObservations : streak.warningObservations
         let percent = "\(fixed(ratio * 100, decimals: 0)) %"
         let length = step.meanCompletionLength
         let lengthNote = length.map { " Mean completion length: \(fixed($0, decimals: 1)) tokens." } ?? ""
@@ -46,7 +51,7 @@ public final class LengthTruncationDetector: Detector {
         case .critical:
             message =
                 "Length truncation: \(percent) of completions are cut at the maximum length, at or above "
-                + "\(formatNumber(config.criticalRatio)) for \(run) consecutive observations — the model runs on "
+                + "\(formatNumber(config.criticalRatio)) for \(run) consecutive steps — the model runs on "
                 + "instead of ending its answers.\(lengthNote)"
             recommendation +=
                 " Truncated completions usually score 0, so reward and the learning signal collapse next; if "
@@ -54,7 +59,7 @@ public final class LengthTruncationDetector: Detector {
         case .warning:
             message =
                 "\(percent) of completions hit the maximum length, at or above "
-                + "\(formatNumber(config.warningRatio)) for \(run) consecutive observations (critical at "
+                + "\(formatNumber(config.warningRatio)) for \(run) consecutive steps (critical at "
                 + "\(formatNumber(config.criticalRatio))).\(lengthNote)"
         }
         return Alert(
@@ -62,7 +67,8 @@ public final class LengthTruncationDetector: Detector {
             metricValues: [
                 "clipped_ratio": .double(ratio),
                 "mean_completion_length": length.map(MetricValue.double) ?? .null,
-                "consecutive_observations": .int(run),
+                "consecutive_steps": .int(run),
+                "consecutive_observations": .int(observations),
             ],
             recommendation: recommendation)
     }

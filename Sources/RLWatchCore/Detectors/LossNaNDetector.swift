@@ -7,13 +7,15 @@ public final class LossNaNDetector: Detector {
     public let id = DetectorID.lossNaN
     private var warmup: Warmup
     private var episode = Episode()
+    private var clock = StepClock()
 
     public init(_ config: LossNaNConfig) {
         warmup = Warmup(steps: config.warmupSteps)
     }
 
     public func observe(_ step: MetricStep) -> Alert? {
-        guard let loss = step.loss, warmup.observe() else { return nil }
+        let tick = clock.tick(step.step)
+        guard let loss = step.loss, warmup.observe(tick) else { return nil }
         guard episode.update(loss.isFinite ? nil : .critical) != nil else { return nil }
         let kind = nonFiniteKind(loss)
         return Alert(

@@ -13,6 +13,20 @@
 /// few-valued by construction and the dip test would call them bimodal on every step, so a
 /// distribution that was already few-valued or bimodal in the baseline is never "suddenly bimodal".
 ///
+/// **Saturation check** (not in rlwatch 0.5.1). The textbook reward-hacking run does the opposite of
+/// exploding: the proxy reward climbs to its ceiling for every sample, its std collapses to ~1e-4, and
+/// KL to the reference climbs steadily as the policy walks away from it. Baselines are the medians of
+/// the first 10 finite observations, or of the first 3 or more spanning 20 training steps (reward mean and
+/// std together, a std baseline of zero discarded as for the variance check; KL on its own, from any step
+/// that logs it). A step matches when the reward
+/// std is at most `saturation_std_fraction` of its baseline, the reward mean is at least
+/// `saturation_reward_rise` baseline stds above its baseline mean, KL is at least the larger of
+/// `saturation_kl_multiplier` × its baseline and `saturation_min_kl`, and KL is still rising (the mean
+/// of its last 5 observations at least 10 % above that of the oldest 5 of its last 20; with fewer than
+/// 20 kept, of a quarter of them at each end, from 8 on). Warning
+/// once matching observations have covered `saturation_consecutive_steps` training steps in a row (see
+/// ``TierStreak``); critical when KL is also past three times the warning level for as long.
+///
 /// Warmup counts the steps that carry reward data (rlwatch 0.5.1 counted every step).
 public final class RewardHackingDetector: Detector {
     public let id = DetectorID.rewardHacking
@@ -26,6 +40,10 @@ public final class RewardHackingDetector: Detector {
     private var baselineShape = BaselineShape.unknown
     private var scratch: [Double] = []
     private var intScratch: [Int] = []
+    private var saturation: SaturationState
+    private var saturationStreak: TierStreak
+    private var saturationEpisode = Episode()
+    private var saturationClock = StepClock()
 
     private enum BaselineShape {
         case unknown
@@ -44,13 +62,17 @@ public final class RewardHackingDetector: Detector {
         self.config = config
         warmup = Warmup(steps: config.warmupSteps)
         samples = SampleRing(capacity: Self.sampleBufferSize)
+        saturation = SaturationState()
+        saturationStreak = TierStreak(required: config.saturationConsecutiveSteps)
     }
 
     public func observe(_ step: MetricStep) -> Alert? {
+        saturation.observeKL(finite(step.klDivergence), step: step.step)
         let variance = finite(step.rewardStd).map { $0 * $0 }
         let newSamples = step.rewards.map { samples.appendFinite($0) } ?? 0
         guard variance != nil || newSamples > 0 else { return nil }
-        let evaluated = warmup.observe()
+        let evaluated = warmup.observe(step.step)
+        let saturationAlert = checkSaturation(step, evaluated: evaluated)
 
         if let variance, baselineVariance == nil {
             baselineCollector.add(variance)
@@ -66,7 +88,7 @@ public final class RewardHackingDetector: Detector {
             let (_, p, continuous) = dipTest()
             baselineShape = continuous && p >= config.dipTestSignificance ? .unimodal : .notApplicable
         }
-        guard evaluated, let baseline = baselineVariance else { return nil }
+        guard evaluated, let baseline = baselineVariance else { return saturationAlert }
 
         if let variance {
             let ratio = variance / baseline
@@ -76,8 +98,9 @@ public final class RewardHackingDetector: Detector {
             if let severity = varianceEpisode.update(level, magnitude: ratio) {
                 return varianceAlert(step, severity: severity, variance: variance, baseline: baseline, ratio: ratio)
             }
-            if level != nil { return nil }
+            if level != nil { return saturationAlert }
         }
+        if let saturationAlert { return saturationAlert }
         guard newSamples > 0, baselineShape == .unimodal, samples.count >= Self.minimumSamples else { return nil }
         let (dip, p, continuous) = dipTest()
         let bimodal = continuous && p < config.dipTestSignificance
@@ -121,6 +144,48 @@ public final class RewardHackingDetector: Detector {
             recommendation: Self.recommendation, magnitude: ratio)
     }
 
+    /// Feeds the saturation check one reward observation; returns its alert, if one is due.
+    private func checkSaturation(_ step: MetricStep, evaluated: Bool) -> Alert? {
+        guard let mean = finite(step.rewardMean), let std = finite(step.rewardStd) else { return nil }
+        guard let baseline = saturation.observeReward(mean: mean, std: std, step: step.step), evaluated else { return nil }
+        guard let kl = finite(step.klDivergence), let klBaseline = saturation.klBaseline else {
+            // No KL this step: the condition cannot be judged; neither extend nor break the streak.
+            return nil
+        }
+        let klLevel = max(config.saturationKLMultiplier * klBaseline, config.saturationMinKL)
+        let stdRatio = std / baseline.std
+        let saturated =
+            stdRatio <= config.saturationStdFraction
+            && mean >= baseline.mean + config.saturationRewardRise * baseline.std
+            && saturation.klIsRising
+        let warning = saturated && kl >= klLevel
+        let critical = warning && kl >= 3 * klLevel
+        let tick = saturationClock.tick(step.step)
+        let level = saturationStreak.level(
+            warning: warning, critical: critical, tick: tick, episode: saturationEpisode)
+        guard let severity = saturationEpisode.update(level) else { return nil }
+        let klRatio = klBaseline > 0 ? kl / klBaseline : Double.infinity
+        return Alert(
+            step: step.step, detector: id, severity: severity,
+            message:
+                "Reward saturated near its ceiling while KL climbs: reward mean \(f4(mean)) (baseline "
+                + "\(f4(baseline.mean))), reward std \(formatNumber(std)) = \(fixed(100 * stdRatio, decimals: 2)) % of "
+                + "its baseline \(f4(baseline.std)), KL \(f4(kl)) (\(fixed(klRatio, decimals: 1))× its baseline "
+                + "\(formatNumber(klBaseline))) and rising — every sample scores the same high reward as the policy "
+                + "drifts from the reference: the classic sign of a policy exploiting the reward.",
+            metricValues: [
+                "reward_mean": .double(mean),
+                "baseline_reward_mean": .double(baseline.mean),
+                "reward_std": .double(std),
+                "baseline_reward_std": .double(baseline.std),
+                "std_ratio": .double(stdRatio),
+                "kl_divergence": .double(kl),
+                "baseline_kl": .double(klBaseline),
+                "kl_ratio": .double(klRatio),
+            ],
+            recommendation: Self.recommendation)
+    }
+
     /// The dip test on the sample buffer, and whether the samples look continuous (many distinct values).
     private func dipTest() -> (dip: Double, p: Double, continuous: Bool) {
         samples.copy(into: &scratch)
@@ -135,5 +200,107 @@ public final class RewardHackingDetector: Detector {
             intScratch.withUnsafeMutableBufferPointer { DipTest.statistic(sorted: sorted, scratch: $0) }
         }
         return (dip, DipTest.pValue(dip: dip, n: scratch.count), continuous)
+    }
+}
+
+/// The baselines and recent KL history behind the saturation check.
+///
+/// Reward mean and std are recorded in pairs so both baselines describe the same early steps; KL is
+/// recorded from every step that logs it, rewards or not. A baseline is the median of the first
+/// ``baselineCount`` observations, or of fewer (at least ``baselineMinimum``) when they already span
+/// ``baselineSteps`` training steps, so a run logged every 10 steps does not take its first 100 steps —
+/// much of a steady KL rise — as "early".
+private struct SaturationState {
+    struct RewardBaseline {
+        var mean: Double
+        var std: Double
+    }
+
+    static let baselineCount = 10
+    static let baselineMinimum = 3
+    static let baselineSteps = 20
+    /// KL observations the rising test spans, and how many at each end it averages.
+    static let klHistory = 20
+    static let klEnds = 5
+    static let klMinimumHistory = 8
+    /// How much the recent end must exceed the older end for KL to count as rising.
+    static let klRise = 1.1
+
+    private var rewardMeans: [Double] = []
+    private var rewardStds: [Double] = []
+    private var rewardFirstStep: Int?
+    private(set) var rewardBaseline: RewardBaseline?
+    private var earlyKL: [Double] = []
+    private var klFirstStep: Int?
+    private(set) var klBaseline: Double?
+    private var recentKL: [Double] = []
+    private var recentNext = 0
+
+    /// Whether observations from `first` to `step`, `count` of them, are enough for a baseline.
+    private static func isComplete(count: Int, first: Int, step: Int) -> Bool {
+        count >= baselineCount || (count >= baselineMinimum && step - first >= baselineSteps)
+    }
+
+    /// Records a reward observation and returns the reward baseline once it is formed.
+    mutating func observeReward(mean: Double, std: Double, step: Int) -> RewardBaseline? {
+        if let rewardBaseline { return rewardBaseline }
+        let first = rewardFirstStep ?? step
+        rewardFirstStep = first
+        rewardMeans.append(mean)
+        rewardStds.append(std)
+        if Self.isComplete(count: rewardMeans.count, first: first, step: step) {
+            let baselineStd = Self.median(rewardStds)
+            if baselineStd > 1e-12 {
+                rewardBaseline = RewardBaseline(mean: Self.median(rewardMeans), std: baselineStd)
+            }
+            // A zero std (constant rewards) has no scale: start over with the next observations.
+            rewardMeans.removeAll()
+            rewardStds.removeAll()
+            rewardFirstStep = nil
+        }
+        // The observations that formed the baseline are not judged.
+        return nil
+    }
+
+    mutating func observeKL(_ kl: Double?, step: Int) {
+        guard let kl else { return }
+        if klBaseline == nil {
+            let first = klFirstStep ?? step
+            klFirstStep = first
+            earlyKL.append(kl)
+            if Self.isComplete(count: earlyKL.count, first: first, step: step) {
+                klBaseline = Self.median(earlyKL)
+                earlyKL = []
+            }
+        }
+        if recentKL.count < Self.klHistory {
+            recentKL.append(kl)
+        } else {
+            recentKL[recentNext] = kl
+            recentNext = (recentNext + 1) % Self.klHistory
+        }
+    }
+
+    /// Whether the last few KL observations stand clearly above the oldest few of the last ``klHistory``
+    /// (a quarter of those kept at each end, at most ``klEnds``; judged from ``klMinimumHistory`` on, so a
+    /// run logged every 10 steps is judged after 80 steps, not 200).
+    var klIsRising: Bool {
+        let count = recentKL.count
+        guard count >= Self.klMinimumHistory else { return false }
+        let ends = min(Self.klEnds, count / 4)
+        let oldest = count < Self.klHistory ? 0 : recentNext
+        var older = 0.0
+        var newer = 0.0
+        for offset in 0..<ends {
+            older += recentKL[(oldest + offset) % count]
+            newer += recentKL[(oldest + count - 1 - offset) % count]
+        }
+        return newer > 0 && newer >= Self.klRise * older
+    }
+
+    static func median(_ values: [Double]) -> Double {
+        let sorted = values.sorted()
+        let middle = sorted.count / 2
+        return sorted.count % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2
     }
 }

@@ -1,9 +1,12 @@
 /// Reward-mean drift: the reward mean moves in one direction for a long stretch (possible slow reward hacking).
 ///
-/// As in rlwatch 0.5.1: counts strictly monotone steps between consecutive observations of the reward
-/// mean; after `consecutive_steps` of them, if the total change since the run began is at least
-/// `min_drift_magnitude`, one warning per monotone run and direction. An equal value or a reversal ends
-/// the run and re-arms. Unlike 0.5.1, a NaN/±∞ reward mean is skipped instead of resetting the count.
+/// As in rlwatch 0.5.1: counts strictly monotone moves between consecutive observations of the reward
+/// mean; once they span `consecutive_steps` training steps, if the total change since the run began is at
+/// least `min_drift_magnitude`, one warning per monotone run and direction. An equal value or a reversal
+/// ends the run and re-arms. Unlike 0.5.1, a NaN/±∞ reward mean is skipped instead of resetting the count,
+/// and the span is in step numbers (a move between rows logged 5 steps apart counts 5 steps; see
+/// `StepClock`), so logged every step it is 0.5.1's count of moves. A step number that goes back (a resume)
+/// starts over.
 public final class RewardMeanDriftDetector: Detector {
     public let id = DetectorID.rewardMeanDrift
     private let config: RewardMeanDriftConfig
@@ -11,8 +14,11 @@ public final class RewardMeanDriftDetector: Detector {
     private var previous: Double?
     private var direction = 0
     private var length = 0
+    /// Moves in the current monotone run (`length` is its span in training steps).
+    private var moves = 0
     private var start = 0.0
     private var fired = false
+    private var clock = StepClock()
 
     public init(_ config: RewardMeanDriftConfig) {
         self.config = config
@@ -20,20 +26,27 @@ public final class RewardMeanDriftDetector: Detector {
     }
 
     public func observe(_ step: MetricStep) -> Alert? {
+        let tick = clock.tick(step.step)
         guard let value = finite(step.rewardMean) else { return nil }
         defer { previous = value }
-        guard warmup.observe(), let previous else { return nil }
+        guard warmup.observe(tick), let previous, !tick.resumed else {
+            if tick.resumed { direction = 0 }
+            return nil
+        }
         let move = value > previous ? 1 : (value < previous ? -1 : 0)
         if move == 0 || move != direction {
             direction = move
-            length = move == 0 ? 0 : 1
+            length = move == 0 ? 0 : tick.steps
+            moves = move == 0 ? 0 : 1
             start = previous
             fired = false
         } else {
-            length += 1
+            length = addingSteps(length, tick.steps)
+            moves += 1
         }
         let magnitude = abs(value - start)
-        guard direction != 0, !fired, length >= config.consecutiveSteps, magnitude >= config.minDriftMagnitude
+        guard direction != 0, !fired, length >= config.consecutiveSteps,
+            moves >= minimumStreakObservations(config.consecutiveSteps), magnitude >= config.minDriftMagnitude
         else { return nil }
         fired = true
         let word = direction > 0 ? "up" : "down"

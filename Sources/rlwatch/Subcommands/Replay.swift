@@ -11,13 +11,27 @@ extension RLWatchCommand {
             abstract: "Replay metrics JSONL through the detectors: audit a finished run, or gate CI on it.",
             discussion: """
                 One JSON object per line with an integer "step" and metric keys at top level, under "metrics" \
-                or under "data". Several files are replayed in order as one run; "-" reads standard input.
+                or under "data"; or a TRL / Hugging Face trainer_state.json, whose log_history entries are \
+                replayed (detected from a file name ending in trainer_state.json, or a .json file whose top \
+                level has a log_history; --input-format forces either). Several files are replayed in order \
+                as one run; "-" reads standard input. With text output, a note on stderr names the logged \
+                key behind each metric, from each file's first step.
                 """)
 
         enum FailOn: String, ExpressibleByArgument, CaseIterable { case warning, critical, never }
 
-        @Argument(help: "Metrics JSONL files, in order ('-' for standard input).")
+        enum InputFormat: String, ExpressibleByArgument, CaseIterable {
+            case jsonl
+            case trainerState = "trainer-state"
+        }
+
+        @Argument(help: "Metrics JSONL files or trainer_state.json documents, in order ('-' for standard input).")
         var files: [String]
+
+        @Option(
+            name: .customLong("input-format"),
+            help: "jsonl or trainer-state (default: trainer-state for a trainer_state.json, otherwise jsonl).")
+        var inputFormat: InputFormat?
 
         @OptionGroup var options: StoreOptions
 
@@ -35,6 +49,9 @@ extension RLWatchCommand {
 
         @Flag(name: .customLong("skip-bad-lines"), help: "Warn about malformed lines on stderr and go on.")
         var skipBadLines = false
+
+        @Flag(help: "Name the logged key behind each metric on stderr, also with --format jsonl (text output always does).")
+        var explain = false
 
         func run() async throws {
             let context = try CommandContext(options, runID: runID)
@@ -60,12 +77,26 @@ extension RLWatchCommand {
                 skipBadLines ? .skip(report: { printError("warning: skipped \($0.description)") }) : .stop
             do {
                 for file in files {
-                    try MetricsJSONLReader(path: file).forEachStep(onBadLine: policy) { step in
-                        try runner.consume(step)
+                    let noteKeys: (RawMetricsLine) -> Void = { [format, explain, files] line in
+                        guard format == .text || explain else { return }
+                        let prefix = files.count > 1 ? "metrics (\(file))" : "metrics"
+                        printError("\(prefix): \(FrameworkKeyMap.describeSources(forKeys: line.values.keys))")
+                    }
+                    switch format(of: file) {
+                    case .jsonl:
+                        try MetricsJSONLReader(path: file).forEachStep(onBadLine: policy, firstLine: noteKeys) {
+                            try runner.consume($0)
+                        }
+                    case .trainerState:
+                        try TrainerStateReader(path: file).forEachStep(firstEntry: noteKeys) { try runner.consume($0) }
                     }
                 }
                 try runner.flush()
             } catch let error as MetricsFileError {
+                try runner.flush()
+                printError("error: \(error.description)")
+                throw ExitStatus.badInput
+            } catch let error as TrainerStateError {
                 try runner.flush()
                 printError("error: \(error.description)")
                 throw ExitStatus.badInput
@@ -76,6 +107,15 @@ extension RLWatchCommand {
             default: break
             }
         }
+    }
+}
+
+extension RLWatchCommand.Replay {
+    /// The explicit `--input-format`, or the one the file looks like.
+    func format(of file: String) -> InputFormat {
+        if let inputFormat { return inputFormat }
+        guard file != MetricsJSONLReader.standardInputPath else { return .jsonl }
+        return TrainerStateReader.isTrainerState(path: file) ? .trainerState : .jsonl
     }
 }
 
