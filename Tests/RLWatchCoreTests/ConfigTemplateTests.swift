@@ -18,7 +18,7 @@ import Testing
             "entropy_collapse", "  enabled", "  relative_threshold", "  baseline_window", "  consecutive_steps",
             "  warmup_steps",
             "kl_explosion", "  enabled", "  sigma_multiplier", "  clip_region", "  rolling_window", "  warmup_steps",
-            "  baseline_mode", "  min_relative_increase",
+            "  baseline_mode", "  min_relative_increase", "  min_kl",
             "reward_hacking", "  enabled", "  variance_multiplier", "  dip_test_significance", "  baseline_window",
             "  warmup_steps", "  saturation_std_fraction", "  saturation_reward_rise", "  saturation_kl_multiplier",
             "  saturation_min_kl", "  saturation_consecutive_steps",
@@ -96,7 +96,7 @@ import Testing
         // One per schema key: 78 in the first port, + entropy_collapse.relative_threshold and baseline_window,
         // + the five reward_hacking saturation keys. `threshold` is shown (as null) although the template comments
         // it out.
-        #expect(keyLines.count == 85)
+        #expect(keyLines.count == 86)
         #expect(keyLines.allSatisfy { $0.contains("# from: ") })
     }
 

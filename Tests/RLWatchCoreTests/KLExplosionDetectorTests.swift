@@ -75,6 +75,16 @@ import Testing
         #expect(feed(detector(), series(.klDivergence, growth + runaway)).first?.severity == .critical)
     }
 
+    @Test func tinyKLNeverAlertsBelowMinKL() {
+        // A real sparse-reward run: KL 0.0002 → 0.0006 is 3× its baseline and 4σ out, yet no explosion.
+        let tiny = sawtooth(0.0002, spread: 0.00002, 30) + [0.0006]
+        #expect(feed(detector(), series(.klDivergence, tiny)).isEmpty)
+        var config = KLExplosionConfig()
+        config.warmupSteps = 1
+        config.minKL = 0
+        #expect(feed(KLExplosionDetector(config), series(.klDivergence, tiny)).summary == ["31:critical"])
+    }
+
     @Test func zeroAndConstantBaselinesNeverDivideByZero() {
         // KL is exactly 0 before the first update: no scale, nothing to judge against.
         #expect(feed(detector(), series(.klDivergence, constant(0, 50) + [1e-4, 2e-4, 5e-4])).isEmpty)

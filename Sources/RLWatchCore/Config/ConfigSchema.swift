@@ -264,6 +264,8 @@ enum ConfigSchema {
                       "rolling: the last rolling_window values; frozen: the first full window, kept for the run."),
         .double("kl_explosion.min_relative_increase", \.klExplosion.minRelativeIncrease, .nonNegative,
                 "Also require exceeding the baseline mean by this fraction of it (twice for critical; >= 0)."),
+        .double("kl_explosion.min_kl", \.klExplosion.minKL, .nonNegative,
+                "Never alert on a KL below this (per-token nats; 0 turns the floor off; >= 0)."),
 
         .bool("reward_hacking.enabled", \.rewardHacking.enabled, "Run this detector."),
         .double("reward_hacking.variance_multiplier", \.rewardHacking.varianceMultiplier, .positive,

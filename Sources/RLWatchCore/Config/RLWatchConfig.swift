@@ -72,6 +72,9 @@ public struct KLExplosionConfig: Sendable, Hashable {
     /// Addition: the value must also exceed the baseline mean by this fraction of it (warning;
     /// twice the fraction for critical), so ordinary noise on a quiet series does not alert.
     public var minRelativeIncrease = 1.0
+    /// Addition: a KL below this never alerts, however far above a tiny baseline it is. Healthy per-token
+    /// KL is 1e-4–0.05; a jump from 0.0002 to 0.0006 (a real sparse-reward run) is not an explosion.
+    public var minKL = 0.01
     public init() {}
 }
 

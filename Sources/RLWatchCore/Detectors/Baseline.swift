@@ -65,10 +65,13 @@ public struct Baseline: Sendable {
 public struct ZScoreRule: Sendable, Hashable {
     public var sigma: Double
     public var minRelativeIncrease: Double
+    /// A value below this never alerts (the KL detector's `min_kl`); 0 means no floor.
+    public var minimumValue: Double
 
-    public init(sigma: Double, minRelativeIncrease: Double) {
+    public init(sigma: Double, minRelativeIncrease: Double, minimumValue: Double = 0) {
         self.sigma = sigma
         self.minRelativeIncrease = minRelativeIncrease
+        self.minimumValue = minimumValue
     }
 
     public func zScore(_ value: Double, _ baseline: BaselineStats) -> Double {
@@ -78,6 +81,7 @@ public struct ZScoreRule: Sendable, Hashable {
 
     /// - Parameter recentLevel: the mean of the last few observations before this one, if any.
     public func level(_ value: Double, _ baseline: BaselineStats, recentLevel: Double? = nil) -> Severity? {
+        guard value >= minimumValue else { return nil }
         let z = zScore(value, baseline)
         if z > 1.5 * sigma && value - baseline.mean >= 2 * minRelativeIncrease * abs(baseline.mean) {
             return .critical

@@ -12,7 +12,9 @@ public final class KLExplosionDetector: Detector {
         self.config = config
         spike = SpikeTracker(
             warmupSteps: config.warmupSteps, window: config.rollingWindow, mode: config.baselineMode,
-            rule: ZScoreRule(sigma: config.sigmaMultiplier, minRelativeIncrease: config.minRelativeIncrease))
+            rule: ZScoreRule(
+                sigma: config.sigmaMultiplier, minRelativeIncrease: config.minRelativeIncrease,
+                minimumValue: config.minKL))
     }
 
     public func observe(_ step: MetricStep) -> Alert? {
