@@ -13,9 +13,9 @@ public struct AnalyzedStep: Sendable {
 /// The pure per-run pipeline: step → detectors → alert policy. No I/O, no clock, no locks.
 ///
 /// Steps are judged in arrival order. A step number that does not increase (a resume from a checkpoint,
-/// or a re-logged step) starts a new *segment*: detectors carry on with their state (the model resumed
-/// from weights they have already seen) and the alert policy restarts its cooldown windows. Stores use
-/// (run, segment, step) to keep such rows apart.
+/// or a re-logged step) starts a new *segment*: detectors keep their baselines, warmups and episodes (the
+/// model resumed from weights they have already seen) but restart their step-counted streaks, and the
+/// alert policy restarts its cooldown windows. Stores use (run, segment, step) to keep such rows apart.
 public final class RunAnalyzer {
     public let config: RLWatchConfig
     private let suite: DetectorSuite
