@@ -53,16 +53,14 @@ public struct Diagnosis: Sendable {
         self.alerts = alerts
         summaries = MetricName.allCases.compactMap { metric in Diagnosis.summarize(metric, steps) }
 
-        let criticals = alerts.filter { $0.alert.severity == .critical }
-        if alerts.isEmpty {
-            health = .healthy
+        health = Diagnosis.health(of: alerts)
+        switch health {
+        case .healthy:
             assessment = "No instabilities detected during this run."
-        } else if !criticals.isEmpty {
-            health = .critical
-            assessment =
-                "Critical instabilities detected: \(Diagnosis.detectorList(criticals))."
-        } else {
-            health = .warning
+        case .critical:
+            let criticals = alerts.filter { $0.alert.severity == .critical }
+            assessment = "Critical instabilities detected: \(Diagnosis.detectorList(criticals))."
+        case .warning:
             assessment = "Warning-level issues detected: \(Diagnosis.detectorList(alerts))."
         }
 
@@ -78,6 +76,12 @@ public struct Diagnosis: Sendable {
             lastHealthyStep = steps.last { $0.step < troubleStart }?.step
         }
         coFiring = Diagnosis.groupCoFiring(ordered)
+    }
+
+    /// A run's health from its alerts, delivered or suppressed: a suppressed critical is still critical.
+    public static func health(of alerts: [AlertRecord]) -> Health {
+        if alerts.contains(where: { $0.alert.severity == .critical }) { return .critical }
+        return alerts.isEmpty ? .healthy : .warning
     }
 
     private static func detectorList(_ records: [AlertRecord]) -> String {

@@ -87,13 +87,9 @@ public final class Monitor: Sendable {
             stored.reserveCapacity(batch.count)
             for step in batch {
                 let result = analyzer.process(step)
-                stored.append(
-                    StoredStep(runID: runID, segment: result.segment, timestamp: timestamp, metrics: result.metrics))
-                for outcome in result.outcomes {
-                    records.append(
-                        AlertRecord(
-                            runID: runID, timestamp: timestamp, alert: outcome.alert, disposition: outcome.disposition))
-                }
+                let rows = result.records(runID: runID, timestamp: timestamp)
+                stored.append(rows.step)
+                records += rows.alerts
                 outcomes += result.outcomes
             }
             return (stored, records, outcomes)

@@ -52,11 +52,9 @@ public final class ReplayRunner {
             }
         }
         guard persist != nil else { return }
-        pendingSteps.append(StoredStep(runID: runID, segment: result.segment, timestamp: timestamp, metrics: result.metrics))
-        for outcome in result.outcomes {
-            pendingAlerts.append(
-                AlertRecord(runID: runID, timestamp: timestamp, alert: outcome.alert, disposition: outcome.disposition))
-        }
+        let rows = result.records(runID: runID, timestamp: timestamp)
+        pendingSteps.append(rows.step)
+        pendingAlerts += rows.alerts
         if pendingSteps.count >= batchSize { try flush() }
     }
 

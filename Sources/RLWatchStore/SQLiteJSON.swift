@@ -78,32 +78,7 @@ enum SQLiteJSON {
     }
 
     static func appendString(_ string: String, to out: inout String) {
-        out.append("\"")
-        var needsEscaping = false
-        for byte in string.utf8 where byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") {
-            needsEscaping = true
-            break
-        }
-        if !needsEscaping {
-            out.append(string)
-        } else {
-            for scalar in string.unicodeScalars {
-                switch scalar {
-                case "\"": out.append("\\\"")
-                case "\\": out.append("\\\\")
-                case "\n": out.append("\\n")
-                case "\r": out.append("\\r")
-                case "\t": out.append("\\t")
-                case "\u{08}": out.append("\\b")
-                case "\u{0C}": out.append("\\f")
-                case let s where s.value < 0x20:
-                    let hex = String(s.value, radix: 16)
-                    out.append("\\u" + String(repeating: "0", count: 4 - hex.count) + hex)
-                default: out.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        out.append("\"")
+        JSONValue.writeString(string, to: &out)
     }
 
     static func serialize(_ value: Value) -> String {

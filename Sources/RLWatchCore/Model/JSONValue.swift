@@ -90,6 +90,12 @@ public indirect enum JSONValue: Sendable, Hashable {
     /// Appends `s` as a JSON string literal with the required escapes.
     public static func writeString(_ s: String, to out: inout String) {
         out += "\""
+        // Fast path: most keys and messages need no escaping at all.
+        if !s.utf8.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C || $0 == 0x7F || $0 == 0xE2 }) {
+            out += s
+            out += "\""
+            return
+        }
         for scalar in s.unicodeScalars {
             switch scalar {
             case "\"": out += "\\\""

@@ -71,9 +71,4 @@ public struct SlidingWindow: Sendable {
     }
 
     public var populationStd: Double { populationVariance.squareRoot() }
-
-    /// The values in arrival order, oldest first.
-    public var values: [Double] {
-        Array(storage[head...] + storage[..<head])
-    }
 }

@@ -20,9 +20,7 @@ extension RLWatchCommand {
             var rows: [[String]] = [["Run ID", "Framework", "Started At", "Steps", "Alerts", "Health"]]
             for run in runs {
                 let alerts = try await store.alerts(runID: run.runID)
-                let health =
-                    alerts.contains { $0.alert.severity == .critical }
-                    ? "critical" : (alerts.isEmpty ? "healthy" : "warning")
+                let health = Diagnosis.health(of: alerts).rawValue
                 rows.append([
                     run.runID, run.framework, formatLocalTime(run.startedAt),
                     String(try await store.stepCount(runID: run.runID)),
