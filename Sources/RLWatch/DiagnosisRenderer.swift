@@ -70,12 +70,7 @@ public enum DiagnosisRenderer {
         return .object(members)
     }
 
-    static func isoLocal(_ epoch: Double) -> String {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.dateFormat = "yyyy-MM-dd'T'HH:mm:ss"
-        return formatter.string(from: Date(timeIntervalSince1970: epoch))
-    }
+    static func isoLocal(_ epoch: Double) -> String { formatLocalTime(epoch, "yyyy-MM-dd'T'HH:mm:ss") }
 
     /// Four decimals, or the shortest exact form for values too small to show that way (a 1e-05 learning rate).
     private static func cell(_ value: Double) -> String {
@@ -88,7 +83,7 @@ public enum DiagnosisRenderer {
         out.append("rlwatch Diagnosis Report")
         out.append("Run:        \(d.run.runID)")
         out.append("Framework:  \(d.run.framework)")
-        out.append("Started:    \(isoLocal(d.run.startedAt).replacingOccurrences(of: "T", with: " "))")
+        out.append("Started:    \(formatLocalTime(d.run.startedAt))")
         out.append("Steps:      \(d.totalSteps)")
         out.append("Health:     \(d.health.rawValue.uppercased()) — \(d.assessment)")
         if let critical = d.firstCriticalStep {

@@ -55,11 +55,8 @@ public final class Monitor: Sendable {
 
     /// A run id like rlwatch 0.5.1's: `run_20261123_031500_a1b2c3` (local time).
     public static func generateRunID(now: Date = Date()) -> String {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.dateFormat = "yyyyMMdd_HHmmss"
         let suffix = String(UInt32.random(in: 0...0xFF_FFFF), radix: 16)
-        return "run_\(formatter.string(from: now))_\(String(repeating: "0", count: 6 - suffix.count))\(suffix)"
+        return "run_\(formatLocalTime(now.timeIntervalSince1970, "yyyyMMdd_HHmmss"))_\(String(repeating: "0", count: 6 - suffix.count))\(suffix)"
     }
 
     /// How many store writes have failed since the monitor started.

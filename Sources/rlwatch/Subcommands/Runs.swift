@@ -32,11 +32,3 @@ extension RLWatchCommand {
         }
     }
 }
-
-/// `%Y-%m-%d %H:%M:%S` in local time.
-func formatLocalTime(_ epochSeconds: Double) -> String {
-    let formatter = DateFormatter()
-    formatter.locale = Locale(identifier: "en_US_POSIX")
-    formatter.dateFormat = "yyyy-MM-dd HH:mm:ss"
-    return formatter.string(from: Date(timeIntervalSince1970: epochSeconds))
-}
