@@ -249,9 +249,9 @@ private struct SaturationState {
         rewardMeans.append(mean)
         rewardStds.append(std)
         if Self.isComplete(count: rewardMeans.count, first: first, step: step) {
-            let baselineStd = Self.median(rewardStds)
+            let baselineStd = EarlyMedian.median(rewardStds)
             if baselineStd > 1e-12 {
-                rewardBaseline = RewardBaseline(mean: Self.median(rewardMeans), std: baselineStd)
+                rewardBaseline = RewardBaseline(mean: EarlyMedian.median(rewardMeans), std: baselineStd)
             }
             // A zero std (constant rewards) has no scale: start over with the next observations.
             rewardMeans.removeAll()
@@ -269,7 +269,7 @@ private struct SaturationState {
             klFirstStep = first
             earlyKL.append(kl)
             if Self.isComplete(count: earlyKL.count, first: first, step: step) {
-                klBaseline = Self.median(earlyKL)
+                klBaseline = EarlyMedian.median(earlyKL)
                 earlyKL = []
             }
         }
@@ -296,11 +296,5 @@ private struct SaturationState {
             newer += recentKL[(oldest + count - 1 - offset) % count]
         }
         return newer > 0 && newer >= Self.klRise * older
-    }
-
-    static func median(_ values: [Double]) -> Double {
-        let sorted = values.sorted()
-        let middle = sorted.count / 2
-        return sorted.count % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2
     }
 }
