@@ -13,6 +13,8 @@ let package = Package(
         .library(name: "RLWatchStore", targets: ["RLWatchStore"]),
         .library(name: "RLWatchIngest", targets: ["RLWatchIngest"]),
         .library(name: "RLWatch", targets: ["RLWatch"]),
+        .library(name: "RLWatchTensorBoard", targets: ["RLWatchTensorBoard"]),
+        .library(name: "RLWatchServer", targets: ["RLWatchServer"]),
         .executable(name: "rlwatch", targets: ["rlwatch"]),
     ],
     dependencies: [
@@ -20,6 +22,11 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
     ],
     targets: [
         .target(
@@ -45,10 +52,28 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        .target(
+            name: "RLWatchTensorBoard",
+            dependencies: ["RLWatchCore", "RLWatchIngest", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "RLWatchServer",
+            dependencies: [
+                "RLWatch", "RLWatchCore", "RLWatchStore", "RLWatchIngest",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: strict
+        ),
         .executableTarget(
             name: "rlwatch",
             dependencies: [
                 "RLWatch", "RLWatchCore", "RLWatchStore", "RLWatchIngest", "RLWatchTesting",
+                "RLWatchServer", "RLWatchTensorBoard",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict
@@ -78,6 +103,17 @@ let package = Package(
         .testTarget(name: "RLWatchIngestTests", dependencies: ["RLWatchIngest", "RLWatchTesting"], swiftSettings: strict),
         .testTarget(
             name: "RLWatchTests", dependencies: ["RLWatch", "RLWatchStore", "RLWatchCore", "RLWatchTesting"],
+            swiftSettings: strict),
+        .testTarget(
+            name: "RLWatchTensorBoardTests", dependencies: ["RLWatchTensorBoard", "RLWatchCore"],
+            swiftSettings: strict),
+        .testTarget(
+            name: "RLWatchServerTests",
+            dependencies: [
+                "RLWatchServer", "RLWatch", "RLWatchStore", "RLWatchCore", "RLWatchTesting",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
             swiftSettings: strict),
         .testTarget(
             name: "RLWatchCLITests",

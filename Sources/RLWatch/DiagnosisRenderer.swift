@@ -51,7 +51,7 @@ public enum DiagnosisRenderer {
         return .object(members)
     }
 
-    static func alertJSON(_ record: AlertRecord) -> JSONValue {
+    public static func alertJSON(_ record: AlertRecord) -> JSONValue {
         var members: [(String, JSONValue)] = [
             ("step", .int(record.alert.step)),
             ("detector", .string(record.alert.detector.rawValue)),

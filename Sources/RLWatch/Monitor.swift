@@ -75,7 +75,35 @@ public final class Monitor: Sendable {
         try await log(batch: batch, throwing: true)
     }
 
-    private func log(batch: [MetricStep], throwing: Bool) async throws -> [AlertOutcome] {
+    /// Judges a batch and stores it together with a watched file's checkpoint or a batch receipt.
+    ///
+    /// - Parameter receipt: builds the receipt from the batch's outcomes (the answer a re-sent batch gets).
+    /// - Throws: the store's error when the batch could not be stored (its alerts were still printed).
+    public func log(
+        batch: [MetricStep], checkpoint: SourceCheckpoint? = nil,
+        receipt: (([AlertOutcome]) -> BatchReceipt)? = nil
+    ) async throws -> [AlertOutcome] {
+        try await log(batch: batch, throwing: true, checkpoint: checkpoint, receipt: receipt)
+    }
+
+    /// Brings the detectors and the alert policy to where they were after `history` (a run's stored rows,
+    /// in arrival order): a resumed run neither re-raises its old alerts nor forgets its baselines.
+    /// Nothing is stored or printed.
+    public func restore(from history: [StoredStep]) {
+        analyzer.withLock { analyzer in
+            for row in history { _ = analyzer.process(row.metrics) }
+        }
+    }
+
+    /// How many steps the detectors have seen (restored history included), and the last step number.
+    public var progress: (steps: Int, lastStep: Int?) {
+        analyzer.withLock { ($0.stepsSeen, $0.lastStep) }
+    }
+
+    private func log(
+        batch: [MetricStep], throwing: Bool, checkpoint: SourceCheckpoint? = nil,
+        receipt: (([AlertOutcome]) -> BatchReceipt)? = nil
+    ) async throws -> [AlertOutcome] {
         let timestamp = Date().timeIntervalSince1970
         let (stored, records, outcomes) = analyzer.withLock { analyzer in
             var stored: [StoredStep] = []
@@ -95,7 +123,9 @@ public final class Monitor: Sendable {
             for sink in sinks { sink.deliver(outcome.alert, runID: runID) }
         }
         do {
-            try await store.append(steps: stored, alerts: records)
+            try await store.append(
+                steps: stored, alerts: records,
+                options: AppendOptions(checkpoint: checkpoint, receipt: receipt?(outcomes)))
         } catch {
             failures.add(1, ordering: .relaxed)
             logger.error("rlwatch could not store \(batch.count) step(s) of run \(runID): \(error)")

@@ -8,6 +8,8 @@ public final class InMemoryStore: Store {
         var steps: [String: [StoredStep]] = [:]
         var alerts: [String: [AlertRecord]] = [:]
         var nextAlertID: Int64 = 1
+        var checkpoints: [String: SourceCheckpoint] = [:]
+        var receipts: [String: [String: BatchReceipt]] = [:]
     }
 
     private let state = Mutex(State())
@@ -19,6 +21,7 @@ public final class InMemoryStore: Store {
             if var existing = state.runs[run.runID] {
                 existing.framework = run.framework
                 existing.configJSON = run.configJSON
+                existing.finishedAt = run.finishedAt
                 state.runs[run.runID] = existing
             } else {
                 state.runs[run.runID] = run
@@ -26,8 +29,10 @@ public final class InMemoryStore: Store {
         }
     }
 
-    public func append(steps: [StoredStep], alerts: [AlertRecord]) async throws {
+    public func append(steps: [StoredStep], alerts: [AlertRecord], options: AppendOptions) async throws {
         state.withLock { state in
+            if let checkpoint = options.checkpoint { state.checkpoints[checkpoint.source] = checkpoint }
+            if let receipt = options.receipt { state.receipts[receipt.runID, default: [:]][receipt.key] = receipt }
             for step in steps { state.steps[step.runID, default: []].append(step) }
             for var alert in alerts {
                 alert.id = state.nextAlertID
@@ -35,6 +40,18 @@ public final class InMemoryStore: Store {
                 state.alerts[alert.runID, default: []].append(alert)
             }
         }
+    }
+
+    public func finishRun(id: String, at time: Double) async throws {
+        state.withLock { $0.runs[id]?.finishedAt = time }
+    }
+
+    public func checkpoint(source: String) async throws -> SourceCheckpoint? {
+        state.withLock { $0.checkpoints[source] }
+    }
+
+    public func receipt(runID: String, key: String) async throws -> BatchReceipt? {
+        state.withLock { $0.receipts[runID]?[key] }
     }
 
     public func runs() async throws -> [RunRecord] {

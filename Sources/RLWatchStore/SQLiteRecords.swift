@@ -23,6 +23,7 @@ struct RunsTable: FetchableRecord, PersistableRecord {
         static let framework = Column("framework")
         static let startedAt = Column("started_at")
         static let configJSON = Column("config_json")
+        static let finishedAt = Column("finished_at")
     }
 
     var run: RunRecord
@@ -35,7 +36,9 @@ struct RunsTable: FetchableRecord, PersistableRecord {
             runID: try row.decode(String?.self, forColumn: Columns.runID) ?? "",
             framework: try row.decode(String?.self, forColumn: Columns.framework) ?? "",
             startedAt: try row.decode(Double?.self, forColumn: Columns.startedAt) ?? 0,
-            configJSON: try row.decode(String?.self, forColumn: Columns.configJSON) ?? "")
+            configJSON: try row.decode(String?.self, forColumn: Columns.configJSON) ?? "",
+            finishedAt: row.hasColumn(Columns.finishedAt.name)
+                ? try row.decode(Double?.self, forColumn: Columns.finishedAt) : nil)
     }
 
     func encode(to container: inout PersistenceContainer) {
@@ -43,6 +46,7 @@ struct RunsTable: FetchableRecord, PersistableRecord {
         container[Columns.framework] = run.framework
         container[Columns.startedAt] = run.startedAt
         container[Columns.configJSON] = run.configJSON
+        container[Columns.finishedAt] = run.finishedAt
     }
 }
 
@@ -337,4 +341,21 @@ enum RewardsBlob {
             }
         }
     }
+}
+
+/// `checkpoints`: how far each watched source was ingested (schema v4).
+enum CheckpointsTable {
+    static let name = "checkpoints"
+    static let upsertSQL = """
+        INSERT INTO checkpoints (source, run_id, state, updated_at) VALUES (?, ?, ?, ?)
+        ON CONFLICT(source) DO UPDATE SET run_id = excluded.run_id, state = excluded.state, updated_at = excluded.updated_at
+        """
+    static let selectSQL = "SELECT source, run_id, state FROM checkpoints WHERE source = ?"
+}
+
+/// `batch_receipts`: the answers to idempotent batches (schema v4).
+enum ReceiptsTable {
+    static let name = "batch_receipts"
+    static let insertSQL = "INSERT OR REPLACE INTO batch_receipts (run_id, key, response, created_at) VALUES (?, ?, ?, ?)"
+    static let selectSQL = "SELECT run_id, key, response FROM batch_receipts WHERE run_id = ? AND key = ?"
 }

@@ -11,15 +11,17 @@ import GRDB
 /// adds our columns to either, keeping every row.
 enum SQLiteSchema {
     /// The schema version this build writes and understands.
-    static let version = 3
+    static let version = 4
 
     static let baselineMigration = "rlwatch-0.5.1-v2"
     static let v3Migration = "rlwatch-v3-segments-nan-rewards-suppression"
+    static let v4Migration = "rlwatch-v4-finished-checkpoints-receipts"
 
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
         migrator.registerMigration(baselineMigration) { db in try createBaseline(db) }
         migrator.registerMigration(v3Migration) { db in try upgradeToV3(db) }
+        migrator.registerMigration(v4Migration) { db in try upgradeToV4(db) }
         return migrator
     }
 
@@ -108,6 +110,29 @@ enum SQLiteSchema {
         try stamp(db, version: 3)
     }
 
+    /// Live monitoring: when a run was finished, how far each watched file was read, and the receipts
+    /// of idempotent batches.
+    private static func upgradeToV4(_ db: Database) throws {
+        try addColumnIfMissing(db, table: RunsTable.name, column: "finished_at", definition: "REAL")
+        try db.execute(
+            sql: """
+                CREATE TABLE IF NOT EXISTS \(CheckpointsTable.name) (
+                    source TEXT PRIMARY KEY,
+                    run_id TEXT NOT NULL,
+                    state TEXT NOT NULL,
+                    updated_at REAL NOT NULL
+                );
+                CREATE TABLE IF NOT EXISTS \(ReceiptsTable.name) (
+                    run_id TEXT NOT NULL,
+                    key TEXT NOT NULL,
+                    response TEXT NOT NULL,
+                    created_at REAL NOT NULL,
+                    PRIMARY KEY (run_id, key)
+                );
+                """)
+        try stamp(db, version: 4)
+    }
+
     /// Numbers the segments of rows written by 0.5.1, which reused run IDs on resume.
     ///
     /// A metrics row starts a new segment when its step does not exceed the previous row's step in
@@ -159,6 +184,7 @@ enum SQLiteSchema {
     struct Shape: Sendable, Hashable {
         var hasGradNorm = true
         var hasV3Columns = true
+        var hasV4Tables = true
 
         static let current = Shape()
 
@@ -171,6 +197,7 @@ enum SQLiteSchema {
             let metricColumns = Set(try db.columns(in: MetricsTable.name).map { $0.name.lowercased() })
             let alertColumns = Set(try db.columns(in: AlertsTable.name).map { $0.name.lowercased() })
             hasGradNorm = metricColumns.contains("grad_norm")
+            hasV4Tables = try db.tableExists(CheckpointsTable.name) && db.tableExists(ReceiptsTable.name)
             hasV3Columns =
                 metricColumns.isSuperset(of: ["segment", "nan_columns", "rewards"])
                 && alertColumns.isSuperset(of: [

@@ -173,18 +173,45 @@ public final class SQLiteStore: Store {
     /// step. The wait is short because this process is the only writer: a batch of 1000 rows takes a
     /// few milliseconds, and the busy timeout (5 s) only comes into play when another process writes.
     /// A lone step is committed without an explicit transaction, since one `INSERT` is atomic on its own.
-    public func append(steps: [StoredStep], alerts: [AlertRecord]) async throws {
+    public func append(steps: [StoredStep], alerts: [AlertRecord], options: AppendOptions) async throws {
         try checkWritable()
-        if steps.isEmpty && alerts.isEmpty { return }
-        try Self.write(steps: steps, alerts: alerts, to: database)
+        if steps.isEmpty && alerts.isEmpty && options == .none { return }
+        try Self.write(steps: steps, alerts: alerts, options: options, to: database)
     }
 
     /// The write behind both appends. Not `async`, so that GRDB's synchronous `write` is the one called.
-    private static func write(steps: [StoredStep], alerts: [AlertRecord], to database: any DatabaseWriter) throws {
-        if alerts.isEmpty && steps.count == 1 {
+    private static func write(
+        steps: [StoredStep], alerts: [AlertRecord], options: AppendOptions = .none, to database: any DatabaseWriter
+    ) throws {
+        if alerts.isEmpty && steps.count == 1 && options == .none {
             try database.writeWithoutTransaction { db in try insert(steps: steps, alerts: [], db) }
         } else {
-            try database.write { db in try insert(steps: steps, alerts: alerts, db) }
+            try database.write { db in
+                try insert(steps: steps, alerts: alerts, db)
+                try record(options, db)
+            }
+        }
+    }
+
+    /// Writes an append's checkpoint and receipt inside its transaction.
+    private static func record(_ options: AppendOptions, _ db: Database) throws {
+        let now = Date().timeIntervalSince1970
+        if let checkpoint = options.checkpoint {
+            try db.cachedStatement(sql: CheckpointsTable.upsertSQL)
+                .execute(arguments: [checkpoint.source, checkpoint.runID, checkpoint.state, now])
+        }
+        if let receipt = options.receipt {
+            try db.cachedStatement(sql: ReceiptsTable.insertSQL)
+                .execute(arguments: [receipt.runID, receipt.key, receipt.response, now])
+        }
+    }
+
+    public func finishRun(id: String, at time: Double) async throws {
+        try checkWritable()
+        try await database.write { db in
+            try db.execute(
+                sql: "UPDATE \(RunsTable.name) SET \(RunsTable.Columns.finishedAt.name) = ? WHERE \(RunsTable.Columns.runID.name) = ?",
+                arguments: [time, id])
         }
     }
 
@@ -308,6 +335,24 @@ public final class SQLiteStore: Store {
                 alerts.append(try AlertsTable.decode(row, runID: runID, path: path))
             }
             return alerts
+        }
+    }
+
+    public func checkpoint(source: String) async throws -> SourceCheckpoint? {
+        if isClosed || !shape.hasV4Tables { return nil }
+        return try await database.read { db in
+            try Row.fetchOne(db.cachedStatement(sql: CheckpointsTable.selectSQL), arguments: [source]).map {
+                SourceCheckpoint(source: $0[0], runID: $0[1], state: $0[2])
+            }
+        }
+    }
+
+    public func receipt(runID: String, key: String) async throws -> BatchReceipt? {
+        if isClosed || !shape.hasV4Tables { return nil }
+        return try await database.read { db in
+            try Row.fetchOne(db.cachedStatement(sql: ReceiptsTable.selectSQL), arguments: [runID, key]).map {
+                BatchReceipt(runID: $0[0], key: $0[1], response: $0[2])
+            }
         }
     }
 

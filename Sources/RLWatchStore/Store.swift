@@ -8,13 +8,63 @@ public struct RunRecord: Sendable, Hashable {
     public var startedAt: Double
     /// The resolved configuration as JSON, secrets already redacted by the caller.
     public var configJSON: String
+    /// Seconds since 1970 when the run was closed (`finish`, the client's `stop()`); nil while open.
+    public var finishedAt: Double?
 
-    public init(runID: String, framework: String, startedAt: Double, configJSON: String) {
+    public init(runID: String, framework: String, startedAt: Double, configJSON: String, finishedAt: Double? = nil) {
         self.runID = runID
         self.framework = framework
         self.startedAt = startedAt
         self.configJSON = configJSON
+        self.finishedAt = finishedAt
     }
+}
+
+/// How far a watched source (a log file a trainer writes) has been ingested, saved with the steps it covers.
+///
+/// `state` is opaque to the store: each reader writes what it needs to resume (a byte offset, a file
+/// identity, a count of entries), as JSON by convention.
+public struct SourceCheckpoint: Sendable, Hashable {
+    /// What is watched, for example the absolute path of a file.
+    public var source: String
+    public var runID: String
+    public var state: String
+
+    public init(source: String, runID: String, state: String) {
+        self.source = source
+        self.runID = runID
+        self.state = state
+    }
+}
+
+/// The answer given to a batch sent with an idempotency key, kept so that a re-sent batch gets it again
+/// instead of being applied twice.
+public struct BatchReceipt: Sendable, Hashable {
+    public var runID: String
+    public var key: String
+    /// The response body as it was first sent.
+    public var response: String
+
+    public init(runID: String, key: String, response: String) {
+        self.runID = runID
+        self.key = key
+        self.response = response
+    }
+}
+
+/// What else an append records in the same transaction as its steps and alerts.
+public struct AppendOptions: Sendable, Hashable {
+    /// Moves a watched source's checkpoint forward with the steps read from it.
+    public var checkpoint: SourceCheckpoint?
+    /// Records the answer to an idempotent batch.
+    public var receipt: BatchReceipt?
+
+    public init(checkpoint: SourceCheckpoint? = nil, receipt: BatchReceipt? = nil) {
+        self.checkpoint = checkpoint
+        self.receipt = receipt
+    }
+
+    public static let none = AppendOptions()
 }
 
 /// One stored metrics row: a step as it arrived, with the time it arrived.
@@ -66,8 +116,15 @@ public enum AlertFilter: Sendable, Hashable {
 public protocol Store: Sendable {
     /// Registers a run, or updates its framework and config if it exists (its start time is kept).
     func registerRun(_ run: RunRecord) async throws
-    /// Appends steps and alerts in one transaction: after it returns, all of them are durable.
-    func append(steps: [StoredStep], alerts: [AlertRecord]) async throws
+    /// Appends steps and alerts, and the checkpoint or receipt of `options`, in one transaction: after it
+    /// returns, all of them are durable; when it throws, none of them is stored.
+    func append(steps: [StoredStep], alerts: [AlertRecord], options: AppendOptions) async throws
+    /// Marks a run finished at `time`; a later `registerRun` of the same id (a resume) reopens it.
+    func finishRun(id: String, at time: Double) async throws
+    /// A watched source's last saved checkpoint, or nil.
+    func checkpoint(source: String) async throws -> SourceCheckpoint?
+    /// The receipt of a batch sent with this idempotency key, or nil.
+    func receipt(runID: String, key: String) async throws -> BatchReceipt?
     /// All runs, newest first (by start time).
     func runs() async throws -> [RunRecord]
     /// One run, or nil.
@@ -81,6 +138,11 @@ public protocol Store: Sendable {
 }
 
 extension Store {
+    /// Appends steps and alerts in one transaction: after it returns, all of them are durable.
+    public func append(steps: [StoredStep], alerts: [AlertRecord]) async throws {
+        try await append(steps: steps, alerts: alerts, options: .none)
+    }
+
     public func steps(runID: String) async throws -> [StoredStep] {
         try await steps(runID: runID, sinceStep: nil, limit: nil)
     }

@@ -17,6 +17,42 @@ struct StoreConformanceTests {
     }
 
     @Test(arguments: StoreKind.allCases)
+    func finishingARunIsRecordedAndReRegisteringReopensIt(kind: StoreKind) async throws {
+        try await kind.withStore { store in
+            try await store.registerRun(RunRecord(runID: "a", framework: "trl", startedAt: 100, configJSON: "{}"))
+            #expect(try await store.run(id: "a")?.finishedAt == nil)
+            try await store.finishRun(id: "a", at: 150.5)
+            #expect(try await store.run(id: "a")?.finishedAt == 150.5)
+            try await store.finishRun(id: "missing", at: 1)
+            #expect(try await store.run(id: "missing") == nil)
+            try await store.registerRun(RunRecord(runID: "a", framework: "trl", startedAt: 200, configJSON: "{}"))
+            let reopened = try await store.run(id: "a")
+            #expect(reopened?.finishedAt == nil && reopened?.startedAt == 100)
+        }
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func checkpointsAndReceiptsAreWrittenWithTheirBatch(kind: StoreKind) async throws {
+        try await kind.withStore { store in
+            try await store.registerRun(RunRecord(runID: "r", framework: "trl", startedAt: 1, configJSON: "{}"))
+            #expect(try await store.checkpoint(source: "/logs/a.jsonl") == nil)
+            #expect(try await store.receipt(runID: "r", key: "k1") == nil)
+            let first = SourceCheckpoint(source: "/logs/a.jsonl", runID: "r", state: "{\"offset\":10}")
+            try await store.append(
+                steps: ordinarySteps(runID: "r", steps: 1...3), alerts: [],
+                options: AppendOptions(checkpoint: first, receipt: BatchReceipt(runID: "r", key: "k1", response: "{}")))
+            #expect(try await store.checkpoint(source: "/logs/a.jsonl") == first)
+            #expect(try await store.receipt(runID: "r", key: "k1")?.response == "{}")
+            #expect(try await store.receipt(runID: "other", key: "k1") == nil)
+            // A later checkpoint replaces the earlier one; a checkpoint alone (no steps) is still saved.
+            let second = SourceCheckpoint(source: "/logs/a.jsonl", runID: "r", state: "{\"offset\":99}")
+            try await store.append(steps: [], alerts: [], options: AppendOptions(checkpoint: second))
+            #expect(try await store.checkpoint(source: "/logs/a.jsonl") == second)
+            #expect(try await store.stepCount(runID: "r") == 3)
+        }
+    }
+
+    @Test(arguments: StoreKind.allCases)
     func runsAreListedNewestFirst(kind: StoreKind) async throws {
         try await kind.withStore { store in
             for (id, start) in [("old", 1.0), ("newest", 3.0), ("middle", 2.0)] {

@@ -90,8 +90,13 @@ struct SeparateRegistration: Store {
     let memory = InMemoryStore()
     init(_ sqlite: SQLiteStore) { self.sqlite = sqlite }
     func registerRun(_ run: RunRecord) async throws { try await memory.registerRun(run) }
-    func append(steps: [StoredStep], alerts: [AlertRecord]) async throws {
-        try await sqlite.append(steps: steps, alerts: alerts)
+    func append(steps: [StoredStep], alerts: [AlertRecord], options: AppendOptions) async throws {
+        try await sqlite.append(steps: steps, alerts: alerts, options: options)
+    }
+    func finishRun(id: String, at time: Double) async throws { try await memory.finishRun(id: id, at: time) }
+    func checkpoint(source: String) async throws -> SourceCheckpoint? { try await sqlite.checkpoint(source: source) }
+    func receipt(runID: String, key: String) async throws -> BatchReceipt? {
+        try await sqlite.receipt(runID: runID, key: key)
     }
     func runs() async throws -> [RunRecord] { try await memory.runs() }
     func run(id: String) async throws -> RunRecord? { try await memory.run(id: id) }

@@ -1,0 +1,308 @@
+import Foundation
+import Hummingbird
+import Logging
+import NIOCore
+import RLWatch
+import RLWatchCore
+import RLWatchStore
+
+/// The handlers of the versioned JSON API under `/api/v1`, plus `/healthz`, `/metrics` and the OpenAPI document.
+struct APIRoutes: Sendable {
+    let registry: RunRegistry
+    let metrics: ServerMetrics
+    let decoder: StepBatchDecoder
+    let maxBodyBytes: Int
+    let logger: Logger
+
+    var store: any Store { registry.options.store }
+
+    /// The most rows `GET …/metrics` returns per request, and its default page size.
+    static let maxPage = 10_000
+    static let defaultPage = 1_000
+
+    func register(on router: Router<BasicRequestContext>) {
+        router.get("/healthz") { _, _ in Self.text("ok\n") }
+        router.get("/metrics") { _, _ in
+            self.metrics.setOpenRuns(self.registry.liveCount)
+            return Self.text(self.metrics.render(), contentType: "text/plain; version=0.0.4; charset=utf-8")
+        }
+        router.get("/api/v1/openapi.json") { _, _ in Self.json(OpenAPIDocument.text, status: .ok) }
+        router.post("/api/v1/runs") { request, _ in await self.answer { try await self.openRun(request) } }
+        router.get("/api/v1/runs") { _, _ in await self.answer { try await self.listRuns() } }
+        router.get("/api/v1/runs/:run") { _, context in
+            await self.answer { try await self.getRun(context.parameters.require("run")) }
+        }
+        router.post("/api/v1/runs/:run/steps") { request, context in
+            await self.answer { try await self.postSteps(request, runID: context.parameters.require("run")) }
+        }
+        router.get("/api/v1/runs/:run/metrics") { request, context in
+            await self.answer { try await self.getMetrics(request, runID: context.parameters.require("run")) }
+        }
+        router.get("/api/v1/runs/:run/alerts") { request, context in
+            await self.answer { try await self.getAlerts(request, runID: context.parameters.require("run")) }
+        }
+        router.post("/api/v1/runs/:run/finish") { _, context in
+            await self.answer { try await self.finish(runID: context.parameters.require("run")) }
+        }
+    }
+
+    // MARK: Handlers
+
+    private func openRun(_ request: Request) async throws -> Response {
+        let body = try await collect(request)
+        var runID: String?
+        var framework: String?
+        var overrides: [String: ConfigValue] = [:]
+        if body.readableBytes > 0 {
+            let value: ConfigValue
+            do {
+                value = try JSONDecoder().decode(ConfigValue.self, from: Data(body.readableBytesView))
+            } catch {
+                throw APIError.badRequest("the body is not valid JSON: \(Self.describe(error))")
+            }
+            guard case .object(let object) = value else {
+                throw APIError.badRequest("expected a JSON object {\"run_id\", \"framework\", \"config\"}")
+            }
+            for key in object.keys where !["run_id", "framework", "config"].contains(key) {
+                throw APIError.badRequest("unknown field `\(key)` (expected run_id, framework, config)", field: key)
+            }
+            switch object["run_id"] {
+            case nil, .null: break
+            case .string(let id): runID = id
+            default: throw APIError.badRequest("run_id must be a string", field: "run_id")
+            }
+            switch object["framework"] {
+            case nil, .null: break
+            case .string(let name):
+                guard ["auto", "trl", "verl", "openrlhf", "manual"].contains(name) else {
+                    throw APIError.badRequest(
+                        "framework must be one of auto, trl, verl, openrlhf, manual (got \"\(name)\")", field: "framework")
+                }
+                framework = name
+            default: throw APIError.badRequest("framework must be a string", field: "framework")
+            }
+            switch object["config"] {
+            case nil, .null: break
+            case .object(let config): overrides = config
+            default: throw APIError.badRequest("config must be an object shaped like rlwatch.yaml", field: "config")
+            }
+        }
+        let opened = try await registry.open(runID: runID, framework: framework, overrides: overrides)
+        let progress = opened.session.monitor.progress
+        let answer: JSONValue = .object([
+            ("run_id", .string(opened.session.runID)),
+            ("resumed", .bool(opened.resumed)),
+            ("steps", .int(progress.steps)),
+            ("last_step", progress.lastStep.map(JSONValue.int) ?? .null),
+        ])
+        return Self.json(answer.serialized(), status: opened.resumed ? .ok : .created)
+    }
+
+    private func postSteps(_ request: Request, runID: String) async throws -> Response {
+        guard let format = StepBatchDecoder.format(contentType: request.headers[.contentType]) else {
+            metrics.rejected()
+            throw APIError(
+                status: 415,
+                message: "unsupported Content-Type \(request.headers[.contentType] ?? ""); send application/json (an array of steps) or application/x-ndjson")
+        }
+        let body = try await collect(request)
+        let steps: [MetricStep]
+        do {
+            steps = try decoder.decode(Array(body.readableBytesView), format: format)
+        } catch {
+            metrics.rejected()
+            throw error
+        }
+        guard let session = try await registry.session(for: runID) else {
+            metrics.rejected()
+            throw APIError.notFound("run \(runID) not found; open it first with POST /api/v1/runs")
+        }
+        let key = request.headers.first { $0.name.canonicalName == "idempotency-key" }
+            .flatMap { $0.value.isEmpty ? nil : String($0.value.prefix(200)) }
+        let store = store
+        let outcome: (body: String, replayed: Bool, alerts: [Alert]) = try await session.lock.run {
+            if let key, let receipt = try await store.receipt(runID: runID, key: key) {
+                return (receipt.response, true, [])
+            }
+            let outcomes: [AlertOutcome]
+            do {
+                outcomes = try await session.monitor.log(
+                    batch: steps,
+                    receipt: key.map { key in
+                        { outcomes in
+                            BatchReceipt(
+                                runID: runID, key: key,
+                                response: Self.batchAnswer(runID: runID, steps: steps, outcomes: outcomes))
+                        }
+                    })
+            } catch {
+                // The detectors have seen steps that were not stored: reload them from the store next time.
+                registry.evict(runID)
+                logger.error("could not store a batch of \(steps.count) step(s) for run \(runID): \(error)")
+                throw APIError(
+                    status: 503, message: "the batch could not be stored (\(error)); nothing of it was kept, retry")
+            }
+            let delivered = outcomes.filter { $0.disposition.isDelivered }.map(\.alert)
+            return (Self.batchAnswer(runID: runID, steps: steps, outcomes: outcomes), false, delivered)
+        }
+        if outcome.replayed {
+            metrics.replayed()
+        } else {
+            metrics.accepted(steps: steps.count, alerts: outcome.alerts)
+        }
+        return Self.json(outcome.body, status: .ok)
+    }
+
+    /// `{"run_id", "accepted", "last_step", "alerts": [delivered alerts], "suppressed"}`.
+    static func batchAnswer(runID: String, steps: [MetricStep], outcomes: [AlertOutcome]) -> String {
+        let delivered = outcomes.filter { $0.disposition.isDelivered }
+        let answer: JSONValue = .object([
+            ("run_id", .string(runID)),
+            ("accepted", .int(steps.count)),
+            ("last_step", steps.last.map { .int($0.step) } ?? .null),
+            ("alerts", .array(delivered.map(\.alert.json))),
+            ("suppressed", .int(outcomes.count - delivered.count)),
+        ])
+        return answer.serialized()
+    }
+
+    private func listRuns() async throws -> Response {
+        let runs = try await store.runs()
+        return Self.json(JSONValue.object([("runs", .array(runs.map { APIJSON.run($0) }))]).serialized(), status: .ok)
+    }
+
+    private func getRun(_ runID: String) async throws -> Response {
+        guard let run = try await store.run(id: runID) else { throw APIError.notFound("run \(runID) not found") }
+        let steps = try await store.stepCount(runID: runID)
+        let alerts = try await store.alerts(runID: runID, filter: .delivered)
+        var object = APIJSON.run(run, steps: steps)
+        if case .object(var members) = object {
+            members.append(("alerts", .int(alerts.count)))
+            members.append(("critical_alerts", .int(alerts.count { $0.alert.severity == .critical })))
+            members.append(("config", Self.rawJSON(run.configJSON)))
+            object = .object(members)
+        }
+        return Self.json(object.serialized(), status: .ok)
+    }
+
+    private func getMetrics(_ request: Request, runID: String) async throws -> Response {
+        guard try await store.run(id: runID) != nil else { throw APIError.notFound("run \(runID) not found") }
+        let query = request.uri.queryParameters
+        let since = try Self.integer(query["since_step"].map(String.init), name: "since_step")
+        let limit = try Self.integer(query["limit"].map(String.init), name: "limit") ?? Self.defaultPage
+        guard limit >= 1 else { throw APIError.badRequest("limit must be at least 1", field: "limit") }
+        let page = min(limit, Self.maxPage)
+        // One extra row tells whether there is more.
+        let rows = try await store.steps(runID: runID, sinceStep: since, limit: page + 1)
+        let shown = rows.prefix(page)
+        let answer: JSONValue = .object([
+            ("run_id", .string(runID)),
+            ("steps", .array(shown.map(APIJSON.step))),
+            ("truncated", .bool(rows.count > page)),
+        ])
+        return Self.json(answer.serialized(), status: .ok)
+    }
+
+    private func getAlerts(_ request: Request, runID: String) async throws -> Response {
+        guard try await store.run(id: runID) != nil else { throw APIError.notFound("run \(runID) not found") }
+        let query = request.uri.queryParameters
+        let since = try Self.integer(query["since_step"].map(String.init), name: "since_step")
+        let filter: AlertFilter
+        switch query["status"].map(String.init) {
+        case nil, "delivered": filter = .delivered
+        case "suppressed": filter = .suppressed
+        case "all": filter = .all
+        case let other?:
+            throw APIError.badRequest("status must be delivered, suppressed or all (got \"\(other)\")", field: "status")
+        }
+        var records = try await store.alerts(runID: runID, filter: filter)
+        if let since { records = records.filter { $0.alert.step >= since } }
+        let answer: JSONValue = .object([("run_id", .string(runID)), ("alerts", .array(records.map(APIJSON.alert)))])
+        return Self.json(answer.serialized(), status: .ok)
+    }
+
+    private func finish(runID: String) async throws -> Response {
+        let now = Date().timeIntervalSince1970
+        if let session = try await registry.session(for: runID) {
+            try await session.lock.run { try await store.finishRun(id: runID, at: now) }
+            registry.evict(runID)
+        } else {
+            throw APIError.notFound("run \(runID) not found")
+        }
+        let answer: JSONValue = .object([("run_id", .string(runID)), ("finished_at", .double(now))])
+        return Self.json(answer.serialized(), status: .ok)
+    }
+
+    // MARK: Helpers
+
+    private func collect(_ request: Request) async throws -> ByteBuffer {
+        do {
+            return try await request.body.collect(upTo: maxBodyBytes)
+        } catch is NIOTooManyBytesError {
+            metrics.rejected()
+            throw APIError(
+                status: 413,
+                message: "the body is larger than \(maxBodyBytes) bytes; send smaller batches (or raise --max-body-mb)")
+        }
+    }
+
+    /// Runs a handler and turns its errors into JSON answers.
+    private func answer(_ handler: () async throws -> Response) async -> Response {
+        do {
+            return try await handler()
+        } catch let error as APIError {
+            return Self.json(error.json.serialized(), status: HTTPResponse.Status(code: error.status))
+        } catch let error as HTTPError {
+            return Self.json(APIError(status: Int(error.status.code), message: error.body ?? "\(error.status)").json.serialized(),
+                             status: error.status)
+        } catch {
+            logger.error("request failed: \(error)")
+            return Self.json(APIError(status: 500, message: "internal error: \(error)").json.serialized(), status: .internalServerError)
+        }
+    }
+
+    static func integer(_ text: String?, name: String) throws -> Int? {
+        guard let text else { return nil }
+        guard let value = Int(text) else { throw APIError.badRequest("\(name) must be an integer (got \"\(text)\")", field: name) }
+        return value
+    }
+
+    static func rawJSON(_ text: String) -> JSONValue {
+        guard let data = text.data(using: .utf8), let value = try? JSONDecoder().decode(ConfigValue.self, from: data) else {
+            return .string(text)
+        }
+        return value.json
+    }
+
+    static func describe(_ error: any Error) -> String {
+        if let error = error as? DecodingError, case .dataCorrupted(let context) = error {
+            return context.underlyingError.map { "\($0.localizedDescription)" } ?? context.debugDescription
+        }
+        return "\(error)"
+    }
+
+    static func json(_ text: String, status: HTTPResponse.Status) -> Response {
+        Response(
+            status: status, headers: [.contentType: "application/json"],
+            body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
+    }
+
+    static func text(_ text: String, contentType: String = "text/plain; charset=utf-8") -> Response {
+        Response(status: .ok, headers: [.contentType: contentType], body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
+    }
+}
+
+extension ConfigValue {
+    /// The value as JSON output (config echoes).
+    var json: JSONValue {
+        switch self {
+        case .null: .null
+        case .bool(let b): .bool(b)
+        case .int(let i): .int(i)
+        case .double(let d): .double(d)
+        case .string(let s): .string(s)
+        case .array(let items): .array(items.map(\.json))
+        case .object(let members): .object(members.sorted { $0.key < $1.key }.map { ($0.key, $0.value.json) })
+        }
+    }
+}

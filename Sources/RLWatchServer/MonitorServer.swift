@@ -1,0 +1,104 @@
+import Hummingbird
+import Logging
+import RLWatch
+import RLWatchCore
+import RLWatchStore
+import ServiceLifecycle
+
+/// How `rlwatch serve` listens and what it accepts.
+public struct ServerSettings: Sendable, Hashable {
+    public var host: String
+    /// 0 picks a free port; the bound one is passed to `onListening`.
+    public var port: Int
+    /// The bearer token every API call must carry; required when `host` is not a loopback address.
+    public var token: String?
+    /// The largest request body accepted (413 above it).
+    public var maxBodyBytes: Int
+    /// The most per-sample rewards one step may carry (400 above it).
+    public var maxRewardsPerStep: Int
+    /// The most steps one batch may carry (400 above it).
+    public var maxStepsPerBatch: Int
+
+    public init(
+        host: String = "127.0.0.1", port: Int = 8765, token: String? = nil, maxBodyBytes: Int = 32 << 20,
+        maxRewardsPerStep: Int = 65_536, maxStepsPerBatch: Int = 100_000
+    ) {
+        self.host = host
+        self.port = port
+        self.token = token
+        self.maxBodyBytes = maxBodyBytes
+        self.maxRewardsPerStep = maxRewardsPerStep
+        self.maxStepsPerBatch = maxStepsPerBatch
+    }
+
+    /// True for `localhost`, `127.0.0.0/8` and `::1`: addresses only this machine can reach.
+    public static func isLoopback(_ host: String) -> Bool {
+        let host = host.lowercased()
+        if host == "localhost" || host == "::1" || host == "[::1]" { return true }
+        let parts = host.split(separator: ".", omittingEmptySubsequences: false)
+        return parts.count == 4 && parts[0] == "127" && parts.allSatisfy { UInt8($0) != nil }
+    }
+
+    /// Why these settings may not be used, or nil.
+    public var problem: String? {
+        if !Self.isLoopback(host) && (token ?? "").isEmpty {
+            return "binding to \(host) (not a loopback address) requires a token: pass --token or set RLWATCH_TOKEN"
+        }
+        if !(0...65_535).contains(port) { return "--port must be between 0 and 65535 (got \(port))" }
+        return nil
+    }
+}
+
+/// The monitor as an HTTP service: the JSON API, `/healthz` and `/metrics`, on Hummingbird.
+///
+/// Each run has its own detector state (``RunRegistry``). Shutting the service down gracefully (SIGTERM/SIGINT
+/// under `rlwatch serve`) stops accepting connections and lets in-flight requests finish; every answered batch
+/// was committed before its answer was sent, so nothing is left to flush.
+public struct MonitorServer: Sendable {
+    public let settings: ServerSettings
+    let registry: RunRegistry
+    let metrics = ServerMetrics()
+    let logger: Logger
+
+    public init(
+        settings: ServerSettings, config: RLWatchConfig, store: any Store, sinks: [any AlertSink] = [],
+        logger: Logger = Logger(label: "rlwatch.serve")
+    ) {
+        self.settings = settings
+        self.logger = logger
+        registry = RunRegistry(options: .init(baseConfig: config, store: store, sinks: sinks, logger: logger))
+    }
+
+    /// The HTTP application as a service, to run in a `ServiceGroup`.
+    ///
+    /// - Parameter onListening: called once with the bound port when the server accepts connections.
+    public func service(onListening: @escaping @Sendable (Int) async -> Void = { _ in }) -> any Service {
+        let router = Router(context: BasicRequestContext.self)
+        router.add(middleware: LatencyMiddleware(metrics: metrics))
+        if let token = settings.token, !token.isEmpty {
+            router.add(middleware: BearerTokenMiddleware(token: token))
+        }
+        APIRoutes(
+            registry: registry, metrics: metrics,
+            decoder: StepBatchDecoder(
+                maxRewardsPerStep: settings.maxRewardsPerStep, maxStepsPerBatch: settings.maxStepsPerBatch),
+            maxBodyBytes: settings.maxBodyBytes, logger: logger
+        ).register(on: router)
+        var quiet = logger
+        quiet.logLevel = max(logger.logLevel, .warning)
+        return Application(
+            router: router,
+            configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "rlwatch"),
+            onServerRunning: { channel in await onListening(channel.localAddress?.port ?? settings.port) },
+            logger: quiet)
+    }
+
+    /// Runs until SIGTERM or SIGINT, then shuts down gracefully.
+    public func run(onListening: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
+        let group = ServiceGroup(
+            configuration: .init(
+                services: [service(onListening: onListening)], gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger))
+        try await group.run()
+    }
+}

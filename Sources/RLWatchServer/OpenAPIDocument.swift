@@ -1,0 +1,57 @@
+/// The OpenAPI 3.1 description of the API, served at `/api/v1/openapi.json`.
+enum OpenAPIDocument {
+    static let text = """
+        {"openapi":"3.1.0",
+         "info":{"title":"rlwatch API","version":"1",
+                 "description":"Send training metrics to rlwatch serve and read runs, metrics and alerts. When the server has a token, every call but /healthz needs `Authorization: Bearer <token>`. Errors are {\\"error\\":{\\"message\\",\\"index\\"?,\\"field\\"?,\\"key\\"?}}. Non-finite numbers are written as the strings \\"NaN\\", \\"Infinity\\", \\"-Infinity\\"."},
+         "components":{
+           "securitySchemes":{"bearer":{"type":"http","scheme":"bearer"}},
+           "schemas":{
+             "Step":{"type":"object","required":["step"],"additionalProperties":true,
+               "description":"The rlwatch replay format: canonical metric names or TRL/veRL/OpenRLHF keys; other numeric keys are kept as extras.",
+               "properties":{"step":{"type":"integer"},"entropy":{"type":["number","string","null"]},
+                 "kl_divergence":{"type":["number","string","null"]},"reward_mean":{"type":["number","string","null"]},
+                 "reward_std":{"type":["number","string","null"]},"advantage_std":{"type":["number","string","null"]},
+                 "loss":{"type":["number","string","null"]},"grad_norm":{"type":["number","string","null"]},
+                 "learning_rate":{"type":["number","string","null"]},"clip_fraction":{"type":["number","string","null"]},
+                 "rewards":{"type":"array","items":{"type":["number","string"]},"maxItems":65536}}},
+             "Alert":{"type":"object","properties":{"step":{"type":"integer"},"detector":{"type":"string"},
+               "severity":{"enum":["warning","critical"]},"message":{"type":"string"},"metric_values":{"type":"object"},
+               "recommendation":{"type":"string"}}},
+             "Error":{"type":"object","properties":{"error":{"type":"object","properties":{"message":{"type":"string"},
+               "index":{"type":"integer"},"field":{"type":"string"},"key":{"type":"string"}}}}}}},
+         "security":[{"bearer":[]}],
+         "paths":{
+           "/healthz":{"get":{"summary":"Liveness","security":[],"responses":{"200":{"description":"ok"}}}},
+           "/metrics":{"get":{"summary":"Prometheus metrics: steps ingested, batches, alerts per detector and severity, request latency, open runs","responses":{"200":{"description":"text/plain"}}}},
+           "/api/v1/runs":{
+             "get":{"summary":"All runs, newest first","responses":{"200":{"description":"{runs:[…]}"}}},
+             "post":{"summary":"Start or resume a run","requestBody":{"content":{"application/json":{"schema":{"type":"object",
+               "properties":{"run_id":{"type":"string"},"framework":{"enum":["auto","trl","verl","openrlhf","manual"]},
+               "config":{"type":"object","description":"Overrides shaped like rlwatch.yaml"}}}}}},
+               "responses":{"201":{"description":"Started: {run_id, resumed:false, steps, last_step}"},
+                 "200":{"description":"Resumed: {run_id, resumed:true, steps, last_step}"},
+                 "400":{"description":"Invalid run id or config key (error.key)"},
+                 "409":{"description":"The run is live with a different config"}}}},
+           "/api/v1/runs/{run}":{"get":{"summary":"One run with step and alert counts and its config (secrets redacted)",
+             "responses":{"200":{"description":"run"},"404":{"description":"unknown run"}}}},
+           "/api/v1/runs/{run}/steps":{"post":{"summary":"A batch of steps, judged and stored all-or-nothing",
+             "parameters":[{"name":"Idempotency-Key","in":"header","schema":{"type":"string"},
+               "description":"A re-sent batch with the same key gets the first answer and is not applied again"}],
+             "requestBody":{"content":{"application/json":{"schema":{"type":"array","items":{"$ref":"#/components/schemas/Step"}}},
+               "application/x-ndjson":{"schema":{"$ref":"#/components/schemas/Step"}}}},
+             "responses":{"200":{"description":"Every step is durably stored: {run_id, accepted, last_step, alerts:[Alert], suppressed}"},
+               "400":{"description":"Malformed batch, nothing stored; error.index and error.field name the step and field"},
+               "404":{"description":"Unknown run"},"413":{"description":"Body too large"},"415":{"description":"Unsupported Content-Type"},
+               "503":{"description":"The store failed; nothing of the batch was kept"}}}},
+           "/api/v1/runs/{run}/metrics":{"get":{"summary":"Stored steps in arrival order, a page at a time",
+             "parameters":[{"name":"since_step","in":"query","schema":{"type":"integer"}},
+               {"name":"limit","in":"query","schema":{"type":"integer","default":1000,"maximum":10000}}],
+             "responses":{"200":{"description":"{run_id, steps:[…], truncated}"}}}},
+           "/api/v1/runs/{run}/alerts":{"get":{"summary":"Alerts of a run",
+             "parameters":[{"name":"since_step","in":"query","schema":{"type":"integer"}},
+               {"name":"status","in":"query","schema":{"enum":["delivered","suppressed","all"],"default":"delivered"}}],
+             "responses":{"200":{"description":"{run_id, alerts:[…]}"}}}},
+           "/api/v1/runs/{run}/finish":{"post":{"summary":"Close a run","responses":{"200":{"description":"{run_id, finished_at}"}}}}}}
+        """
+}

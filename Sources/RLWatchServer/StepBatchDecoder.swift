@@ -1,0 +1,182 @@
+import Foundation
+import RLWatchCore
+import RLWatchIngest
+
+/// Turns the body of `POST /api/v1/runs/{run}/steps` into steps, all or nothing.
+///
+/// The body is a JSON array of step objects (`application/json`) or one step object per line
+/// (`application/x-ndjson`), each in `rlwatch replay`'s format. The first bad step rejects the whole batch
+/// with an error naming its 0-based index in the batch, the field at fault and, for NDJSON, the line.
+struct StepBatchDecoder: Sendable {
+    enum Format: Sendable, Hashable {
+        case jsonArray
+        case ndjson
+    }
+
+    /// The most per-sample rewards one step may carry.
+    var maxRewardsPerStep: Int
+    /// The most steps one batch may carry.
+    var maxStepsPerBatch: Int
+
+    /// The body's format from its `Content-Type` (parameters such as `charset` ignored); nil when unsupported.
+    static func format(contentType: String?) -> Format? {
+        guard let contentType else { return .jsonArray }
+        let mediaType = contentType.split(separator: ";", maxSplits: 1).first.map {
+            $0.trimmingCharacters(in: .whitespaces).lowercased()
+        } ?? ""
+        switch mediaType {
+        case "", "application/json", "text/json": return .jsonArray
+        case "application/x-ndjson", "application/ndjson", "application/jsonl", "application/x-jsonlines":
+            return .ndjson
+        default: return nil
+        }
+    }
+
+    func decode(_ body: [UInt8], format: Format) throws(APIError) -> [MetricStep] {
+        if let offset = Self.firstInvalidUTF8(body) {
+            throw .badRequest("the body is not valid UTF-8 (byte offset \(offset))")
+        }
+        let ranges: [(range: Range<Int>, line: Int?)]
+        switch format {
+        case .jsonArray: ranges = try Self.arrayElements(body).map { ($0, nil) }
+        case .ndjson: ranges = Self.lines(body)
+        }
+        if ranges.count > maxStepsPerBatch {
+            throw .badRequest("the batch has \(ranges.count) steps; at most \(maxStepsPerBatch) are accepted per request")
+        }
+        var parser = MetricsLineParser()
+        var steps: [MetricStep] = []
+        steps.reserveCapacity(ranges.count)
+        let failure = body.withUnsafeBytes { (bytes: UnsafeRawBufferPointer) -> APIError? in
+            for (index, element) in ranges.enumerated() {
+                let slice = UnsafeRawBufferPointer(rebasing: bytes[element.range])
+                let step: MetricStep
+                do throws(MetricsLineError) {
+                    step = try parser.parse(slice)
+                } catch {
+                    let place = element.line.map { "line \($0), " } ?? ""
+                    return .badRequest(
+                        "step \(index) (\(place)column \(error.column)): \(error.message)", index: index,
+                        field: error.key ?? (error.kind == .missingStep || error.kind == .invalidStep ? "step" : nil))
+                }
+                if let rewards = step.rewards, rewards.count > maxRewardsPerStep {
+                    return .badRequest(
+                        "step \(index): \"rewards\" has \(rewards.count) samples; at most \(maxRewardsPerStep) are accepted per step",
+                        index: index, field: "rewards")
+                }
+                steps.append(step)
+            }
+            return nil
+        }
+        if let failure { throw failure }
+        return steps
+    }
+
+    /// The byte ranges of a JSON array's elements. Only the framing is checked here; each element is parsed later.
+    static func arrayElements(_ body: [UInt8]) throws(APIError) -> [Range<Int>] {
+        var position = skipWhitespace(body, from: 0)
+        guard position < body.count, body[position] == UInt8(ascii: "[") else {
+            throw .badRequest(
+                "expected a JSON array of step objects (or send NDJSON with Content-Type: application/x-ndjson)")
+        }
+        position += 1
+        var elements: [Range<Int>] = []
+        position = skipWhitespace(body, from: position)
+        if position < body.count, body[position] == UInt8(ascii: "]") {
+            return try finish(body, after: position + 1, elements)
+        }
+        while true {
+            let start = position
+            var depth = 0
+            var inString = false
+            scan: while position < body.count {
+                let byte = body[position]
+                if inString {
+                    if byte == UInt8(ascii: "\\") {
+                        position += 1
+                    } else if byte == UInt8(ascii: "\"") {
+                        inString = false
+                    }
+                } else {
+                    switch byte {
+                    case UInt8(ascii: "\""): inString = true
+                    case UInt8(ascii: "{"), UInt8(ascii: "["): depth += 1
+                    case UInt8(ascii: "}"), UInt8(ascii: "]"):
+                        if depth == 0 { break scan }
+                        depth -= 1
+                    case UInt8(ascii: ","):
+                        if depth == 0 { break scan }
+                    default: break
+                    }
+                }
+                position += 1
+            }
+            guard position < body.count else {
+                throw .badRequest("the JSON array is not closed (step \(elements.count) runs to the end of the body)", index: elements.count)
+            }
+            elements.append(start..<position)
+            if body[position] == UInt8(ascii: "]") { return try finish(body, after: position + 1, elements) }
+            if body[position] != UInt8(ascii: ",") {
+                throw .badRequest("unexpected `\(Character(UnicodeScalar(body[position])))` after step \(elements.count - 1)", index: elements.count - 1)
+            }
+            position = skipWhitespace(body, from: position + 1)
+        }
+    }
+
+    private static func finish(_ body: [UInt8], after position: Int, _ elements: [Range<Int>]) throws(APIError) -> [Range<Int>] {
+        if skipWhitespace(body, from: position) != body.count {
+            throw .badRequest("unexpected data after the JSON array")
+        }
+        return elements
+    }
+
+    /// Non-blank lines with their 1-based line numbers.
+    static func lines(_ body: [UInt8]) -> [(range: Range<Int>, line: Int?)] {
+        var result: [(range: Range<Int>, line: Int?)] = []
+        var start = 0
+        var number = 1
+        while start < body.count {
+            var end = start
+            while end < body.count, body[end] != UInt8(ascii: "\n") { end += 1 }
+            var trimmedEnd = end
+            if trimmedEnd > start, body[trimmedEnd - 1] == UInt8(ascii: "\r") { trimmedEnd -= 1 }
+            if skipWhitespace(body, from: start, to: trimmedEnd) < trimmedEnd {
+                result.append((start..<trimmedEnd, number))
+            }
+            start = end + 1
+            number += 1
+        }
+        return result
+    }
+
+    private static func skipWhitespace(_ body: [UInt8], from start: Int, to end: Int? = nil) -> Int {
+        let end = end ?? body.count
+        var position = start
+        while position < end {
+            switch body[position] {
+            case UInt8(ascii: " "), UInt8(ascii: "\t"), UInt8(ascii: "\n"), UInt8(ascii: "\r"): position += 1
+            default: return position
+            }
+        }
+        return position
+    }
+
+    /// The offset of the first byte that is not part of valid UTF-8, or nil.
+    static func firstInvalidUTF8(_ body: [UInt8]) -> Int? {
+        var iterator = body.makeIterator()
+        var decoder = UTF8()
+        var offset = 0
+        // Fast path: ASCII only.
+        if !body.contains(where: { $0 >= 0x80 }) { return nil }
+        while true {
+            switch decoder.decode(&iterator) {
+            case .scalarValue(let scalar):
+                offset += UTF8.width(scalar)
+            case .emptyInput:
+                return nil
+            case .error:
+                return offset
+            }
+        }
+    }
+}
