@@ -1,0 +1,255 @@
+"""``Monitor``: one monitored run, as returned by ``attach()``."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import deque
+from typing import Any, Callable, Deque, Dict, List, Mapping, Optional
+
+from ._alerts import print_alert
+from ._local_server import LocalServer
+from ._shipper import ConfigError, Shipper, spool_path
+from ._spool import Spool
+from ._transport import Transport
+from ._values import ValueCleaner
+
+log = logging.getLogger("rlwatch_client")
+
+
+class Monitor:
+    """A run being streamed to an rlwatch server (or to the spool file while there is none).
+
+    ``log_step`` only puts the step on an in-memory queue; a daemon thread batches the queue to the
+    server and prints the alerts it answers with. Nothing here raises into the training loop.
+
+    Create one with ``rlwatch_client.attach()``.
+    """
+
+    def __init__(
+        self,
+        *,
+        run_id: str,
+        framework: str,
+        config: Dict[str, Any],
+        url: Optional[str],
+        token: Optional[str],
+        spool_dir: str,
+        batch_size: int = 500,
+        flush_interval: float = 0.5,
+        max_queue: int = 10_000,
+        request_timeout: float = 10.0,
+        max_backoff: float = 30.0,
+        stop_timeout: float = 10.0,
+        print_alerts: bool = True,
+        on_alert: Optional[Callable[[Dict[str, Any]], None]] = None,
+        local_server: Optional[LocalServer] = None,
+        log_dir: Optional[str] = None,
+    ) -> None:
+        self.framework = framework
+        self.config = config
+        self.url = url
+        self.log_dir = log_dir
+        self.stop_timeout = stop_timeout
+        self._local_server = local_server
+        self._print_alerts = print_alerts
+        self._user_on_alert = on_alert
+        self._alerts: Deque[Dict[str, Any]] = deque(maxlen=10_000)
+        self._cleaner = ValueCleaner()
+        self._queue: Deque = deque()
+        self._batch_size = batch_size
+        self._closed = False
+        self._forked = False
+        self._stop_lock = threading.Lock()
+        self._trl_callback = None
+        self._verl_tracker = None
+        self._openrlhf_logger = None
+
+        self.spool_path = spool_path(spool_dir, run_id)
+        spool = Spool(self.spool_path, batch_size)
+        transport = Transport(url, token, request_timeout) if url else None
+        registration: Dict[str, Any] = {"run_id": run_id, "framework": framework}
+        if config:
+            registration["config"] = config
+        self._shipper = Shipper(
+            transport=transport,
+            queue=self._queue,
+            spool=spool,
+            registration=registration,
+            batch_size=batch_size,
+            flush_interval=flush_interval,
+            max_queue=max_queue,
+            request_timeout=request_timeout,
+            max_backoff=max_backoff,
+            on_alert=self._on_alert,
+        )
+        if spool.inherited:
+            log.warning("rlwatch: found %d unsent steps of run %s in %s from an earlier process; they are sent first",
+                        spool.inherited, run_id, self.spool_path)
+        if transport is not None:
+            try:
+                registered = self._shipper.register(min(request_timeout, 5.0))
+            except ConfigError:
+                spool.close()
+                transport.close()
+                raise
+            if not registered:
+                self._shipper.report_unreachable()
+        else:
+            log.warning(
+                "rlwatch: no rlwatch server (RLWATCH_URL is unset and `rlwatch` is not on PATH); steps of run %s "
+                "are written to %s. Check them with: rlwatch replay %s --run-id %s",
+                run_id, self.spool_path, self.spool_path, run_id,
+            )
+        self._shipper.start()
+
+    # MARK: - Logging (the hot path)
+
+    def log_step(self, step: int, **metrics: Any) -> None:
+        """Queues one step's metrics; returns at once and never raises.
+
+        Values may be Python numbers, bools, numpy scalars/arrays, torch tensors (GPU ones too),
+        nested dicts (flattened with ``/``) and, for ``rewards``, lists/arrays of per-sample rewards.
+        ``None`` means "not logged"; anything else unusable is dropped with one warning per key.
+
+        Unlike rlwatch 0.5.1 this returns None, not the alerts: detection runs in the server, and its
+        alerts are printed to stderr, passed to ``on_alert`` and collected in ``alerts``.
+        """
+        if self._closed:
+            self._after_stop()
+            return
+        try:
+            if type(step) is not int:
+                step = self._cleaner.clean_step(step)
+                if step is None:
+                    return
+            for value in metrics.values():
+                kind = type(value)
+                if kind is not float and kind is not int:
+                    metrics = self._cleaner.clean(metrics)
+                    break
+            queue = self._queue
+            queue.append((step, metrics))
+            if len(queue) >= self._batch_size:
+                self._shipper.nudge(len(queue))
+        except Exception as error:  # never into training
+            self._cleaner.warn_once(("log_step", type(error)), f"rlwatch: could not log a step: {error!r}")
+
+    def log_metrics(self, step: Any, metrics: Mapping[str, Any]) -> None:
+        """``log_step`` for a metrics dict whose keys need not be identifiers (``actor/entropy``).
+
+        What the adapters call. Unlike ``log_step``, a dict with no usable value logs nothing.
+        """
+        if self._closed:
+            self._after_stop()
+            return
+        try:
+            clean_step = self._cleaner.clean_step(step)
+            if clean_step is None:
+                return
+            clean = self._cleaner.clean(metrics)
+            if not clean:  # as in 0.5.1's adapters: a row with nothing usable is not a step
+                return
+            self._queue.append((clean_step, clean))
+            if len(self._queue) >= self._batch_size:
+                self._shipper.nudge(len(self._queue))
+        except Exception as error:  # never into training
+            self._cleaner.warn_once(("log_step", type(error)), f"rlwatch: could not log a step: {error!r}")
+
+    # MARK: - Lifecycle
+
+    @property
+    def run_id(self) -> str:
+        """The run's id (as the server knows it)."""
+        return self._shipper.run_id
+
+    @property
+    def alerts(self) -> List[Dict[str, Any]]:
+        """The alerts the server has returned so far (the latest 10 000), oldest first."""
+        return list(self._alerts)
+
+    @property
+    def stopped(self) -> bool:
+        return self._closed
+
+    def flush(self, timeout: float = 10.0) -> bool:
+        """Blocks until every step logged so far is on the server (or a send fails, or ``timeout``).
+
+        - Returns: True if everything was delivered.
+        """
+        if self._closed or self._forked:
+            return False
+        return self._shipper.flush(timeout)
+
+    def stop(self, timeout: Optional[float] = None) -> None:
+        """Flushes (at most ``timeout`` seconds, default ``stop_timeout``), tells the server the run
+        finished, stops a server ``attach`` started, and says on stderr where unsent steps are.
+
+        Idempotent; registered with ``atexit``; safe to call from any thread.
+        """
+        with self._stop_lock:
+            if self._closed:
+                return
+            self._closed = True
+        if self._forked:
+            return
+        try:
+            self._shipper.stop(self.stop_timeout if timeout is None else timeout)
+        except Exception as error:
+            log.warning("rlwatch: error while stopping: %r", error)
+        if self._local_server is not None:
+            self._local_server.stop()
+        self._report()
+
+    def attach_to_trainer(self, trainer: Any) -> Any:
+        """Adds the rlwatch callback to a Hugging Face / TRL ``Trainer`` (``trainer.add_callback``).
+
+        - Returns: The callback.
+        """
+        from .integrations.trl import RLWatchTRLCallback
+
+        callback = RLWatchTRLCallback(self)
+        trainer.add_callback(callback)
+        self._trl_callback = callback
+        return callback
+
+    # MARK: - Private
+
+    def _on_alert(self, alert: Dict[str, Any]) -> None:
+        self._alerts.append(alert)
+        if self._print_alerts:
+            print_alert(alert, self.run_id)
+        if self._user_on_alert is not None:
+            self._user_on_alert(alert)
+
+    def _after_stop(self) -> None:
+        if self._forked:
+            self._cleaner.warn_once("forked", "rlwatch: log_step() in a forked child process is ignored; "
+                                              "log from the process that called attach()")
+        else:
+            self._cleaner.warn_once("stopped", f"rlwatch: log_step() after stop() is ignored (run {self.run_id})")
+
+    def _mark_forked(self) -> None:
+        """In a child created by ``os.fork``: the sender thread does not exist here, so log nothing."""
+        self._forked = True
+        self._closed = True
+
+    def _report(self) -> None:
+        shipper = self._shipper
+        pending = shipper.pending_in_spool
+        if pending:
+            hint = f" --log-dir {self.log_dir}" if self._local_server is not None and self.log_dir else ""
+            log.warning(
+                "rlwatch: %d step(s) of run %s did not reach the server and are kept in %s. Ingest them with:\n"
+                "  rlwatch replay %s --run-id %s%s\n"
+                "or attach again with run_id=%r and a reachable server: the client sends its spool first.",
+                pending, self.run_id, self.spool_path, self.spool_path, self.run_id, hint, self.run_id,
+            )
+        if shipper.rejected_steps:
+            log.warning("rlwatch: %d step(s) were rejected by the server and are kept in %s",
+                        shipper.rejected_steps, shipper.rejected_path)
+        if shipper.lost_steps:
+            log.error("rlwatch: %d step(s) were lost: they could not be sent nor written to disk", shipper.lost_steps)
+        if self._local_server is not None and not pending and self.log_dir:
+            log.info("rlwatch: run %s is stored in %s; see `rlwatch diagnose --run-id %s --log-dir %s`",
+                     self.run_id, self.log_dir, self.run_id, self.log_dir)

@@ -1,0 +1,73 @@
+"""TRL / Hugging Face ``Trainer`` callback.
+
+``RLWatchTRLCallback`` subclasses ``transformers.TrainerCallback`` when transformers can be imported
+(it is imported when this module is, never by ``import rlwatch_client``), and is a duck-typed
+stand-in with the same no-op event methods otherwise, which ``Trainer.add_callback`` accepts too.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Mapping, Optional
+
+from .._monitor import Monitor
+from ._resolve import resolve, send
+
+try:  # pragma: no branch
+    from transformers import TrainerCallback as _Base
+except Exception:  # ImportError, or a broken install: never fail the training script over it
+
+    class _Base:  # type: ignore[no-redef]
+        """Stand-in for ``transformers.TrainerCallback``: every event is a no-op."""
+
+        def __getattr__(self, name: str) -> Any:
+            if name.startswith("on_"):
+                return _no_op
+            raise AttributeError(name)
+
+
+def _no_op(*args: Any, **kwargs: Any) -> None:
+    return None
+
+
+#: Keys of the Hugging Face end-of-training summary row (``train_runtime``, ``train_loss``, …),
+#: which would otherwise add a spurious last step holding the run's average loss.
+_SUMMARY_MARKER = "train_runtime"
+
+
+class RLWatchTRLCallback(_Base):
+    """Sends every ``Trainer.log`` row to rlwatch as ``log_step(state.global_step, **logs)``.
+
+    Keys go as TRL logged them (``entropy``, ``kl``, ``reward``, ``rewards/<func>/mean``,
+    ``completions/clipped_ratio`` …); the server maps them. Skipped: the end-of-training summary,
+    pure evaluation rows (every key ``eval_*``: they would repeat a training step's number), and
+    every process but the main one (``state.is_world_process_zero``).
+
+    - Parameters:
+      - monitor: The monitor to log to; default the global one. With none at ``on_train_begin``,
+        the callback attaches one itself (``attach(framework="trl")``), so
+        ``Trainer(..., callbacks=[RLWatchTRLCallback()])`` is enough on its own.
+    """
+
+    def __init__(self, monitor: Optional[Monitor] = None) -> None:
+        self._monitor = monitor
+
+    def on_train_begin(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
+        if getattr(state, "is_world_process_zero", True):
+            self._monitor = resolve(self._monitor, "trl", attach_if_missing=True)
+
+    def on_log(self, args: Any, state: Any, control: Any, logs: Optional[Mapping[str, Any]] = None, **kwargs: Any) -> None:
+        if not logs or not getattr(state, "is_world_process_zero", True):
+            return
+        if _SUMMARY_MARKER in logs or _only_eval(logs):
+            return
+        send(resolve(self._monitor, "trl", attach_if_missing=False), getattr(state, "global_step", None), logs)
+
+    def on_train_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
+        monitor = resolve(self._monitor, "trl", attach_if_missing=False)
+        if monitor is not None and getattr(state, "is_world_process_zero", True):
+            monitor.flush(timeout=monitor.stop_timeout)
+
+
+def _only_eval(logs: Mapping[str, Any]) -> bool:
+    keys = [key for key in logs if key != "epoch"]
+    return bool(keys) and all(isinstance(key, str) and key.startswith(("eval_", "test_")) for key in keys)
