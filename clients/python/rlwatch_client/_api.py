@@ -116,6 +116,10 @@ def attach(
         _install_process_hooks()
     if trainer is not None:
         monitor.attach_to_trainer(trainer)
+    elif framework == "verl":
+        _ = monitor.verl_backend  # also as monitor._verl_tracker, where 0.5.1 kept it
+    elif framework == "openrlhf":
+        _ = monitor.openrlhf_logger  # also as monitor._openrlhf_logger, where 0.5.1 kept it
     return monitor
 
 

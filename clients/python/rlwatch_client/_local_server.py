@@ -70,7 +70,8 @@ class LocalServer:
         if code is None:
             _terminate(process, 5.0)
         log.warning(
-            "rlwatch: `%s serve` did not report a listening address (%s); see %s",
+            "rlwatch: `%s serve` did not report a listening address (%s; is it the rlwatch monitor, not the "
+            "0.5.1 Python package's CLI?); see %s",
             binary,
             f"exit code {code}" if code is not None else f"no answer in {timeout:.0f} s",
             log_path,

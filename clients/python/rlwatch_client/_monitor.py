@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from array import array
 from collections import deque
 from typing import Any, Callable, Deque, Dict, List, Mapping, Optional
 
@@ -12,7 +13,7 @@ from ._local_server import LocalServer
 from ._shipper import ConfigError, Shipper, spool_path
 from ._spool import Spool
 from ._transport import Transport
-from ._values import ValueCleaner
+from ._values import REWARDS_KEY, ValueCleaner
 
 log = logging.getLogger("rlwatch_client")
 
@@ -62,6 +63,7 @@ class Monitor:
         self._forked = False
         self._stop_lock = threading.Lock()
         self._trl_callback = None
+        #: rlwatch 0.5.1's attribute names for the adapters; see ``verl_backend`` and ``openrlhf_logger``.
         self._verl_tracker = None
         self._openrlhf_logger = None
 
@@ -123,9 +125,15 @@ class Monitor:
                 step = self._cleaner.clean_step(step)
                 if step is None:
                     return
-            for value in metrics.values():
+            for key, value in metrics.items():
                 kind = type(value)
                 if kind is not float and kind is not int:
+                    if kind is list and key == REWARDS_KEY and value:
+                        try:  # the common non-scalar: a flat list of rewards, converted at C speed
+                            metrics[key] = array("d", value)
+                            continue
+                        except TypeError:
+                            pass
                     metrics = self._cleaner.clean(metrics)
                     break
             queue = self._queue
@@ -212,6 +220,24 @@ class Monitor:
         trainer.add_callback(callback)
         self._trl_callback = callback
         return callback
+
+    @property
+    def verl_backend(self) -> Any:
+        """A veRL tracking backend bound to this run (``tracking.logger["rlwatch"] = monitor.verl_backend``)."""
+        if self._verl_tracker is None:
+            from .integrations.verl import RLWatchVerlBackend
+
+            self._verl_tracker = RLWatchVerlBackend(self)
+        return self._verl_tracker
+
+    @property
+    def openrlhf_logger(self) -> Any:
+        """An OpenRLHF logger bound to this run (``trainer.wandb_logger = monitor.openrlhf_logger``)."""
+        if self._openrlhf_logger is None:
+            from .integrations.openrlhf import RLWatchOpenRLHFLogger
+
+            self._openrlhf_logger = RLWatchOpenRLHFLogger(self)
+        return self._openrlhf_logger
 
     # MARK: - Private
 

@@ -199,7 +199,7 @@ class Shipper:
             if isinstance(server_run_id, str) and server_run_id:
                 self.run_id = server_run_id
                 self._registration["run_id"] = server_run_id
-            if body.get("resumed") and not self.registered:
+            if body.get("resumed") and self.resumed is None:
                 self.resumed = body
                 log.warning("rlwatch: resuming run %s (the server has %s steps, last step %s)",
                             self.run_id, body.get("steps"), body.get("last_step"))

@@ -110,6 +110,16 @@ class OfflineTests(support.TempDirTestCase):
         self.assertTrue(first.stopped)
         self.assertIs(rlwatch.get_monitor(), second)
 
+    def test_adapters_sit_where_0_5_1_kept_them(self) -> None:
+        monitor = self.attach(framework="openrlhf")
+        monitor._openrlhf_logger.log_train(1, {"kl": 0.1, "generated_samples": ["text", 1.0]})
+        monitor._openrlhf_logger.log_eval(1, {"eval_accuracy": 0.5})
+        monitor.verl_backend.log(data={"actor/entropy": 0.3}, step=2)
+        self.assertIs(monitor.verl_backend, monitor._verl_tracker)
+        rlwatch.stop()
+        self.assertEqual(support.read_jsonl(str(monitor.spool_path)),
+                         [{"step": 1, "kl": 0.1}, {"step": 2, "actor/entropy": 0.3}])
+
     def test_unknown_framework_is_refused_at_attach(self) -> None:
         with self.assertRaises(ValueError):
             self.attach(framework="deepspeed-chat")
