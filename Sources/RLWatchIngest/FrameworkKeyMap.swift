@@ -44,11 +44,19 @@ public enum FrameworkKeyMap {
     /// What a logged key stands for.
     public struct Binding: Sendable, Hashable {
         public let metric: MetricName
-        /// The key's position in the metric's alias list; a lower priority wins.
+        /// One more than the key's position in the metric's alias list; a lower priority wins. 0 is a
+        /// user's mapping (`metrics.keys` in `rlwatch.yaml`), which beats every built-in alias.
         public let priority: Int
         public let transform: Transform
         /// The metric's position in ``MetricName/allCases``, cached for the parser's bookkeeping.
         let slot: Int
+
+        init(metric: MetricName, priority: Int, transform: Transform) {
+            self.metric = metric
+            self.priority = priority
+            self.transform = transform
+            slot = MetricName.allCases.firstIndex(of: metric) ?? 0
+        }
     }
 
     /// The alias lists, in ``MetricName/allCases`` order, each in priority order (canonical name first).
@@ -91,7 +99,8 @@ public enum FrameworkKeyMap {
             Alias("critic/score/std"),
             Alias("critic/rewards/std"),
             Alias("env/reward_std"),
-            Alias("rollout/reward_std"),
+            Alias("rollout/reward_std"),  // OpenRLHF
+            Alias("group_reward_std"),  // OpenRLHF: the std within prompt groups
         ]),
         (.advantageStd, [
             Alias("advantage_std"),
@@ -133,9 +142,8 @@ public enum FrameworkKeyMap {
     public static let bindings: [String: Binding] = {
         var result: [String: Binding] = [:]
         for (metric, keys) in aliases {
-            let slot = MetricName.allCases.firstIndex(of: metric) ?? 0
-            for (priority, alias) in keys.enumerated() {
-                result[alias.key] = Binding(metric: metric, priority: priority, transform: alias.transform, slot: slot)
+            for (position, alias) in keys.enumerated() {
+                result[alias.key] = Binding(metric: metric, priority: position + 1, transform: alias.transform)
             }
         }
         return result
@@ -153,17 +161,13 @@ public enum FrameworkKeyMap {
     /// Which logged key feeds each canonical metric, given the keys a step carries.
     ///
     /// The same priority rule as ``makeStep(step:values:rewards:)``: of several aliases of one metric, the
-    /// earliest in its list wins.
+    /// earliest in its list wins. ``MetricKeyMap/sources(forKeys:)`` does the same with a user's mappings.
     /// - Parameter keys: The keys logged for one step.
     /// - Returns: The winning key of every canonical metric that has one, in ``MetricName/allCases`` order.
     public static func sources(forKeys keys: some Sequence<String>) -> [(metric: MetricName, key: String)] {
-        var best: [MetricName: (priority: Int, key: String)] = [:]
-        for key in keys {
-            guard let binding = bindings[key] else { continue }
-            if let current = best[binding.metric], current.priority <= binding.priority { continue }
-            best[binding.metric] = (binding.priority, key)
+        MetricKeyMap.builtIn.sources(forKeys: keys).compactMap { source in
+            MetricName(rawValue: source.metric).map { ($0, source.key) }
         }
-        return MetricName.allCases.compactMap { metric in best[metric].map { (metric, $0.key) } }
     }
 
     /// A one-line account of which logged key feeds each canonical metric, for a user checking a mapping:
@@ -171,12 +175,7 @@ public enum FrameworkKeyMap {
     ///
     /// A policy-update KL used as the fallback is marked as such; a step with no known key says so.
     public static func describeSources(forKeys keys: some Sequence<String>) -> String {
-        let chosen = sources(forKeys: keys)
-        guard !chosen.isEmpty else { return "no key maps to an rlwatch metric" }
-        return chosen.map { metric, key in
-            let note = policyUpdateKLKeys.contains(key) ? " (old-vs-new policy KL: no reference KL logged)" : ""
-            return "\(metric.rawValue) ← \(key)\(note)"
-        }.joined(separator: ", ")
+        MetricKeyMap.builtIn.describeSources(forKeys: keys)
     }
 
     /// A step from a flat map of logged values, resolving aliases by priority.
@@ -189,12 +188,6 @@ public enum FrameworkKeyMap {
     ///   - rewards: The per-sample rewards, if any were logged.
     /// - Returns: The step, with unmapped keys in ``MetricStep/extras``.
     public static func makeStep(step: Int, values: [String: Double], rewards: [Double]? = nil) -> MetricStep {
-        var builder = MetricStepBuilder()
-        builder.reserveExtras(values.count)
-        for (key, value) in values {
-            builder.add(key: key, value: value)
-        }
-        builder.rewards = rewards
-        return builder.build(step: step)
+        MetricKeyMap.builtIn.makeStep(step: step, values: values, rewards: rewards)
     }
 }

@@ -12,6 +12,8 @@ struct KeyTable: Sendable {
         case rewards
         case metric(FrameworkKeyMap.Binding)
         case extra
+        /// An extra kept under the name of another entry (a user's mapping to an extra a detector reads).
+        case renamed(Int)
     }
 
     enum Match {
@@ -37,15 +39,33 @@ struct KeyTable: Sendable {
     private var keyBytes: [UInt8] = []
     private var learned = 0
 
-    init() {
+    /// A table of the structural keys and every key of `keyMap`.
+    ///
+    /// `step`, `metrics`, `data` and `rewards` keep their meaning whatever `keyMap` says.
+    init(keyMap: MetricKeyMap = .builtIn) {
         slots = Array(repeating: Slot(hash: 0, entry: -1), count: 256)
         insert("step", role: .step)
         insert("metrics", role: .container)
         insert("data", role: .container)
         insert("rewards", role: .rewards)
-        for (key, binding) in FrameworkKeyMap.bindings {
-            insert(key, role: .metric(binding))
+        let structural: Set<String> = ["step", "metrics", "data", "rewards"]
+        var renamed: [(key: String, name: String)] = []
+        for (key, target) in keyMap.targets where !structural.contains(key) {
+            switch target {
+            case .metric(let binding): insert(key, role: .metric(binding))
+            case .unmapped: insert(key, role: .extra)
+            case .renamed(let name): renamed.append((key, name))
+            }
         }
+        for (key, name) in renamed {
+            insert(key, role: .renamed(entry(named: name)))
+        }
+    }
+
+    /// The entry of a name, inserted as an extra when the table does not have it.
+    private mutating func entry(named name: String) -> Int {
+        if let existing = names.firstIndex(of: name) { return existing }
+        return insert(name, role: .extra)
     }
 
     @inline(__always)

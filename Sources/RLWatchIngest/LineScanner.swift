@@ -146,6 +146,8 @@ struct LineScanner {
                 }
             case .extra:
                 try scanExtra(entry: entry, key: name(), into: &sink)
+            case .renamed(let target):
+                try scanExtra(entry: target, key: name(), into: &sink)
             case .step where !nested:
                 step = try scanStep()
             case .step:

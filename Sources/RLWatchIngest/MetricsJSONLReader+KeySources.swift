@@ -18,7 +18,7 @@ extension MetricsJSONLReader {
         _ body: (MetricStep) throws -> Void
     ) throws -> Summary {
         var summary = Summary()
-        var parser = MetricsLineParser()
+        var parser = MetricsLineParser(keyMap: keyMap)
         var reportedFirst = firstLine == nil
         summary.lines = try forEachContentLine { lineNumber, line in
             let step: MetricStep

@@ -55,13 +55,16 @@ public struct MetricsJSONLReader: Sendable {
     public let name: String
     /// The most bytes one `read(2)` asks for; also the buffer's initial size.
     public let chunkSize: Int
+    /// How logged keys become metrics: the built-in aliases plus a user's `metrics.keys`.
+    public let keyMap: MetricKeyMap
 
     /// A reader of the file at `path`, or of standard input when `path` is `-`.
     ///
     /// - Parameters:
     ///   - path: The file to read; `-` for standard input. It is opened when a read starts, closed when it ends.
     ///   - chunkSize: The most bytes one `read(2)` asks for (at least 1); tests use tiny ones.
-    public init(path: String, chunkSize: Int = defaultChunkSize) {
+    ///   - keyMap: How logged keys become metrics (the built-in aliases by default).
+    public init(path: String, chunkSize: Int = defaultChunkSize, keyMap: MetricKeyMap = .builtIn) {
         if path == Self.standardInputPath {
             source = .descriptor(STDIN_FILENO)
             name = Self.standardInputName
@@ -70,6 +73,7 @@ public struct MetricsJSONLReader: Sendable {
             name = path
         }
         self.chunkSize = max(1, chunkSize)
+        self.keyMap = keyMap
     }
 
     /// A reader of an open file descriptor (a pipe, a socket, standard input), which it does not close.
@@ -78,10 +82,14 @@ public struct MetricsJSONLReader: Sendable {
     ///   - fileDescriptor: The descriptor to read until end of file.
     ///   - name: How errors name the input.
     ///   - chunkSize: The most bytes one `read(2)` asks for (at least 1).
-    public init(fileDescriptor: Int32, name: String, chunkSize: Int = defaultChunkSize) {
+    ///   - keyMap: How logged keys become metrics (the built-in aliases by default).
+    public init(
+        fileDescriptor: Int32, name: String, chunkSize: Int = defaultChunkSize, keyMap: MetricKeyMap = .builtIn
+    ) {
         source = .descriptor(fileDescriptor)
         self.name = name
         self.chunkSize = max(1, chunkSize)
+        self.keyMap = keyMap
     }
 
     /// Calls `body` with every step of the input, in order.
@@ -107,7 +115,7 @@ public struct MetricsJSONLReader: Sendable {
     public func forEachLine(
         _ body: (_ lineNumber: Int, _ result: Result<MetricStep, MetricsLineError>) throws -> Void
     ) throws {
-        var parser = MetricsLineParser()
+        var parser = MetricsLineParser(keyMap: keyMap)
         _ = try forEachContentLine { lineNumber, line in
             try body(lineNumber, Result { () throws(MetricsLineError) in try parser.parse(line) })
         }
@@ -141,29 +149,9 @@ public struct MetricsJSONLReader: Sendable {
 
         func deliver(upTo lineEnd: Int) throws {
             lineNumber += 1
-            var first = start
-            var last = lineEnd
-            if last > first, buffer.base.load(fromByteOffset: last - 1, as: UInt8.self) == UInt8(ascii: "\r") {
-                last -= 1
-            }
-            if lineNumber == 1, last - first >= 3, buffer.base.load(fromByteOffset: first, as: UInt8.self) == 0xEF,
-                buffer.base.load(fromByteOffset: first + 1, as: UInt8.self) == 0xBB,
-                buffer.base.load(fromByteOffset: first + 2, as: UInt8.self) == 0xBF
-            {
-                first += 3
-            }
-            var content = first
-            while content < last {
-                let byte = buffer.base.load(fromByteOffset: content, as: UInt8.self)
-                guard byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") || byte == UInt8(ascii: "\r") else {
-                    break
-                }
-                content += 1
-            }
-            guard content < last, buffer.base.load(fromByteOffset: content, as: UInt8.self) != UInt8(ascii: "#") else {
-                return
-            }
-            try body(lineNumber, UnsafeRawBufferPointer(start: buffer.base + first, count: last - first))
+            guard let line = ContentLine.bytes(buffer.base, from: start, to: lineEnd, atFileStart: lineNumber == 1)
+            else { return }
+            try body(lineNumber, line)
         }
 
         while true {
@@ -207,7 +195,7 @@ public struct MetricsJSONLReader: Sendable {
 }
 
 /// A heap buffer that keeps its bytes when it grows.
-private struct GrowableBuffer {
+struct GrowableBuffer {
     private(set) var base: UnsafeMutableRawPointer
     private(set) var capacity: Int
 
@@ -229,6 +217,6 @@ private struct GrowableBuffer {
     }
 }
 
-private func errorDescription(_ code: Int32) -> String {
+func errorDescription(_ code: Int32) -> String {
     String(cString: strerror(code))
 }

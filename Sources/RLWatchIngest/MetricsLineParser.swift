@@ -20,12 +20,17 @@ import RLWatchCore
 /// parser for a whole log: it learns the keys of the extras (their strings are made once, not once per
 /// line) and reuses the extras dictionary of a recent line with the same keys instead of hashing them all.
 public struct MetricsLineParser: Sendable {
-    private var keys = KeyTable()
+    private var keys: KeyTable
     /// The extras of the line being parsed; kept between lines so that its storage is reused.
     private var pendingExtras: [PendingExtra] = []
     private var extrasTemplates = ExtrasTemplates()
 
-    public init() {}
+    /// A parser that resolves keys with `keyMap` (the built-in aliases by default).
+    ///
+    /// - Parameter keyMap: The aliases plus a user's `metrics.keys`; it costs nothing per line.
+    public init(keyMap: MetricKeyMap = .builtIn) {
+        keys = KeyTable(keyMap: keyMap)
+    }
 
     /// Parses one line.
     ///

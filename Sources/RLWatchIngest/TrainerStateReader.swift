@@ -39,11 +39,16 @@ public struct TrainerStateReader: Sendable {
     public let path: String
     /// How errors name the input: its path, or `<stdin>`.
     public let name: String
+    /// How logged keys become metrics: the built-in aliases plus a user's `metrics.keys`.
+    public let keyMap: MetricKeyMap
 
     /// A reader of the document at `path`, or of standard input when `path` is `-`.
-    public init(path: String) {
+    ///
+    /// - Parameter keyMap: How logged keys become metrics (the built-in aliases by default).
+    public init(path: String, keyMap: MetricKeyMap = .builtIn) {
         self.path = path
         name = path == MetricsJSONLReader.standardInputPath ? MetricsJSONLReader.standardInputName : path
+        self.keyMap = keyMap
     }
 
     /// Whether the file at `path` looks like a trainer state: it is named `trainer_state.json` (or ends
@@ -77,7 +82,7 @@ public struct TrainerStateReader: Sendable {
         let lines = try trainingEntries(summary: &summary)
         if let first = lines.first { firstEntry(first) }
         for line in lines {
-            try body(line.metricStep())
+            try body(keyMap.makeStep(step: line.step, values: line.values, rewards: line.rewards))
             summary.steps += 1
         }
         return summary
@@ -163,7 +168,7 @@ public struct TrainerStateReader: Sendable {
                 number = Self.double(numeric)
             } else if let text = value as? String, let nonFinite = Self.nonFinite(text) {
                 number = nonFinite
-            } else if FrameworkKeyMap.binding(forKey: key) != nil {
+            } else if keyMap.binding(forKey: key) != nil {
                 throw .badEntry(
                     name, index: index, step: step, "expected a number for \"\(key)\", got \(Self.typeName(value))")
             } else {

@@ -34,6 +34,7 @@ import Testing
             "learning_signal_dead", "  enabled", "  frac_zero_std_threshold", "  consecutive_steps", "  warmup_steps",
             "length_truncation", "  enabled", "  warning_ratio", "  critical_ratio", "  consecutive_steps",
             "  warmup_steps",
+            "metrics", "  keys",
             "alerts",
             "  slack", "    enabled", "    webhook_url", "    channel", "    mention_users",
             "  email", "    enabled", "    smtp_host", "    smtp_port", "    smtp_user", "    smtp_password",
@@ -94,9 +95,9 @@ import Testing
         // Every key line carries a source.
         let keyLines = lines.filter { !$0.hasPrefix("#") && !$0.hasSuffix(":") }
         // One per schema key: 78 in the first port, + entropy_collapse.relative_threshold and baseline_window,
-        // + the five reward_hacking saturation keys. `threshold` is shown (as null) although the template comments
-        // it out.
-        #expect(keyLines.count == 86)
+        // + the five reward_hacking saturation keys, + metrics.keys. `threshold` is shown (as null) although the
+        // template comments it out.
+        #expect(keyLines.count == 87)
         #expect(keyLines.allSatisfy { $0.contains("# from: ") })
     }
 

@@ -41,7 +41,7 @@ public struct ConfigIssue: Sendable, Hashable, CustomStringConvertible {
     public struct Kind: Sendable, Hashable, CustomStringConvertible {
         private enum Base: String, Sendable, Hashable {
             case syntax, notAMapping, unknownSection, unknownKey, typeMismatch, outOfRange, invalidChoice
-            case fileNotFound, unreadableFile
+            case reservedKey, fileNotFound, unreadableFile
         }
 
         private let base: Base
@@ -62,6 +62,8 @@ public struct ConfigIssue: Sendable, Hashable, CustomStringConvertible {
         public static let outOfRange = Kind(.outOfRange)
         /// A string that is not one of the key's allowed values (`framework`, `baseline_mode`, `method`).
         public static let invalidChoice = Kind(.invalidChoice)
+        /// A name that cannot be used where it was written (`step` in `metrics.keys`).
+        public static let reservedKey = Kind(.reservedKey)
         /// An explicitly named configuration file does not exist.
         public static let fileNotFound = Kind(.fileNotFound)
         /// A configuration file exists but cannot be read.
@@ -78,6 +80,7 @@ public struct ConfigIssue: Sendable, Hashable, CustomStringConvertible {
             case .typeMismatch: .typeMismatch
             case .outOfRange: .outOfRange
             case .invalidChoice: .invalidChoice
+            case .reservedKey: .reservedKey
             case .fileNotFound: .fileNotFound
             case .unreadableFile: .unreadableFile
             }
@@ -93,6 +96,7 @@ public struct ConfigIssue: Sendable, Hashable, CustomStringConvertible {
         case typeMismatch(key: String, expected: String, got: String, hint: String?)
         case outOfRange(key: String, constraint: String, got: String)
         case invalidChoice(key: String, allowed: [String], got: String, suggestion: String?)
+        case reservedKey(key: String, reason: String)
         case fileNotFound(path: String, hint: String?)
         case unreadableFile(path: String, reason: String)
     }
@@ -119,6 +123,7 @@ public struct ConfigIssue: Sendable, Hashable, CustomStringConvertible {
         case .unknownSection(let name, _, _): name
         case .unknownKey(let name, let section, _, _): section.isEmpty ? name : "\(section).\(name)"
         case .typeMismatch(let key, _, _, _), .outOfRange(let key, _, _), .invalidChoice(let key, _, _, _): key
+        case .reservedKey(let key, _): key
         }
     }
 
@@ -152,6 +157,8 @@ public struct ConfigIssue: Sendable, Hashable, CustomStringConvertible {
         case .invalidChoice(let key, let allowed, let got, let suggestion):
             return "\(key) must be one of \(allowed.joined(separator: ", ")) (got \(got))"
                 + (suggestion.map { "; did you mean `\($0)`?" } ?? "")
+        case .reservedKey(let key, let reason):
+            return "\(key): \(reason)"
         case .fileNotFound(let path, let hint):
             return "config file not found: \(path)" + (hint.map { " (\($0))" } ?? "")
         case .unreadableFile(let path, let reason):
@@ -209,6 +216,10 @@ extension ConfigIssue {
 
     static func outOfRange(key: String, constraint: String, got: String, at source: ConfigSource?) -> ConfigIssue {
         ConfigIssue(code: .outOfRange(key: key, constraint: constraint, got: got), source: source)
+    }
+
+    static func reservedKey(key: String, reason: String, at source: ConfigSource?) -> ConfigIssue {
+        ConfigIssue(code: .reservedKey(key: key, reason: reason), source: source)
     }
 
     static func invalidChoice(

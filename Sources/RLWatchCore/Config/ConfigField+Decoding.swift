@@ -128,6 +128,48 @@ extension ConfigField {
             default:
                 return mismatch("a mapping of names to strings")
             }
+
+        case .metricKeyMap(let names, let reservedKeys):
+            switch node.value {
+            case .null:
+                return .stringMap([:])
+            case .mapping(let entries):
+                var map: [String: String] = [:]
+                var valid = true
+                for entry in entries {
+                    let entryKey = "\(key).\(entry.key)"
+                    if reservedKeys.contains(entry.key) {
+                        valid = false
+                        issues.append(
+                            .reservedKey(
+                                key: entryKey,
+                                reason: "`\(entry.key)` gives a metrics line its structure and cannot be mapped",
+                                at: entry.keySource))
+                        continue
+                    }
+                    switch entry.value.value {
+                    case .null:
+                        map[entry.key] = ""
+                    case .string(let name) where names.contains(name):
+                        map[entry.key] = name
+                    case .string(let name):
+                        valid = false
+                        issues.append(
+                            .invalidChoice(
+                                key: entryKey, allowed: names + ["null"], got: entry.value.display,
+                                suggestion: ConfigSuggestion.closest(to: name, in: names), at: entry.value.source))
+                    default:
+                        valid = false
+                        issues.append(
+                            .typeMismatch(
+                                key: entryKey, expected: "a metric name or null", got: entry.value.got, hint: nil,
+                                at: entry.value.source))
+                    }
+                }
+                return valid ? .stringMap(map) : nil
+            default:
+                return mismatch("a mapping of logged keys to metric names")
+            }
         }
     }
 

@@ -67,6 +67,8 @@ struct ConfigField: Sendable {
         case choice(values: [String], caseInsensitive: Bool)
         case strings
         case stringMap
+        /// A map of logged keys to metric names: each value one of `names`, or null (stored as "").
+        case metricKeyMap(names: [String], reservedKeys: [String])
     }
 
     enum Secrecy: Sendable {
@@ -227,6 +229,23 @@ struct ConfigField: Sendable {
     }
 }
 
+extension ConfigField {
+    static func metricKeyMap(
+        _ key: String,
+        _ keyPath: ConfigKeyPath<[String: String]>,
+        names: [String],
+        reservedKeys: [String],
+        _ comment: String
+    ) -> ConfigField {
+        ConfigField(
+            key, comment, kind: .metricKeyMap(names: names, reservedKeys: reservedKeys),
+            get: { .stringMap($0[keyPath: keyPath]) }
+        ) { config, value in
+            if case .stringMap(let value) = value { config[keyPath: keyPath] = value }
+        }
+    }
+}
+
 /// The keys of `rlwatch.yaml` in rlwatch 0.5.1's order (our additions last in their section, the sections of the
 /// detectors 0.5.1 does not have after its seven), with the comments the `init` template writes.
 enum ConfigSchema {
@@ -351,6 +370,10 @@ enum ConfigSchema {
         .int("length_truncation.warmup_steps", \.lengthTruncation.warmupSteps, .nonNegative,
              "Training steps to see before this detector may fire (>= 0)."),
 
+        .metricKeyMap("metrics.keys", \.metrics.keys, names: MetricsConfig.targets,
+                      reservedKeys: MetricsConfig.structuralKeys,
+                      "Logged key -> rlwatch metric, beating the built-in aliases, e.g. {\"my/entropy\": entropy}; null: unmapped."),
+
         .bool("alerts.slack.enabled", \.alerts.slack.enabled,
               "Send alerts to Slack; set automatically when webhook_url is set, unless written as false here."),
         .string("alerts.slack.webhook_url", \.alerts.slack.webhookURL, secret: true,
@@ -417,6 +440,7 @@ enum ConfigSchema {
         "entropy_explosion": "Policy entropy rising far above its own early baseline.",
         "learning_signal_dead": "Every GRPO group's rewards identical (frac_reward_zero_std ~1): nothing is learned.",
         "length_truncation": "Completions cut at the maximum completion length (clipped ratio near 1).",
+        "metrics": "Your own metric names: which logged key feeds which rlwatch metric.",
         "alerts": "Where alerts are sent, and how often.",
         "alerts.slack": "Slack incoming webhook.",
         "alerts.email": "Email over SMTP.",

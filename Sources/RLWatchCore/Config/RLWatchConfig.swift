@@ -26,6 +26,8 @@ public struct RLWatchConfig: Sendable, Hashable {
     public var learningSignalDead = LearningSignalDeadConfig()
     /// Addition: completions cut at the maximum completion length.
     public var lengthTruncation = LengthTruncationConfig()
+    /// Addition: the user's own logged key → metric mappings.
+    public var metrics = MetricsConfig()
     public var alerts = AlertsConfig()
     public var storage = StorageConfig()
     public var dashboard = DashboardConfig()

@@ -1,0 +1,79 @@
+import Foundation
+import RLWatchIngest
+
+/// The kinds of log `rlwatch watch` follows.
+public enum WatchFormat: String, Sendable, Hashable, CaseIterable {
+    /// TensorBoard event files (`events.out.tfevents.*`), or a log directory holding them.
+    case tensorboard
+    /// veRL's file logger: metrics JSONL lines `{"step": N, "data": {…}}`.
+    case verl
+    /// TRL / Hugging Face `trainer_state.json`, rewritten at each checkpoint save.
+    case trainerState = "trainer-state"
+    /// rlwatch's metrics JSONL (the `replay` format).
+    case jsonl
+
+    /// The framework recorded with the run when the format tells it.
+    public var framework: String? {
+        switch self {
+        case .verl: "verl"
+        case .trainerState: "trl"
+        case .tensorboard, .jsonl: nil
+        }
+    }
+
+    /// Whether a file name is a TensorBoard event file.
+    public static func isEventFile(name: String) -> Bool {
+        name.hasPrefix("events.out.tfevents.")
+    }
+
+    /// The format of the file or directory at `path`, from its name and, for JSONL, its first line.
+    ///
+    /// A directory is TensorBoard when it holds event files (directly or one level down), trainer-state
+    /// when it holds a `trainer_state.json` (directly or in a `checkpoint-*` directory), and JSONL or veRL
+    /// when it holds `.jsonl` files. Nil when nothing tells (an empty directory, a missing path).
+    public static func detect(path: String) -> WatchFormat? {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { return nil }
+        if isDirectory.boolValue { return detect(directory: path) }
+        let name = (path as NSString).lastPathComponent
+        if isEventFile(name: name) || name.contains(".tfevents.") { return .tensorboard }
+        if TrainerStateReader.isTrainerState(path: path) { return .trainerState }
+        return jsonlFlavour(of: path) ?? .jsonl
+    }
+
+    private static func detect(directory: String) -> WatchFormat? {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory))?.sorted() ?? []
+        if names.contains(where: isEventFile(name:)) { return .tensorboard }
+        if names.contains(TrainerStateReader.fileName) { return .trainerState }
+        let jsonl = names.filter { $0.hasSuffix(".jsonl") }
+        if let first = jsonl.first {
+            return jsonlFlavour(of: (directory as NSString).appendingPathComponent(first)) ?? .jsonl
+        }
+        for name in names {
+            let child = (directory as NSString).appendingPathComponent(name)
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: child, isDirectory: &isDirectory), isDirectory.boolValue
+            else { continue }
+            let inner = (try? FileManager.default.contentsOfDirectory(atPath: child)) ?? []
+            if inner.contains(where: isEventFile(name:)) { return .tensorboard }
+            if name.hasPrefix("checkpoint-"), inner.contains(TrainerStateReader.fileName) { return .trainerState }
+        }
+        return nil
+    }
+
+    /// `.verl` when the file's first content line nests its metrics under `"data"`, `.jsonl` for another
+    /// line, nil for a file with no line yet.
+    private static func jsonlFlavour(of path: String) -> WatchFormat? {
+        guard let handle = FileHandle(forReadingAtPath: path) else { return nil }
+        defer { try? handle.close() }
+        let head = (try? handle.read(upToCount: 1 << 16)) ?? Data()
+        let text = String(decoding: head, as: UTF8.self)
+        guard
+            let line = text.split(separator: "\n").first(where: {
+                let trimmed = $0.drop(while: { $0 == " " || $0 == "\t" || $0 == "\u{FEFF}" })
+                return !trimmed.isEmpty && !trimmed.hasPrefix("#")
+            })
+        else { return nil }
+        return line.contains("\"data\"") ? .verl : .jsonl
+    }
+}

@@ -1,0 +1,43 @@
+import Foundation
+import RLWatchIngest
+
+/// How a ``Watcher`` finds and opens the sources of one format, so that a format whose reader lives in
+/// another module (TensorBoard) plugs in like the built-in ones.
+public struct WatchSourceKind {
+    public var format: WatchFormat
+    /// The source ids a watched directory holds now (absolute paths, in reading order); polled for new
+    /// files at every poll. A watched file is its own single source.
+    public var list: (_ directory: String) -> [String]
+    /// Opens the source with this id (a path that `list` returned, or a watched file).
+    public var make: (_ id: String) -> any WatchSource
+
+    public init(
+        format: WatchFormat, list: @escaping (_ directory: String) -> [String],
+        make: @escaping (_ id: String) -> any WatchSource
+    ) {
+        self.format = format
+        self.list = list
+        self.make = make
+    }
+
+    /// Metrics JSONL (rlwatch's own, or veRL's file logger): every `*.jsonl` file directly in a directory,
+    /// in name order.
+    public static func jsonl(_ format: WatchFormat = .jsonl, keyMap: MetricKeyMap = .builtIn) -> WatchSourceKind {
+        WatchSourceKind(
+            format: format,
+            list: { directory in
+                let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+                return names.filter { $0.hasSuffix(".jsonl") }.sorted().map {
+                    (directory as NSString).appendingPathComponent($0)
+                }
+            },
+            make: { JSONLWatchSource(path: $0, keyMap: keyMap) })
+    }
+
+    /// TRL / Hugging Face `trainer_state.json`: a directory is one source, its newest document.
+    public static func trainerState(keyMap: MetricKeyMap = .builtIn) -> WatchSourceKind {
+        WatchSourceKind(
+            format: .trainerState, list: { [$0] },
+            make: { TrainerStateWatchSource(path: $0, keyMap: keyMap) })
+    }
+}

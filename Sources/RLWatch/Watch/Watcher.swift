@@ -1,0 +1,255 @@
+import Foundation
+import Logging
+import RLWatchCore
+import RLWatchIngest
+import RLWatchStore
+
+/// The engine behind `rlwatch watch`: polls the logs a trainer writes and feeds their new steps through a
+/// ``Monitor``, storing each source's position in the same transaction as the steps it covers.
+///
+/// Lifecycle: ``start(targets:config:runID:store:sinks:options:logger:report:)`` picks the run id, checks
+/// the store, restores the detectors from the run's stored rows and each source from its checkpoint;
+/// ``pollOnce(until:)`` reads everything new once; ``run(clock:until:)`` polls until the logs are read (no
+/// follow) or it is told to stop (follow); ``finish()`` marks the run finished. A restarted watch of the same paths
+/// continues the same run where the stored steps end: no step lost, none counted twice, no old alert
+/// raised again.
+///
+/// Not `Sendable`: one task drives a watcher. A ``WatchStopSignal`` stops ``run(clock:until:)`` between
+/// two batches, with everything read so far stored.
+public final class Watcher {
+    /// How a watch reads.
+    public struct Options: Sendable {
+        /// Keep polling for new data (`--follow`), or read what is there and stop (`--no-follow`).
+        public var follow: Bool
+        /// The pause between two polls when following.
+        public var pollInterval: Duration
+        /// A malformed line stops the watch instead of being skipped with a warning.
+        public var strict: Bool
+        /// The most steps judged and stored in one transaction.
+        public var batchSize: Int
+        /// Also say which detectors get no input (after the note naming each metric's key).
+        public var explain: Bool
+        /// Name each metric's logged key once the first steps are read.
+        public var describeKeys: Bool
+
+        public init(
+            follow: Bool, pollInterval: Duration = .seconds(1), strict: Bool = false, batchSize: Int = 4096,
+            explain: Bool = false, describeKeys: Bool = true
+        ) {
+            self.follow = follow
+            self.pollInterval = pollInterval
+            self.strict = strict
+            self.batchSize = max(1, batchSize)
+            self.explain = explain
+            self.describeKeys = describeKeys
+        }
+    }
+
+    /// What a watch did.
+    public struct Summary: Sendable {
+        /// Steps read and judged by this watch (restored ones not included).
+        public var steps = 0
+        /// Rows restored from the store when the watch started.
+        public var restoredSteps = 0
+        /// The step number of the last restored row: where the resumed run continues.
+        public var restoredThroughStep: Int?
+        public var delivered: [Alert] = []
+        public var suppressed = 0
+
+        /// The most severe delivered alert, if any.
+        public var worstSeverity: Severity? { delivered.map(\.severity).max() }
+    }
+
+    public let runID: String
+    public let monitor: Monitor
+    public private(set) var summary = Summary()
+    private let targets: [WatchTarget]
+    private let store: any Store
+    private let options: Options
+    private let keyMap: MetricKeyMap
+    private let report: (WatchNote) -> Void
+    private var sources: [any WatchSource] = []
+    private var known: Set<String> = []
+    private var coverage = WatchCoverage()
+    private var explained = false
+    /// Whether a poll has run: sources found after it are new files, said so.
+    private var polled = false
+
+    private init(
+        runID: String, monitor: Monitor, targets: [WatchTarget], store: any Store, options: Options,
+        keyMap: MetricKeyMap, report: @escaping (WatchNote) -> Void
+    ) {
+        self.runID = runID
+        self.monitor = monitor
+        self.targets = targets
+        self.store = store
+        self.options = options
+        self.keyMap = keyMap
+        self.report = report
+    }
+
+    /// Opens a watch: picks the run id, resumes the run and each source where the store says they stopped.
+    ///
+    /// - Parameters:
+    ///   - targets: the watched files and directories.
+    ///   - config: the resolved configuration (its `run_id`, if set, names the run when `runID` is nil).
+    ///   - runID: `--run-id`; nil: the config's, else one derived from the paths (``WatchRunID``).
+    ///   - store: where steps, alerts and checkpoints go.
+    ///   - sinks: where delivered alerts are printed.
+    ///   - report: receives progress, warnings and the key note, in order.
+    /// - Throws: ``WatchError`` when the run holds steps that no watch of these paths stored; the store's
+    ///   errors.
+    public static func start(
+        targets: [WatchTarget], config: RLWatchConfig, runID: String? = nil, store: any Store,
+        sinks: [any AlertSink] = [], options: Options, logger: Logger = Logger(label: "rlwatch.watch"),
+        report: @escaping (WatchNote) -> Void
+    ) async throws -> Watcher {
+        let chosen = runID.flatMap { $0.isEmpty ? nil : $0 } ?? (config.runID.isEmpty ? nil : config.runID)
+        let id = chosen ?? WatchRunID.derive(from: targets.map(\.path))
+        let stored = try await store.run(id: id) != nil ? try await store.stepCount(runID: id) : 0
+
+        var checkpoints: [String: SourceCheckpoint] = [:]
+        for target in targets {
+            for source in target.sourceIDs() {
+                if let checkpoint = try await store.checkpoint(source: source) { checkpoints[source] = checkpoint }
+            }
+        }
+        if stored > 0, !checkpoints.values.contains(where: { $0.runID == id }) {
+            throw WatchError.runHasOtherSteps(runID: id, steps: stored)
+        }
+        let framework = targets.lazy.compactMap(\.kind.format.framework).first
+        let monitor = try await Monitor(
+            config: config, runID: id, framework: framework ?? config.framework, store: store, sinks: sinks,
+            logger: logger)
+        let watcher = Watcher(
+            runID: id, monitor: monitor, targets: targets, store: store, options: options,
+            keyMap: MetricKeyMap(overrides: config.metrics.keys), report: report)
+        if stored > 0 {
+            let history = try await store.steps(runID: id)
+            monitor.restore(from: history)
+            watcher.summary.restoredSteps = history.count
+            watcher.summary.restoredThroughStep = history.last?.metrics.step
+        }
+        watcher.discover(checkpoints: checkpoints)
+        return watcher
+    }
+
+    /// Reads everything new in every source once (several batches if there is much), and stores it.
+    ///
+    /// - Returns: the number of steps read.
+    /// - Throws: ``WatchError`` for malformed input under `strict` (after storing what came before it), or
+    ///   when a source cannot be read; the store's errors.
+    /// - Parameter stop: ends a long read between two batches.
+    @discardableResult
+    public func pollOnce(until stop: WatchStopSignal? = nil) async throws -> Int {
+        var checkpoints: [String: SourceCheckpoint] = [:]
+        for target in targets where target.isDirectory {
+            for id in target.kind.list(target.path) where !known.contains(id) {
+                if let checkpoint = try await store.checkpoint(source: id) { checkpoints[id] = checkpoint }
+            }
+        }
+        discover(checkpoints: checkpoints)
+        polled = true
+
+        let before = summary.steps
+        let pollOptions = WatchPollOptions(
+            limit: options.batchSize, final: !options.follow, strict: options.strict,
+            keysWanted: explained ? 0 : 20)
+        var more = true
+        while more {
+            more = false
+            for source in sources {
+                if stop?.isStopped == true || Task.isCancelled { return summary.steps - before }
+                let poll = try source.poll(pollOptions)
+                for note in poll.notes { report(note) }
+                if !explained, !poll.steps.isEmpty {
+                    coverage.add(keys: poll.keys)
+                    for step in poll.steps { coverage.add(step) }
+                    explain()
+                }
+                if !poll.steps.isEmpty || poll.state != nil {
+                    let checkpoint = poll.state.map {
+                        SourceCheckpoint(source: source.id, runID: runID, state: $0)
+                    }
+                    let outcomes = try await monitor.log(batch: poll.steps, checkpoint: checkpoint)
+                    summary.steps += poll.steps.count
+                    for outcome in outcomes {
+                        if outcome.disposition.isDelivered {
+                            summary.delivered.append(outcome.alert)
+                        } else {
+                            summary.suppressed += 1
+                        }
+                    }
+                }
+                if let failure = poll.failure { throw failure }
+                more = more || poll.hasMore
+            }
+        }
+        return summary.steps - before
+    }
+
+    /// Says once, before the first steps are judged, which key feeds which metric (and with `explain`,
+    /// which detectors get no input).
+    private func explain() {
+        explained = true
+        if options.describeKeys || options.explain {
+            report(WatchNote(.explanation, WatchExplanation.keyNote(coverage, keyMap: keyMap)))
+        }
+        if options.explain {
+            for line in WatchExplanation.lines(coverage, config: monitor.config) {
+                report(WatchNote(.explanation, line))
+            }
+        }
+    }
+
+    /// Polls until the logs are read (no follow) or `stop` is set (follow).
+    ///
+    /// A stop ends the pause between polls, or a long read between two batches; everything read so far is
+    /// stored. (Cancelling the task stops it too, but the store may then refuse the last write.)
+    /// - Parameters:
+    ///   - clock: what the pause between polls is measured on.
+    ///   - stop: set by a signal handler or a test.
+    /// - Returns: what the watch did.
+    /// - Throws: as ``pollOnce(until:)``.
+    public func run<C: Clock>(clock: C, until stop: WatchStopSignal = WatchStopSignal()) async throws -> Summary
+    where C.Duration == Duration {
+        while !stop.isStopped, !Task.isCancelled {
+            try await pollOnce(until: stop)
+            guard options.follow else { break }
+            await stop.pause(for: options.pollInterval, on: clock)
+        }
+        return summary
+    }
+
+    /// Marks the run finished in the store (a later watch of it reopens it).
+    public func finish(at date: Date = Date()) async {
+        try? await store.finishRun(id: runID, at: date.timeIntervalSince1970)
+    }
+
+    /// Adds the sources not tracked yet, resumed from their checkpoints when those belong to this run.
+    private func discover(checkpoints: [String: SourceCheckpoint]) {
+        for target in targets {
+            for id in target.sourceIDs() where !known.contains(id) {
+                known.insert(id)
+                let source = target.kind.make(id)
+                if let checkpoint = checkpoints[id] {
+                    if checkpoint.runID == runID {
+                        do {
+                            try source.resume(from: checkpoint.state)
+                        } catch {
+                            report(
+                                WatchNote(.warning, "the stored position of \(id) is unreadable; reading it from the start"))
+                        }
+                    } else {
+                        report(
+                            WatchNote(
+                                .info, "\(id) was last watched as run \(checkpoint.runID); reading it from the start for run \(runID)"))
+                    }
+                } else if polled {
+                    report(WatchNote(.info, "new file \(id)"))
+                }
+                sources.append(source)
+            }
+        }
+    }
+}

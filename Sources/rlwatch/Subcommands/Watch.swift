@@ -1,0 +1,190 @@
+import ArgumentParser
+import Dispatch
+import Foundation
+import RLWatch
+import RLWatchCore
+import RLWatchIngest
+import RLWatchStore
+
+extension RLWatchCommand {
+    struct Watch: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Watch the logs a trainer already writes: TensorBoard, veRL, trainer_state.json, metrics JSONL.",
+            discussion: """
+                Zero-code monitoring: point it at the files (or the log directory) the trainer writes. New steps \
+                are judged as they appear and alerts print as they fire. The position in each file is stored \
+                with the steps it covers, so a restarted watch of the same paths continues the same run (its id \
+                is derived from the paths unless --run-id is given) with no step lost or counted twice. \
+                Follows by default when a watched file changed in the last \(Self.recentSeconds / 60) minutes; \
+                SIGINT or SIGTERM stops it cleanly (exit 0).
+                """)
+
+        /// A log changed this recently is taken to be still written: watched with `--follow` by default.
+        static let recentSeconds = 300
+
+        @Argument(help: "Log files or directories: TensorBoard event files, veRL/rlwatch metrics JSONL, trainer_state.json.")
+        var paths: [String]
+
+        @Option(help: "Input format: tensorboard, verl, trainer-state or jsonl (default: detected from each path).")
+        var format: WatchFormat?
+
+        @Flag(
+            inversion: .prefixedNo,
+            help: "Keep polling for new data (default: when a watched file changed in the last 5 minutes).")
+        var follow: Bool?
+
+        @Option(name: .customLong("poll-interval"), help: "Seconds between two polls when following.")
+        var pollInterval: Double = 1
+
+        @Option(name: .customLong("run-id"), help: "Run id (default: the config's run_id, else derived from the paths).")
+        var runID: String?
+
+        @Option(help: "Output: text (alert panels on stderr), or jsonl (one JSON object per alert on stdout).")
+        var output: ReplayRunner.OutputFormat = .text
+
+        @Flag(help: "Stop with exit status 2 at a malformed line instead of skipping it with a warning.")
+        var strict = false
+
+        @Flag(help: "Once the first steps are read, say which logged key feeds which metric and which detectors get no input.")
+        var explain = false
+
+        @Option(name: .customLong("fail-on"), help: "Exit 1 if an alert of this severity or worse was delivered.")
+        var failOn: Replay.FailOn = .never
+
+        @Flag(name: .customLong("no-store"), help: "Keep nothing (no resume): judge and print only.")
+        var noStore = false
+
+        @OptionGroup var options: StoreOptions
+
+        func validate() throws {
+            guard pollInterval > 0, pollInterval <= 3600 else {
+                throw ValidationError("--poll-interval must be > 0 and <= 3600 seconds")
+            }
+        }
+
+        func run() async throws {
+            let context = try CommandContext(options, runID: runID)
+            let keyMap = MetricKeyMap(overrides: context.config.metrics.keys)
+            var targets: [WatchTarget] = []
+            for path in paths {
+                do {
+                    guard let chosen = format ?? WatchFormat.detect(path: path) else {
+                        throw WatchError.cannotWatch(
+                            path, "cannot tell its format (no event files, trainer_state.json or .jsonl yet); pass --format")
+                    }
+                    targets.append(try WatchTarget(path: path, kind: try Self.kind(of: chosen, keyMap: keyMap)))
+                } catch let error as WatchError {
+                    printError("error: \(error.description)")
+                    throw ExitStatus.badInput
+                }
+            }
+            let following = follow ?? targets.contains { Self.isRecentlyModified($0) }
+            let store: any Store = noStore ? InMemoryStore() : try context.openStore()
+            let sinks: [any AlertSink] = output == .jsonl ? [JSONLAlertSink()] : [ConsoleAlertPrinter()]
+            let watchOptions = Watcher.Options(
+                follow: following, pollInterval: .milliseconds(Int64((pollInterval * 1000).rounded())), strict: strict,
+                explain: explain, describeKeys: output == .text)
+            let watcher: Watcher
+            do {
+                watcher = try await Watcher.start(
+                    targets: targets, config: context.config, store: store, sinks: sinks, options: watchOptions,
+                    report: { printError($0.description) })
+            } catch let error as WatchError {
+                printError("error: \(error.description)")
+                throw ExitStatus.badInput
+            }
+            let described = targets.map { "\($0.path) (\($0.kind.format.rawValue))" }.joined(separator: ", ")
+            let resumed = watcher.summary.restoredThroughStep.map {
+                "; resuming after step \($0) (\(watcher.summary.restoredSteps) stored steps)"
+            }
+            printError(
+                "rlwatch watch: run \(watcher.runID), \(following ? "following" : "reading") \(described)"
+                    + (resumed ?? "") + (noStore ? "" : "; database \(context.databasePath)"))
+
+            let outcome = await Self.runUntilSignalled(watcher)
+            switch outcome {
+            case .finished(let summary):
+                if output == .text { print(Self.summaryLine(summary, runID: watcher.runID)) }
+                switch (failOn, summary.worstSeverity) {
+                case (.warning, .some), (.critical, .critical?): throw ExitStatus.failure
+                default: break
+                }
+            case .failed(let message, let badInput):
+                printError("error: \(message)")
+                throw badInput ? ExitStatus.badInput : ExitStatus.failure
+            }
+        }
+    }
+}
+
+extension RLWatchCommand.Watch {
+    /// How a watch ended.
+    enum Outcome: Sendable {
+        case finished(Watcher.Summary)
+        case failed(String, badInput: Bool)
+    }
+
+    /// Runs the watch until the logs are read, or until SIGINT or SIGTERM: the watch then stops between two
+    /// batches, with everything read so far stored, and the run is marked finished.
+    static func runUntilSignalled(_ watcher: Watcher) async -> Outcome {
+        let stop = WatchStopSignal()
+        let handlers = [SIGINT, SIGTERM].map { number in
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler {
+                // A second signal while the watch is still stopping ends it at once.
+                if stop.isStopped { Foundation.exit(128 + number) }
+                stop.stop()
+            }
+            source.resume()
+            return source
+        }
+        defer { handlers.forEach { $0.cancel() } }
+        let outcome: Outcome
+        do {
+            outcome = .finished(try await watcher.run(clock: ContinuousClock(), until: stop))
+        } catch let error as WatchError {
+            outcome = .failed(error.description, badInput: true)
+        } catch {
+            outcome = .failed("\(error)", badInput: false)
+        }
+        await watcher.finish()
+        return outcome
+    }
+
+    /// The closing line of a text watch.
+    static func summaryLine(_ summary: Watcher.Summary, runID: String) -> String {
+        let critical = summary.delivered.filter { $0.severity == .critical }.count
+        let restored = summary.restoredSteps > 0 ? " (after \(summary.restoredSteps) restored)" : ""
+        return "Watched \(summary.steps) new step\(summary.steps == 1 ? "" : "s")\(restored) as run \(runID): "
+            + "\(summary.delivered.count) alert\(summary.delivered.count == 1 ? "" : "s") delivered (\(critical) critical, "
+            + "\(summary.delivered.count - critical) warning), \(summary.suppressed) suppressed."
+    }
+
+    /// How the sources of a format are found and read.
+    static func kind(of format: WatchFormat, keyMap: MetricKeyMap) throws -> WatchSourceKind {
+        switch format {
+        case .jsonl, .verl: return .jsonl(format, keyMap: keyMap)
+        case .trainerState: return .trainerState(keyMap: keyMap)
+        case .tensorboard:
+            throw WatchError.cannotWatch("--format tensorboard", "TensorBoard event files are not supported yet")
+        }
+    }
+
+    /// Whether the target, or a file of it, changed in the last ``recentSeconds``.
+    static func isRecentlyModified(_ target: WatchTarget) -> Bool {
+        var paths = [target.path]
+        if target.isDirectory {
+            paths += target.kind.list(target.path)
+            let names = (try? FileManager.default.contentsOfDirectory(atPath: target.path)) ?? []
+            paths += names.map { (target.path as NSString).appendingPathComponent($0) }
+        }
+        let limit = Date().addingTimeInterval(-Double(recentSeconds))
+        return paths.contains { path in
+            let modified = (try? FileManager.default.attributesOfItem(atPath: path))?[.modificationDate] as? Date
+            return (modified ?? .distantPast) > limit
+        }
+    }
+}
+
+extension WatchFormat: ExpressibleByArgument {}
