@@ -99,12 +99,7 @@ struct APIRoutes: Sendable {
     }
 
     private func postSteps(_ request: Request, runID: String) async throws -> Response {
-        guard let format = StepBatchDecoder.format(contentType: request.headers[.contentType]) else {
-            metrics.rejected()
-            throw APIError(
-                status: 415,
-                message: "unsupported Content-Type \(request.headers[.contentType] ?? ""); send application/json (an array of steps) or application/x-ndjson")
-        }
+        let format = StepBatchDecoder.format(contentType: request.headers[.contentType])
         let body = try await collect(request)
         let steps: [MetricStep]
         do {

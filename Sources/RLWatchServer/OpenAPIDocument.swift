@@ -42,7 +42,7 @@ enum OpenAPIDocument {
                "application/x-ndjson":{"schema":{"$ref":"#/components/schemas/Step"}}}},
              "responses":{"200":{"description":"Every step is durably stored: {run_id, accepted, last_step, alerts:[Alert], suppressed}"},
                "400":{"description":"Malformed batch, nothing stored; error.index and error.field name the step and field"},
-               "404":{"description":"Unknown run"},"413":{"description":"Body too large"},"415":{"description":"Unsupported Content-Type"},
+               "404":{"description":"Unknown run"},"413":{"description":"Body too large"},
                "503":{"description":"The store failed; nothing of the batch was kept"}}}},
            "/api/v1/runs/{run}/metrics":{"get":{"summary":"Stored steps in arrival order, a page at a time",
              "parameters":[{"name":"since_step","in":"query","schema":{"type":"integer"}},

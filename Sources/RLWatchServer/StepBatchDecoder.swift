@@ -11,6 +11,9 @@ struct StepBatchDecoder: Sendable {
     enum Format: Sendable, Hashable {
         case jsonArray
         case ndjson
+        /// Decided by the body: an array when it starts with `[`, NDJSON otherwise (curl's default Content-Type
+        /// is form-encoded, and users should not have to know that).
+        case sniff
     }
 
     /// The most per-sample rewards one step may carry.
@@ -18,17 +21,17 @@ struct StepBatchDecoder: Sendable {
     /// The most steps one batch may carry.
     var maxStepsPerBatch: Int
 
-    /// The body's format from its `Content-Type` (parameters such as `charset` ignored); nil when unsupported.
-    static func format(contentType: String?) -> Format? {
-        guard let contentType else { return .jsonArray }
+    /// The body's format from its `Content-Type` (parameters such as `charset` ignored).
+    static func format(contentType: String?) -> Format {
+        guard let contentType else { return .sniff }
         let mediaType = contentType.split(separator: ";", maxSplits: 1).first.map {
             $0.trimmingCharacters(in: .whitespaces).lowercased()
         } ?? ""
         switch mediaType {
-        case "", "application/json", "text/json": return .jsonArray
+        case "application/json", "text/json": return .jsonArray
         case "application/x-ndjson", "application/ndjson", "application/jsonl", "application/x-jsonlines":
             return .ndjson
-        default: return nil
+        default: return .sniff
         }
     }
 
@@ -36,10 +39,15 @@ struct StepBatchDecoder: Sendable {
         if let offset = Self.firstInvalidUTF8(body) {
             throw .badRequest("the body is not valid UTF-8 (byte offset \(offset))")
         }
+        var format = format
+        if format == .sniff {
+            let first = Self.skipWhitespace(body, from: 0)
+            format = first < body.count && body[first] == UInt8(ascii: "[") ? .jsonArray : .ndjson
+        }
         let ranges: [(range: Range<Int>, line: Int?)]
         switch format {
         case .jsonArray: ranges = try Self.arrayElements(body).map { ($0, nil) }
-        case .ndjson: ranges = Self.lines(body)
+        case .ndjson, .sniff: ranges = Self.lines(body)
         }
         if ranges.count > maxStepsPerBatch {
             throw .badRequest("the batch has \(ranges.count) steps; at most \(maxStepsPerBatch) are accepted per request")

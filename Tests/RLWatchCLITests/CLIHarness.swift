@@ -79,7 +79,7 @@ enum CLIBinary {
 final class CLISandbox: Sendable {
     let root: URL
     let work: URL
-    private let io: URL
+    let io: URL
 
     init() throws {
         root = FileManager.default.temporaryDirectory

@@ -1,0 +1,77 @@
+import ArgumentParser
+import Foundation
+import Logging
+import RLWatch
+import RLWatchCore
+import RLWatchServer
+import RLWatchStore
+
+extension RLWatchCommand {
+    struct Serve: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Run the monitor as an HTTP service that training jobs send their metrics to.",
+            discussion: """
+                Binds to 127.0.0.1:8765 by default. Binding to any other address requires a token (--token or \
+                RLWATCH_TOKEN), checked as a bearer token on every API call. Prints \
+                `rlwatch serve listening on http://HOST:PORT` on standard output once it accepts connections \
+                (--port 0 picks a free port). SIGTERM or SIGINT stops it after the requests in flight.
+                """)
+
+        @OptionGroup var options: StoreOptions
+
+        @Option(help: "Address to bind (a non-loopback address requires a token).")
+        var host = "127.0.0.1"
+
+        @Option(help: "Port to listen on; 0 picks a free one.")
+        var port = 8765
+
+        @Option(help: "Bearer token required on every API call (default: $RLWATCH_TOKEN).")
+        var token: String?
+
+        @Option(name: .customLong("max-body-mb"), help: "Largest request body accepted, in MiB.")
+        var maxBodyMiB = 32
+
+        func validate() throws {
+            guard maxBodyMiB >= 1 else { throw ValidationError("--max-body-mb must be >= 1") }
+        }
+
+        func run() async throws {
+            let context = try CommandContext(options)
+            let environmentToken = ProcessInfo.processInfo.environment["RLWATCH_TOKEN"]
+            let settings = ServerSettings(
+                host: host, port: port, token: token ?? environmentToken.flatMap { $0.isEmpty ? nil : $0 },
+                maxBodyBytes: maxBodyMiB << 20)
+            if let problem = settings.problem {
+                printError("error: \(problem)")
+                throw ExitStatus.badInput
+            }
+            let store: SQLiteStore
+            do {
+                store = try context.openStore()
+            } catch {
+                printError("error: cannot open the database at \(context.databasePath): \(error)")
+                throw ExitStatus.failure
+            }
+            var logger = Logger(label: "rlwatch.serve")
+            logger.logLevel = .info
+            let server = MonitorServer(
+                settings: settings, config: context.config, store: store, sinks: [ConsoleAlertPrinter()], logger: logger)
+            let host = host
+            let database = context.databasePath
+            do {
+                try await server.run { port in
+                    let shown = host.contains(":") ? "[\(host)]" : host
+                    // Written straight to the file descriptor: tests and the Python client wait for this line.
+                    FileHandle.standardOutput.write(Data("rlwatch serve listening on http://\(shown):\(port)\n".utf8))
+                    printError("database: \(database)\(settings.token == nil ? "" : "  (bearer token required)")")
+                }
+            } catch {
+                printError("error: \(error)")
+                try? store.close()
+                throw ExitStatus.failure
+            }
+            try? store.close()
+            printError("rlwatch serve: stopped")
+        }
+    }
+}

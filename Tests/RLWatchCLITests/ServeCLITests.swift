@@ -1,0 +1,57 @@
+import Foundation
+import RLWatchTesting
+import Testing
+
+@Suite("rlwatch serve (the binary)")
+struct ServeCLITests {
+    @Test func servesTheAPIAndStopsCleanlyOnSIGTERM() async throws {
+        let sandbox = try CLISandbox()
+        let server = try sandbox.start(["serve", "--port", "0", "--log-dir", "logs"])
+        let port = try await server.servePort()
+        let client = HTTPTestClient(port: port)
+        #expect(try await client.get("/healthz").text == "ok\n")
+        #expect(try await client.post("/api/v1/runs", json: ["run_id": "cli-run"]).status == 201)
+        var steps: [[String: Any]] = []
+        for step in 0..<400 {
+            steps.append(["step": step, "entropy": step < 200 ? 2.0 : 0.02, "kl": 0.02, "loss": 0.4])
+        }
+        let reply = try await client.post("/api/v1/runs/cli-run/steps", json: steps)
+        #expect(reply.status == 200, "\(reply)")
+        #expect(reply.text.contains("entropy_collapse"))
+
+        let stopped = try await server.stop(signal: SIGTERM)
+        #expect(stopped.exited && stopped.status == 0, "\(server.stderr)")
+
+        // Everything answered was stored: diagnose sees it after the server is gone.
+        let diagnose = try await sandbox.run(["diagnose", "--run-id", "cli-run", "--log-dir", "logs", "--format", "json"])
+        #expect(diagnose.status == 0, "\(diagnose)")
+        let report = try jsonObject(diagnose.stdout)
+        #expect(report["total_steps"] as? Int == 400)
+        #expect((report["detectors_triggered"] as? [String])?.contains("entropy_collapse") == true)
+    }
+
+    @Test func sigintAlsoStopsIt() async throws {
+        let sandbox = try CLISandbox()
+        let server = try sandbox.start(["serve", "--port", "0", "--log-dir", "logs"])
+        _ = try await server.servePort()
+        let stopped = try await server.stop(signal: SIGINT)
+        #expect(stopped.exited && stopped.status == 0, "\(server.stderr)")
+    }
+
+    @Test func bindingBeyondLoopbackWithoutATokenIsRefused() async throws {
+        let sandbox = try CLISandbox()
+        let result = try await sandbox.run(["serve", "--host", "0.0.0.0", "--port", "0", "--log-dir", "logs"])
+        #expect(result.status == 2, "\(result)")
+        #expect(result.stderr.contains("requires a token"))
+    }
+
+    @Test func theTokenComesFromRLWATCH_TOKEN() async throws {
+        let sandbox = try CLISandbox()
+        let server = try sandbox.start(["serve", "--port", "0", "--log-dir", "logs"], environment: ["RLWATCH_TOKEN": "tok"])
+        let port = try await server.servePort()
+        #expect(try await HTTPTestClient(port: port).get("/api/v1/runs").status == 401)
+        #expect(try await HTTPTestClient(port: port, headers: ["Authorization": "Bearer tok"]).get("/api/v1/runs").status == 200)
+        let stopped = try await server.stop()
+        #expect(stopped.status == 0)
+    }
+}
