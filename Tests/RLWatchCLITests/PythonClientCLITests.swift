@@ -11,8 +11,8 @@ struct PythonClientCLITests {
         let clientRoot = CLIBinary.packageRoot.appendingPathComponent("clients/python")
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-m", "unittest", "discover", "-s", "tests", "-t", ".", "-v"]
-        process.currentDirectoryURL = clientRoot
+        process.arguments = ["python3", "-m", "unittest", "discover", "-s", "clients/python/tests", "-v"]
+        process.currentDirectoryURL = CLIBinary.packageRoot
         var environment = ProcessInfo.processInfo.environment
         environment["RLWATCH_BIN"] = binary.path
         environment["PYTHONPATH"] = clientRoot.path
