@@ -24,11 +24,10 @@ import os
 import threading
 import time
 import uuid
-from collections import deque
 from pathlib import Path
 from typing import Any, Callable, Deque, Dict, List, Optional, Tuple
 
-from ._alerts import as_alert, print_alert
+from ._alerts import as_alert
 from ._spool import Spool
 from ._transport import Response, Transport, TransientError, split_status
 from ._values import encode_step, merge_same_steps

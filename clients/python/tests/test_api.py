@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 import textwrap
-import time
 import unittest
 from pathlib import Path
 

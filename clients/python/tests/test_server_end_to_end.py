@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import json
 import os
-import random
 import textwrap
 import unittest
-import urllib.request
 from pathlib import Path
 
 import support
