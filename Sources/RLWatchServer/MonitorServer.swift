@@ -1,6 +1,8 @@
+import Foundation
 import Hummingbird
 import Logging
 import RLWatch
+import RLWatchAlerts
 import RLWatchCore
 import RLWatchStore
 import ServiceLifecycle
@@ -59,14 +61,31 @@ public struct MonitorServer: Sendable {
     let registry: RunRegistry
     let metrics = ServerMetrics()
     let logger: Logger
+    /// Sends the alert outbox; nil when no channel is enabled or the store keeps no outbox.
+    public let dispatcher: AlertDispatcher?
 
+    /// - Parameters:
+    ///   - settings: where to listen and what to accept.
+    ///   - config: the base configuration of every run; its `alerts` section also decides where alerts are sent.
+    ///   - store: where runs, steps and alerts go.
+    ///   - sinks: where delivered alerts are printed.
+    ///   - deliverAlerts: queue alerts for the enabled channels and run an ``AlertDispatcher`` in ``run(exitWithParent:onListening:)``
+    ///     (needs an `OutboxStore` and at least one enabled channel).
+    ///   - logger: the server's logger.
     public init(
         settings: ServerSettings, config: RLWatchConfig, store: any Store, sinks: [any AlertSink] = [],
-        logger: Logger = Logger(label: "rlwatch.serve")
+        deliverAlerts: Bool = true, logger: Logger = Logger(label: "rlwatch.serve")
     ) {
         self.settings = settings
         self.logger = logger
-        registry = RunRegistry(options: .init(baseConfig: config, store: store, sinks: sinks, logger: logger))
+        if deliverAlerts, let outbox = store as? any OutboxStore, !config.alerts.activeChannels.isEmpty {
+            dispatcher = AlertDispatcher(store: outbox, config: config.alerts, logger: logger)
+        } else {
+            dispatcher = nil
+        }
+        registry = RunRegistry(
+            options: .init(
+                baseConfig: config, store: store, sinks: sinks, queueDeliveries: dispatcher != nil, logger: logger))
     }
 
     /// The HTTP application as a service, to run in a `ServiceGroup`.
@@ -93,12 +112,39 @@ public struct MonitorServer: Sendable {
             logger: quiet)
     }
 
-    /// Runs until SIGTERM or SIGINT, then shuts down gracefully.
-    public func run(onListening: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
+    /// Runs until SIGTERM or SIGINT (or until process `parent` ends, when given), then shuts down gracefully.
+    public func run(exitWithParent parent: Int32? = nil, onListening: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: service(onListening: onListening))]
+        if let dispatcher {
+            services.append(.init(service: dispatcher))
+        }
+        if let parent {
+            services.append(.init(service: ParentWatch(pid: parent, logger: logger), successTerminationBehavior: .gracefullyShutdownGroup))
+        }
         let group = ServiceGroup(
-            configuration: .init(
-                services: [service(onListening: onListening)], gracefulShutdownSignals: [.sigterm, .sigint],
-                logger: logger))
+            configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
+    }
+}
+
+/// Returns when a process ends (checked every second), so that a server started by a training job does not outlive
+/// it when the job is killed without a chance to stop it (SIGKILL, an OOM kill).
+struct ParentWatch: Service {
+    let pid: Int32
+    let logger: Logger
+
+    func run() async throws {
+        while !Task.isCancelled {
+            if kill(pid, 0) != 0 && errno == ESRCH {
+                logger.info("process \(pid) has ended; shutting down")
+                return
+            }
+            try await gracefulShutdown(for: .seconds(1))
+        }
+    }
+
+    /// Sleeps, returning early (by throwing) when the group shuts down.
+    private func gracefulShutdown(for duration: Duration) async throws {
+        try await cancelWhenGracefulShutdown { try await Task.sleep(for: duration) }
     }
 }

@@ -38,6 +38,28 @@ struct ServeCLITests {
         #expect(stopped.exited && stopped.status == 0, "\(server.stderr)")
     }
 
+    @Test func exitsWithItsParentProcess() async throws {
+        let sandbox = try CLISandbox()
+        let parent = Process()
+        parent.executableURL = URL(fileURLWithPath: "/bin/sleep")
+        parent.arguments = ["60"]
+        try parent.run()
+        let server = try sandbox.start([
+            "serve", "--port", "0", "--log-dir", "logs", "--exit-with-parent", "\(parent.processIdentifier)",
+        ])
+        _ = try await server.servePort()
+        #expect(server.process.isRunning)
+        // SIGKILL, as when a training job is killed by the scheduler or the OOM killer.
+        kill(parent.processIdentifier, SIGKILL)
+        parent.waitUntilExit()
+        let deadline = ContinuousClock.now + .seconds(15)
+        while server.process.isRunning && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(50)) }
+        #expect(!server.process.isRunning, "serve outlived its parent")
+        if !server.process.isRunning {
+            #expect(server.process.terminationReason == .exit && server.process.terminationStatus == 0, "\(server.stderr)")
+        }
+    }
+
     @Test func bindingBeyondLoopbackWithoutATokenIsRefused() async throws {
         let sandbox = try CLISandbox()
         let result = try await sandbox.run(["serve", "--host", "0.0.0.0", "--port", "0", "--log-dir", "logs"])

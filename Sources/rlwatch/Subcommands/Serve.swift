@@ -31,6 +31,11 @@ extension RLWatchCommand {
         @Option(name: .customLong("max-body-mb"), help: "Largest request body accepted, in MiB.")
         var maxBodyMiB = 32
 
+        @Option(
+            name: .customLong("exit-with-parent"),
+            help: "Shut down when this process id ends (the Python client passes its own pid to a server it starts).")
+        var parentPID: Int32?
+
         func validate() throws {
             guard maxBodyMiB >= 1 else { throw ValidationError("--max-body-mb must be >= 1") }
         }
@@ -59,7 +64,7 @@ extension RLWatchCommand {
             let host = host
             let database = context.databasePath
             do {
-                try await server.run { port in
+                try await server.run(exitWithParent: parentPID) { port in
                     let shown = host.contains(":") ? "[\(host)]" : host
                     // Written straight to the file descriptor: tests and the Python client wait for this line.
                     FileHandle.standardOutput.write(Data("rlwatch serve listening on http://\(shown):\(port)\n".utf8))

@@ -41,7 +41,8 @@ class LocalServer:
             log_path.parent.mkdir(parents=True, exist_ok=True)
             log_file = open(log_path, "ab")
             process = subprocess.Popen(
-                [binary, "serve", "--host", "127.0.0.1", "--port", "0", "--log-dir", str(log_dir)],
+                [binary, "serve", "--host", "127.0.0.1", "--port", "0", "--log-dir", str(log_dir),
+                 "--exit-with-parent", str(os.getpid())],
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.PIPE,
                 stderr=log_file,
