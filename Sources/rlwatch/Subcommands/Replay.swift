@@ -73,6 +73,7 @@ extension RLWatchCommand {
             let runner = ReplayRunner(
                 config: context.config, runID: chosenID, format: format,
                 persist: store.map { store in { steps, alerts in try store.appendSynchronously(steps: steps, alerts: alerts) } })
+            let keyMap = MetricKeyMap(overrides: context.config.metrics.keys)
             let policy: MetricsJSONLReader.BadLinePolicy =
                 skipBadLines ? .skip(report: { printError("warning: skipped \($0.description)") }) : .stop
             do {
@@ -80,15 +81,15 @@ extension RLWatchCommand {
                     let noteKeys: (RawMetricsLine) -> Void = { [format, explain, files] line in
                         guard format == .text || explain else { return }
                         let prefix = files.count > 1 ? "metrics (\(file))" : "metrics"
-                        printError("\(prefix): \(FrameworkKeyMap.describeSources(forKeys: line.values.keys))")
+                        printError("\(prefix): \(keyMap.describeSources(forKeys: line.values.keys))")
                     }
                     switch format(of: file) {
                     case .jsonl:
-                        try MetricsJSONLReader(path: file).forEachStep(onBadLine: policy, firstLine: noteKeys) {
+                        try MetricsJSONLReader(path: file, keyMap: keyMap).forEachStep(onBadLine: policy, firstLine: noteKeys) {
                             try runner.consume($0)
                         }
                     case .trainerState:
-                        try TrainerStateReader(path: file).forEachStep(firstEntry: noteKeys) { try runner.consume($0) }
+                        try TrainerStateReader(path: file, keyMap: keyMap).forEachStep(firstEntry: noteKeys) { try runner.consume($0) }
                     }
                 }
                 try runner.flush()
