@@ -15,6 +15,7 @@ let package = Package(
         .library(name: "RLWatch", targets: ["RLWatch"]),
         .library(name: "RLWatchTensorBoard", targets: ["RLWatchTensorBoard"]),
         .library(name: "RLWatchServer", targets: ["RLWatchServer"]),
+        .library(name: "RLWatchAlerts", targets: ["RLWatchAlerts"]),
         .executable(name: "rlwatch", targets: ["rlwatch"]),
     ],
     dependencies: [
@@ -27,6 +28,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
     ],
     targets: [
         .target(
@@ -53,6 +56,19 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(
+            name: "RLWatchAlerts",
+            dependencies: [
+                "RLWatchCore", "RLWatchStore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(
             name: "RLWatchTensorBoard",
             dependencies: ["RLWatchCore", "RLWatchIngest", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
             swiftSettings: strict
@@ -60,7 +76,7 @@ let package = Package(
         .target(
             name: "RLWatchServer",
             dependencies: [
-                "RLWatch", "RLWatchCore", "RLWatchStore", "RLWatchIngest",
+                "RLWatch", "RLWatchCore", "RLWatchStore", "RLWatchIngest", "RLWatchAlerts",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -73,7 +89,7 @@ let package = Package(
             name: "rlwatch",
             dependencies: [
                 "RLWatch", "RLWatchCore", "RLWatchStore", "RLWatchIngest", "RLWatchTesting",
-                "RLWatchServer", "RLWatchTensorBoard",
+                "RLWatchServer", "RLWatchTensorBoard", "RLWatchAlerts",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict
@@ -113,6 +129,15 @@ let package = Package(
                 "RLWatchServer", "RLWatch", "RLWatchStore", "RLWatchCore", "RLWatchTesting",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict),
+        .testTarget(
+            name: "RLWatchAlertsTests",
+            dependencies: [
+                "RLWatchAlerts", "RLWatchCore", "RLWatchStore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),
         .testTarget(

@@ -23,6 +23,8 @@ public final class Monitor: Sendable {
     public let config: RLWatchConfig
     private let store: any Store
     private let sinks: [any AlertSink]
+    /// Per severity, the channels each delivered alert is queued for (empty when not queueing).
+    private let deliveryChannels: [Severity: [String]]
     private let logger: Logger
     private let analyzer: Mutex<RunAnalyzer>
     private let failures = Atomic<Int>(0)
@@ -35,16 +37,28 @@ public final class Monitor: Sendable {
     ///   - framework: recorded with the run (`auto`, `trl`, `verl`, `openrlhf`, `manual`).
     ///   - store: where steps and alerts go.
     ///   - sinks: where delivered alerts are printed or sent.
+    ///   - queueDeliveries: queue each delivered alert for the enabled alert channels (Slack, Discord, email,
+    ///     webhook, PagerDuty): one outbox entry per channel, written in the step's transaction, for an
+    ///     `AlertDispatcher` (module RLWatchAlerts) to send. Nothing is sent from `log`. Needs an `OutboxStore`;
+    ///     other stores ignore the entries.
     /// - Throws: when the run cannot be registered in the store.
     public init(
         config: RLWatchConfig, runID: String? = nil, framework: String? = nil, store: any Store,
-        sinks: [any AlertSink] = [], logger: Logger = Logger(label: "rlwatch"), now: Date = Date()
+        sinks: [any AlertSink] = [], queueDeliveries: Bool = false, logger: Logger = Logger(label: "rlwatch"),
+        now: Date = Date()
     ) async throws {
         let chosen = runID.flatMap { $0.isEmpty ? nil : $0 } ?? (config.runID.isEmpty ? nil : config.runID)
         self.runID = chosen ?? Monitor.generateRunID(now: now)
         self.config = config
         self.store = store
         self.sinks = sinks
+        var channels: [Severity: [String]] = [:]
+        if queueDeliveries {
+            for severity in Severity.allCases {
+                channels[severity] = config.alerts.channels(for: severity).map(\.rawValue)
+            }
+        }
+        deliveryChannels = channels
         self.logger = logger
         analyzer = Mutex(RunAnalyzer(config: config))
         try await store.registerRun(
@@ -105,7 +119,7 @@ public final class Monitor: Sendable {
         receipt: (([AlertOutcome]) -> BatchReceipt)? = nil
     ) async throws -> [AlertOutcome] {
         let timestamp = Date().timeIntervalSince1970
-        let (stored, records, outcomes) = analyzer.withLock { analyzer in
+        let (stored, judged, outcomes) = analyzer.withLock { analyzer in
             var stored: [StoredStep] = []
             var records: [AlertRecord] = []
             var outcomes: [AlertOutcome] = []
@@ -118,6 +132,12 @@ public final class Monitor: Sendable {
                 outcomes += result.outcomes
             }
             return (stored, records, outcomes)
+        }
+        var records = judged
+        if !deliveryChannels.isEmpty {
+            for index in records.indices where records[index].disposition.isDelivered {
+                records[index].channels = deliveryChannels[records[index].alert.severity] ?? []
+            }
         }
         for outcome in outcomes where outcome.disposition.isDelivered {
             for sink in sinks { sink.deliver(outcome.alert, runID: runID) }

@@ -16,6 +16,8 @@ final class RunRegistry: Sendable {
         var baseConfig: RLWatchConfig
         var store: any Store
         var sinks: [any AlertSink]
+        /// Queue delivered alerts for the alert channels (an `AlertDispatcher` runs beside the server).
+        var queueDeliveries = false
         var logger: Logger
     }
 
@@ -118,7 +120,7 @@ final class RunRegistry: Sendable {
     ) async throws -> RunSession {
         let monitor = try await Monitor(
             config: config, runID: runID, framework: framework ?? config.framework, store: options.store,
-            sinks: options.sinks, logger: options.logger)
+            sinks: options.sinks, queueDeliveries: options.queueDeliveries, logger: options.logger)
         if resume {
             let history = try await options.store.steps(runID: runID)
             monitor.restore(from: history)

@@ -1,3 +1,4 @@
+import Foundation
 import RLWatchCore
 import Synchronization
 
@@ -10,6 +11,9 @@ public final class InMemoryStore: Store {
         var nextAlertID: Int64 = 1
         var checkpoints: [String: SourceCheckpoint] = [:]
         var receipts: [String: [String: BatchReceipt]] = [:]
+        var deliveries: [DeliveryRecord] = []
+        var attempts: [Int64: [DeliveryAttemptRecord]] = [:]
+        var alertsByID: [Int64: AlertRecord] = [:]
     }
 
     private let state = Mutex(State())
@@ -34,9 +38,21 @@ public final class InMemoryStore: Store {
             if let checkpoint = options.checkpoint { state.checkpoints[checkpoint.source] = checkpoint }
             if let receipt = options.receipt { state.receipts[receipt.runID, default: [:]][receipt.key] = receipt }
             for step in steps { state.steps[step.runID, default: []].append(step) }
+            let now = Date().timeIntervalSince1970
             for var alert in alerts {
-                alert.id = state.nextAlertID
+                let id = state.nextAlertID
+                alert.id = id
                 state.nextAlertID += 1
+                if alert.disposition.isDelivered {
+                    for channel in alert.channels {
+                        state.deliveries.append(
+                            DeliveryRecord(
+                                id: Int64(state.deliveries.count + 1), alertID: id, runID: alert.runID, channel: channel,
+                                status: .pending, attempts: 0, nextAttemptAt: now, createdAt: now, updatedAt: now))
+                    }
+                }
+                alert.channels = []
+                state.alertsByID[id] = alert
                 state.alerts[alert.runID, default: []].append(alert)
             }
         }
@@ -86,5 +102,52 @@ public final class InMemoryStore: Store {
 
     public func stepCount(runID: String) async throws -> Int {
         state.withLock { $0.steps[runID]?.count ?? 0 }
+    }
+}
+
+extension InMemoryStore: OutboxStore {
+    public func claimDueDeliveries(at time: Double, leaseUntil: Double, limit: Int) async throws -> [DueDelivery] {
+        state.withLock { state in
+            let due = state.deliveries.indices
+                .filter { state.deliveries[$0].status == .pending && state.deliveries[$0].nextAttemptAt <= time }
+                .sorted { (state.deliveries[$0].nextAttemptAt, $0) < (state.deliveries[$1].nextAttemptAt, $1) }
+                .prefix(max(0, limit))
+            return due.compactMap { index in
+                state.deliveries[index].nextAttemptAt = leaseUntil
+                let delivery = state.deliveries[index]
+                return state.alertsByID[delivery.alertID].map { DueDelivery(delivery: delivery, alert: $0) }
+            }
+        }
+    }
+
+    public func nextDeliveryDue() async throws -> Double? {
+        state.withLock { state in state.deliveries.filter { $0.status == .pending }.map(\.nextAttemptAt).min() }
+    }
+
+    public func recordDeliveryAttempt(_ attempt: DeliveryAttemptRecord, status: DeliveryStatus, nextAttemptAt: Double)
+        async throws
+    {
+        state.withLock { state in
+            state.attempts[attempt.deliveryID, default: []].append(attempt)
+            guard let index = state.deliveries.firstIndex(where: { $0.id == attempt.deliveryID }),
+                state.deliveries[index].status == .pending
+            else { return }
+            state.deliveries[index].status = status
+            state.deliveries[index].attempts = max(state.deliveries[index].attempts, attempt.attempt)
+            state.deliveries[index].nextAttemptAt = nextAttemptAt
+            state.deliveries[index].updatedAt = attempt.time + attempt.durationSeconds
+            state.deliveries[index].lastOutcome = attempt.outcome
+            state.deliveries[index].lastDetail = attempt.detail
+        }
+    }
+
+    public func deliveries(runID: String?, filter: DeliveryFilter) async throws -> [DeliveryRecord] {
+        state.withLock { state in
+            state.deliveries.filter { (runID == nil || $0.runID == runID) && filter.matches($0.status) }
+        }
+    }
+
+    public func deliveryAttempts(deliveryID: Int64) async throws -> [DeliveryAttemptRecord] {
+        state.withLock { $0.attempts[deliveryID] ?? [] }
     }
 }

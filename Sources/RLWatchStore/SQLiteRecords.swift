@@ -359,3 +359,34 @@ enum ReceiptsTable {
     static let insertSQL = "INSERT OR REPLACE INTO batch_receipts (run_id, key, response, created_at) VALUES (?, ?, ?, ?)"
     static let selectSQL = "SELECT run_id, key, response FROM batch_receipts WHERE run_id = ? AND key = ?"
 }
+
+/// `alert_deliveries`: the outbox, one entry per alert and channel (schema v5).
+enum DeliveriesTable {
+    static let name = "alert_deliveries"
+    static let insertSQL = """
+        INSERT OR IGNORE INTO alert_deliveries (alert_id, run_id, channel, status, attempts, next_attempt_at, created_at, updated_at)
+        VALUES (?, ?, ?, 'pending', 0, ?, ?, ?)
+        """
+    static let selectList =
+        "id, alert_id, run_id, channel, status, attempts, next_attempt_at, created_at, updated_at, last_outcome, last_detail"
+
+    static func decode(_ row: Row) -> DeliveryRecord {
+        DeliveryRecord(
+            id: row[0], alertID: row[1], runID: row[2], channel: row[3],
+            status: DeliveryStatus(rawValue: row[4] as String? ?? "") ?? .failed, attempts: row[5], nextAttemptAt: row[6],
+            createdAt: row[7], updatedAt: row[8], lastOutcome: row[9], lastDetail: row[10])
+    }
+}
+
+/// `delivery_attempts`: the delivery log, one row per attempt (schema v5).
+enum DeliveryAttemptsTable {
+    static let name = "delivery_attempts"
+    static let insertSQL = """
+        INSERT INTO delivery_attempts (delivery_id, alert_id, channel, attempt, attempted_at, outcome, http_status, detail, duration_seconds)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+        """
+    static let selectSQL = """
+        SELECT delivery_id, alert_id, channel, attempt, attempted_at, outcome, http_status, detail, duration_seconds
+        FROM delivery_attempts WHERE delivery_id = ? ORDER BY id
+        """
+}

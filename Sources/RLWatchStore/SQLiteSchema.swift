@@ -11,17 +11,19 @@ import GRDB
 /// adds our columns to either, keeping every row.
 enum SQLiteSchema {
     /// The schema version this build writes and understands.
-    static let version = 4
+    static let version = 5
 
     static let baselineMigration = "rlwatch-0.5.1-v2"
     static let v3Migration = "rlwatch-v3-segments-nan-rewards-suppression"
     static let v4Migration = "rlwatch-v4-finished-checkpoints-receipts"
+    static let v5Migration = "rlwatch-v5-alert-outbox-delivery-log"
 
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
         migrator.registerMigration(baselineMigration) { db in try createBaseline(db) }
         migrator.registerMigration(v3Migration) { db in try upgradeToV3(db) }
         migrator.registerMigration(v4Migration) { db in try upgradeToV4(db) }
+        migrator.registerMigration(v5Migration) { db in try upgradeToV5(db) }
         return migrator
     }
 
@@ -133,6 +135,43 @@ enum SQLiteSchema {
         try stamp(db, version: 4)
     }
 
+    /// Alert delivery: the outbox (one entry per alert and channel) and the log of every attempt.
+    private static func upgradeToV5(_ db: Database) throws {
+        try db.execute(
+            sql: """
+                CREATE TABLE IF NOT EXISTS \(DeliveriesTable.name) (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    alert_id INTEGER NOT NULL,
+                    run_id TEXT NOT NULL,
+                    channel TEXT NOT NULL,
+                    status TEXT NOT NULL DEFAULT 'pending',
+                    attempts INTEGER NOT NULL DEFAULT 0,
+                    next_attempt_at REAL NOT NULL,
+                    created_at REAL NOT NULL,
+                    updated_at REAL NOT NULL,
+                    last_outcome TEXT,
+                    last_detail TEXT,
+                    UNIQUE (alert_id, channel)
+                );
+                CREATE INDEX IF NOT EXISTS idx_alert_deliveries_due ON \(DeliveriesTable.name)(status, next_attempt_at);
+                CREATE INDEX IF NOT EXISTS idx_alert_deliveries_run ON \(DeliveriesTable.name)(run_id);
+                CREATE TABLE IF NOT EXISTS \(DeliveryAttemptsTable.name) (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    delivery_id INTEGER NOT NULL,
+                    alert_id INTEGER NOT NULL,
+                    channel TEXT NOT NULL,
+                    attempt INTEGER NOT NULL,
+                    attempted_at REAL NOT NULL,
+                    outcome TEXT NOT NULL,
+                    http_status INTEGER,
+                    detail TEXT,
+                    duration_seconds REAL NOT NULL DEFAULT 0
+                );
+                CREATE INDEX IF NOT EXISTS idx_delivery_attempts_delivery ON \(DeliveryAttemptsTable.name)(delivery_id);
+                """)
+        try stamp(db, version: 5)
+    }
+
     /// Numbers the segments of rows written by 0.5.1, which reused run IDs on resume.
     ///
     /// A metrics row starts a new segment when its step does not exceed the previous row's step in
@@ -185,6 +224,7 @@ enum SQLiteSchema {
         var hasGradNorm = true
         var hasV3Columns = true
         var hasV4Tables = true
+        var hasV5Tables = true
 
         static let current = Shape()
 
@@ -198,6 +238,7 @@ enum SQLiteSchema {
             let alertColumns = Set(try db.columns(in: AlertsTable.name).map { $0.name.lowercased() })
             hasGradNorm = metricColumns.contains("grad_norm")
             hasV4Tables = try db.tableExists(CheckpointsTable.name) && db.tableExists(ReceiptsTable.name)
+            hasV5Tables = try db.tableExists(DeliveriesTable.name) && db.tableExists(DeliveryAttemptsTable.name)
             hasV3Columns =
                 metricColumns.isSuperset(of: ["segment", "nan_columns", "rewards"])
                 && alertColumns.isSuperset(of: [

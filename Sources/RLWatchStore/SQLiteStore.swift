@@ -31,12 +31,12 @@ public final class SQLiteStore: Store {
     /// True when the store was opened read-only: writes throw.
     public let isReadOnly: Bool
 
-    private let database: any DatabaseWriter
+    let database: any DatabaseWriter
     private let log: LogHandler?
     private let closed = Atomic<Bool>(false)
     private let stepsSelect: String
-    private let alertsSelect: String
-    private let shape: SQLiteSchema.Shape
+    let alertsSelect: String
+    let shape: SQLiteSchema.Shape
 
     /// Opens the database at `path`, creating it (and its parent directory) when missing.
     ///
@@ -139,9 +139,9 @@ public final class SQLiteStore: Store {
         try database.close()
     }
 
-    private var isClosed: Bool { closed.load(ordering: .acquiring) }
+    var isClosed: Bool { closed.load(ordering: .acquiring) }
 
-    private func checkWritable() throws {
+    func checkWritable() throws {
         if isReadOnly { throw SQLiteStoreError.readOnly(path: path) }
         if isClosed { throw SQLiteStoreError.closed(path: path) }
     }
@@ -238,7 +238,19 @@ public final class SQLiteStore: Store {
                 let segment = try segment(of: alert, in: steps, db)
                 statement.setUncheckedArguments(AlertsTable.insertArguments(alert, segment: segment))
                 try statement.execute()
+                if alert.disposition.isDelivered && !alert.channels.isEmpty {
+                    try queueDeliveries(of: alert, alertID: db.lastInsertedRowID, db)
+                }
             }
+        }
+    }
+
+    /// One outbox entry per channel of a delivered alert, due now.
+    private static func queueDeliveries(of alert: AlertRecord, alertID: Int64, _ db: Database) throws {
+        let now = Date().timeIntervalSince1970
+        let statement = try db.cachedStatement(sql: DeliveriesTable.insertSQL)
+        for channel in alert.channels {
+            try statement.execute(arguments: [alertID, alert.runID, channel, now, now, now])
         }
     }
 

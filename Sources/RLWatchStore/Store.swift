@@ -92,13 +92,21 @@ public struct AlertRecord: Sendable, Hashable {
     public var timestamp: Double
     public var alert: Alert
     public var disposition: AlertDisposition
+    /// The channels to deliver a delivered alert to (`slack`, `pagerduty`, …): appending the alert queues one
+    /// outbox entry per channel in the same transaction. Not read back: queries return `[]`, see
+    /// `OutboxStore.deliveries(runID:filter:)` for the queue.
+    public var channels: [String]
 
-    public init(id: Int64? = nil, runID: String, timestamp: Double, alert: Alert, disposition: AlertDisposition) {
+    public init(
+        id: Int64? = nil, runID: String, timestamp: Double, alert: Alert, disposition: AlertDisposition,
+        channels: [String] = []
+    ) {
         self.id = id
         self.runID = runID
         self.timestamp = timestamp
         self.alert = alert
         self.disposition = disposition
+        self.channels = channels
     }
 }
 

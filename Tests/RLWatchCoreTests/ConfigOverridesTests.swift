@@ -85,12 +85,13 @@ import Testing
         "RLWATCH_DISCORD_WEBHOOK_URL": "https://discord.com/env",
         "RLWATCH_WEBHOOK_URL": "https://env/hook",
         "RLWATCH_WEBHOOK_TEMPLATE": #"{"env": "${step}"}"#,
+        "RLWATCH_PAGERDUTY_ROUTING_KEY": "env-routing-key",
         "PATH": "/usr/bin",
         "RLWATCH_UNKNOWN": "ignored",
     ]
 
-    @Test func allFourteenVariablesMap() throws {
-        #expect(ConfigEnvironment.variables.count == 14)
+    @Test func allFifteenVariablesMap() throws {
+        #expect(ConfigEnvironment.variables.count == 15)
         let resolved = try ResolvedConfig.resolve([.environment(Self.environment)], autoEnableChannels: false)
         let config = resolved.config
         #expect(config.alerts.slack.webhookURL == "https://hooks.slack.com/env")
@@ -107,6 +108,7 @@ import Testing
         #expect(config.alerts.discord.webhookURL == "https://discord.com/env")
         #expect(config.alerts.webhook.url == "https://env/hook")
         #expect(config.alerts.webhook.templateJSON == #"{"env": "${step}"}"#)
+        #expect(config.alerts.pagerduty.routingKey == "env-routing-key")
         for (name, key) in ConfigEnvironment.variables {
             #expect(resolved.sources[key] == .environment(variable: name))
         }

@@ -43,6 +43,8 @@ import Testing
             "  webhook", "    enabled", "    url", "    method", "    headers", "    template_json",
             "    timeout_seconds",
             "  cooldown_steps", "  max_alerts_per_run",
+            "  pagerduty", "    enabled", "    routing_key", "    url",
+            "  retry", "    max_attempts", "    initial_backoff_seconds", "    max_backoff_seconds",
             "storage", "  log_dir", "  db_name",
             "dashboard", "  port", "  host",
         ]
@@ -95,9 +97,9 @@ import Testing
         // Every key line carries a source.
         let keyLines = lines.filter { !$0.hasPrefix("#") && !$0.hasSuffix(":") }
         // One per schema key: 78 in the first port, + entropy_collapse.relative_threshold and baseline_window,
-        // + the five reward_hacking saturation keys, + metrics.keys. `threshold` is shown (as null) although the
-        // template comments it out.
-        #expect(keyLines.count == 87)
+        // + the five reward_hacking saturation keys, + metrics.keys, + alerts.pagerduty (3) and alerts.retry (3).
+        // `threshold` is shown (as null) although the template comments it out.
+        #expect(keyLines.count == 93)
         #expect(keyLines.allSatisfy { $0.contains("# from: ") })
     }
 

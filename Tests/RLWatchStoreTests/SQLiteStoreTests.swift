@@ -42,7 +42,7 @@ struct SQLiteStoreTests {
             let queue = try DatabaseQueue(path: path)
             try await queue.read { db throws in
                 #expect(try String.fetchOne(db, sql: "PRAGMA journal_mode") == "wal")
-                #expect(try Int.fetchAll(db, sql: "SELECT version FROM schema_version ORDER BY version") == [2, 3, 4])
+                #expect(try Int.fetchAll(db, sql: "SELECT version FROM schema_version ORDER BY version") == [2, 3, 4, 5])
                 let indexes = try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'index' ORDER BY name")
                 #expect(Set(indexes).isSuperset(of: ["idx_alerts_run", "idx_alerts_run_detector", "idx_metrics_run_step"]))
                 let metricColumns = try db.columns(in: "metrics").map(\.name)
@@ -190,7 +190,7 @@ struct SQLiteStoreTests {
             let messages = Mutex<[String]>([])
             let store = try SQLiteStore(path: path) { _, message in messages.withLock { $0.append(message) } }
             #expect(messages.withLock { $0 } == [
-                "Upgraded rlwatch database at \(path) from schema version \(version.rawValue) to 4"
+                "Upgraded rlwatch database at \(path) from schema version \(version.rawValue) to 5"
             ])
             try await expectLegacyRows(in: store, version: version, segments: [0, 0, 0, 1, 1])
 
@@ -202,7 +202,7 @@ struct SQLiteStoreTests {
 
             let queue = try DatabaseQueue(path: path)
             try await queue.read { db throws in
-                let expectedVersions = version == .v1 ? [1, 2, 3, 4] : [2, 3, 4]
+                let expectedVersions = version == .v1 ? [1, 2, 3, 4, 5] : [2, 3, 4, 5]
                 #expect(try Int.fetchAll(db, sql: "SELECT version FROM schema_version ORDER BY version") == expectedVersions)
                 #expect(try db.columns(in: "metrics").map(\.name).contains("grad_norm"))
                 #expect(try Int.fetchAll(db, sql: "SELECT segment FROM alerts ORDER BY id") == [0, 1])
@@ -251,7 +251,7 @@ struct SQLiteStoreTests {
             }
             #expect(
                 error?.description
-                    == "rlwatch database at \(path) is at schema version 999, but this version of rlwatch supports up to 4. Upgrade rlwatch."
+                    == "rlwatch database at \(path) is at schema version 999, but this version of rlwatch supports up to 5. Upgrade rlwatch."
             )
         }
     }

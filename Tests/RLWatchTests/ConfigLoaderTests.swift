@@ -141,6 +141,7 @@ struct ConfigTestDirectory {
             to_addrs: [to@yaml]
           discord: {webhook_url: "https://yaml/discord"}
           webhook: {url: "https://yaml/hook", template_json: "{}"}
+          pagerduty: {routing_key: yaml-key}
         storage: {log_dir: /yaml/logs}
         """
 
@@ -161,6 +162,7 @@ struct ConfigTestDirectory {
         ),
         "RLWATCH_WEBHOOK_URL": ("https://env/hook", { $0.alerts.webhook.url == "https://env/hook" }),
         "RLWATCH_WEBHOOK_TEMPLATE": (#"{"s": ${step}}"#, { $0.alerts.webhook.templateJSON == #"{"s": ${step}}"# }),
+        "RLWATCH_PAGERDUTY_ROUTING_KEY": ("env-key", { $0.alerts.pagerduty.routingKey == "env-key" }),
     ]
 
     @Test(arguments: everyVariable.keys.sorted())

@@ -420,6 +420,19 @@ enum ConfigSchema {
         .int("alerts.max_alerts_per_run", \.alerts.maxAlertsPerRun, .nonNegative,
              "At most this many alerts are delivered per run; later ones are stored as suppressed (>= 0)."),
 
+        .bool("alerts.pagerduty.enabled", \.alerts.pagerduty.enabled,
+              "Page PagerDuty on critical alerts; set automatically when routing_key is set, unless written as false here."),
+        .string("alerts.pagerduty.routing_key", \.alerts.pagerduty.routingKey, secret: true,
+                "Events API v2 routing key (a secret: prefer RLWATCH_PAGERDUTY_ROUTING_KEY)."),
+        .string("alerts.pagerduty.url", \.alerts.pagerduty.url, "Events API endpoint."),
+
+        .int("alerts.retry.max_attempts", \.alerts.retry.maxAttempts, .atLeast(1),
+             "Delivery attempts per alert and channel, the first included (>= 1)."),
+        .double("alerts.retry.initial_backoff_seconds", \.alerts.retry.initialBackoffSeconds, .positive,
+                "Wait before the first retry; later waits double, with jitter (> 0)."),
+        .double("alerts.retry.max_backoff_seconds", \.alerts.retry.maxBackoffSeconds, .positive,
+                "Longest wait between attempts, Retry-After included (> 0)."),
+
         .string("storage.log_dir", \.storage.logDir, "Directory holding the metrics database."),
         .string("storage.db_name", \.storage.dbName, "Database file name inside log_dir."),
 
@@ -446,6 +459,8 @@ enum ConfigSchema {
         "alerts.email": "Email over SMTP.",
         "alerts.discord": "Discord webhook.",
         "alerts.webhook": "Any HTTP endpoint; the body is JSON.",
+        "alerts.pagerduty": "PagerDuty Events API v2 (critical alerts only).",
+        "alerts.retry": "Retries of failed deliveries.",
         "storage": "Where metrics and alerts are stored.",
         "dashboard": "The web dashboard.",
     ]

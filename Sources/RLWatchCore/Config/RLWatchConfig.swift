@@ -205,6 +205,31 @@ public struct AlertsConfig: Sendable, Hashable {
     public var cooldownSteps = 100
     /// At most this many alerts are delivered per run; later ones are stored as suppressed.
     public var maxAlertsPerRun = 50
+    /// Addition: PagerDuty Events API v2 (critical alerts only).
+    public var pagerduty = PagerDutyConfig()
+    /// Addition: how deliveries to the channels are retried.
+    public var retry = AlertRetryConfig()
+    public init() {}
+}
+
+/// PagerDuty Events API v2: critical alerts open an incident, deduplicated per run and detector.
+public struct PagerDutyConfig: Sendable, Hashable {
+    public var enabled = false
+    /// The integration's routing key (a secret).
+    public var routingKey = ""
+    /// The events endpoint; the public one unless a proxy or a test server stands in.
+    public var url = "https://events.pagerduty.com/v2/enqueue"
+    public init() {}
+}
+
+/// How failed deliveries are retried: exponential backoff with jitter, capped.
+public struct AlertRetryConfig: Sendable, Hashable {
+    /// Attempts per alert and channel, the first included.
+    public var maxAttempts = 6
+    /// The wait before the second attempt; each later wait doubles, with jitter.
+    public var initialBackoffSeconds = 2.0
+    /// No wait is longer than this (a server's `Retry-After` is capped by it too).
+    public var maxBackoffSeconds = 300.0
     public init() {}
 }
 

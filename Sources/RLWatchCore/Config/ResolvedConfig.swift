@@ -84,6 +84,7 @@ public struct ResolvedConfig: Sendable, Hashable {
         ("alerts.email.enabled", "alerts.email.to_addrs"),
         ("alerts.discord.enabled", "alerts.discord.webhook_url"),
         ("alerts.webhook.enabled", "alerts.webhook.url"),
+        ("alerts.pagerduty.enabled", "alerts.pagerduty.routing_key"),
     ]
 }
 
@@ -91,7 +92,7 @@ public struct ResolvedConfig: Sendable, Hashable {
 public enum ConfigLayer: Sendable, Hashable {
     /// The text of a YAML file; `file` is how issues and `config show` name it (`rlwatch.yaml`).
     case yaml(String, file: String)
-    /// Environment variables; only the 14 of ``ConfigEnvironment/variables`` are read, the rest ignored.
+    /// Environment variables; only the 15 of ``ConfigEnvironment/variables`` are read, the rest ignored.
     case environment([String: String])
     /// A JSON-style dictionary with the YAML's nesting and names; a key may also be dotted
     /// (`"kl_explosion.sigma_multiplier"`). Every value gets `source`.
@@ -155,6 +156,8 @@ public enum ConfigEnvironment {
         ("RLWATCH_DISCORD_WEBHOOK_URL", "alerts.discord.webhook_url"),
         ("RLWATCH_WEBHOOK_URL", "alerts.webhook.url"),
         ("RLWATCH_WEBHOOK_TEMPLATE", "alerts.webhook.template_json"),
+        // Addition.
+        ("RLWATCH_PAGERDUTY_ROUTING_KEY", "alerts.pagerduty.routing_key"),
     ]
 
     /// The node for one variable's raw value, typed as its key expects.

@@ -148,3 +148,8 @@ extension Alert {
         ])
     }
 }
+
+extension JSONValue: ExpressibleByStringLiteral {
+    /// A string literal is a JSON string, so payloads read like the JSON they produce.
+    public init(stringLiteral value: String) { self = .string(value) }
+}

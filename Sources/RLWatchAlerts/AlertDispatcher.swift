@@ -1,0 +1,168 @@
+import Foundation
+import Logging
+import RLWatchCore
+import RLWatchStore
+import ServiceLifecycle
+
+/// Delivers the alert outbox: a `Service` that claims due entries, sends them, and logs every attempt.
+///
+/// The monitor never sends anything itself: it stores each delivered alert with one outbox entry per channel in
+/// the step's transaction, so training and ingest never wait on Slack. The dispatcher then works the queue:
+///
+/// - an entry is claimed with a lease (its due time moves `lease` ahead) before it is sent, so a second
+///   dispatcher on the same database leaves it alone, and one that dies mid-send lets it be retried;
+/// - every attempt is logged (alert, channel, attempt number, time, outcome) together with the entry's new state;
+/// - a retryable failure reschedules the entry by the ``RetryPolicy`` (the schedule lives in the store, so a
+///   restart resumes it); an entry is given up as `failed` after the last attempt, on a non-retryable status or
+///   on a configuration error;
+/// - an acknowledged entry is `delivered` and never claimed again: an alert is sent to a channel at most once
+///   after a 2xx (a crash between the 2xx and its record can repeat the send, the one at-least-once window).
+///
+/// On graceful shutdown it finishes the attempts in flight (bounded by the channels' timeouts), records them, and
+/// returns; what is still pending is resumed by the next dispatcher on the same store.
+public struct AlertDispatcher: Service {
+    public let store: any OutboxStore
+    public let config: AlertsConfig
+    public let policy: RetryPolicy
+    public let pollInterval: Duration
+    public let lease: Duration
+    public let batchSize: Int
+    let transport: (any AlertTransport)?
+    let logger: Logger
+    let now: @Sendable () -> Date
+
+    /// - Parameters:
+    ///   - store: the outbox.
+    ///   - config: `alerts`: the channels' destinations and `alerts.retry`.
+    ///   - transport: sends the requests; nil to create an HTTP client for the service's lifetime.
+    ///   - pollInterval: how often an idle dispatcher looks for new entries.
+    ///   - lease: how long a claimed entry is reserved for this dispatcher.
+    ///   - batchSize: entries claimed (and sent concurrently) per pass.
+    ///   - logger: delivery failures are logged here, secrets scrubbed.
+    ///   - now: the wall clock the store's times are in.
+    public init(
+        store: any OutboxStore, config: AlertsConfig, transport: (any AlertTransport)? = nil,
+        pollInterval: Duration = .milliseconds(500), lease: Duration = .seconds(300), batchSize: Int = 16,
+        logger: Logger = Logger(label: "rlwatch.alerts"), now: @escaping @Sendable () -> Date = { Date() }
+    ) {
+        self.store = store
+        self.config = config
+        self.policy = RetryPolicy(config.retry)
+        self.transport = transport
+        self.pollInterval = pollInterval
+        self.lease = lease
+        self.batchSize = max(1, batchSize)
+        self.logger = logger
+        self.now = now
+    }
+
+    public func run() async throws {
+        if let transport {
+            try await loop(transport)
+        } else {
+            try await withAlertTransport(logger: logger) { transport in try await loop(transport) }
+        }
+    }
+
+    private func loop(_ transport: any AlertTransport) async throws {
+        while !Task.isCancelled && !Task.isShuttingDownGracefully {
+            let sent = await deliverDue(using: transport)
+            if sent > 0 { continue }
+            var wait = pollInterval
+            if let due = try? await store.nextDeliveryDue() {
+                let seconds = due - now().timeIntervalSince1970
+                if seconds <= 0 { continue }
+                wait = min(wait, .milliseconds(Int64(seconds * 1000) + 1))
+            }
+            // Returns early (by throwing) on graceful shutdown or cancellation.
+            let pause = wait
+            do {
+                try await cancelWhenGracefulShutdown { try await Task.sleep(for: pause) }
+            } catch {
+                return
+            }
+        }
+    }
+
+    /// One pass: claims the entries due now and attempts each once, concurrently.
+    ///
+    /// - Parameter transport: sends the requests.
+    /// - Returns: how many entries were attempted.
+    @discardableResult
+    public func deliverDue(using transport: any AlertTransport) async -> Int {
+        let start = now().timeIntervalSince1970
+        let due: [DueDelivery]
+        do {
+            due = try await store.claimDueDeliveries(
+                at: start, leaseUntil: start + lease.seconds, limit: batchSize)
+        } catch {
+            logger.error("rlwatch could not read the alert outbox: \(error)")
+            return 0
+        }
+        if due.isEmpty { return 0 }
+        await withTaskGroup(of: Void.self) { group in
+            for entry in due {
+                group.addTask { await attempt(entry, transport: transport) }
+            }
+        }
+        return due.count
+    }
+
+    /// Sends one entry once and records the outcome.
+    private func attempt(_ entry: DueDelivery, transport: any AlertTransport) async {
+        let delivery = entry.delivery
+        let number = delivery.attempts + 1
+        let started = now()
+        let outcome: AttemptOutcome
+        if let name = AlertChannelName(rawValue: delivery.channel) {
+            let channel = AlertChannels.channel(name, config: config)
+            let deliverer = AlertDeliverer(transport: transport, policy: policy, clock: ContinuousClock())
+            outcome = await deliverer.attempt(entry.alert.alert, runID: delivery.runID, via: channel, now: started)
+        } else {
+            outcome = .configurationError(detail: "unknown channel \(delivery.channel.debugDescription)")
+        }
+        let finished = now()
+        var status: DeliveryStatus
+        var next = finished.timeIntervalSince1970
+        var detail = outcome.detail
+        switch outcome {
+        case .delivered: status = .delivered
+        case .failed, .configurationError: status = .failed
+        case .skipped: status = .skipped
+        case .retryable(_, _, let retryAfter):
+            if let wait = policy.delay(afterAttempt: number, retryAfter: retryAfter) {
+                status = .pending
+                next += wait.seconds
+            } else {
+                status = .failed
+                detail += " (gave up after \(number) attempt\(number == 1 ? "" : "s"))"
+            }
+        }
+        let record = DeliveryAttemptRecord(
+            deliveryID: delivery.id, alertID: delivery.alertID, channel: delivery.channel, attempt: number,
+            time: started.timeIntervalSince1970, outcome: outcome.code, httpStatus: outcome.status, detail: detail,
+            durationSeconds: max(0, finished.timeIntervalSince(started)))
+        switch status {
+        case .failed:
+            logger.error(
+                "rlwatch alert \(delivery.alertID) (run \(delivery.runID)) to \(delivery.channel) failed: \(detail)")
+        case .pending:
+            logger.warning(
+                "rlwatch alert \(delivery.alertID) to \(delivery.channel): attempt \(number) failed (\(detail)); retrying")
+        case .delivered, .skipped:
+            break
+        }
+        do {
+            try await store.recordDeliveryAttempt(record, status: status, nextAttemptAt: next)
+        } catch {
+            logger.error("rlwatch could not record a delivery attempt of alert \(delivery.alertID): \(error)")
+        }
+    }
+}
+
+extension Duration {
+    /// The duration in seconds, as a `Double`.
+    var seconds: Double {
+        Double(components.seconds) + Double(components.attoseconds) / 1e18
+    }
+}

@@ -1,0 +1,146 @@
+import Foundation
+import Logging
+import RLWatchAlerts
+import RLWatchCore
+import RLWatchStore
+import Synchronization
+import Testing
+
+/// The outbox: queued in the alert's transaction, delivered by the dispatcher, resumed after a restart.
+@Suite struct AlertDispatcherTests {
+    /// A wall clock the test moves by hand.
+    final class ManualTime: Sendable {
+        private let seconds = Mutex(Date().timeIntervalSince1970 + 1)
+        var now: Date { Date(timeIntervalSince1970: seconds.withLock { $0 }) }
+        func advance(_ by: Double) { seconds.withLock { $0 += by } }
+    }
+
+    static func config(webhookURL: String) -> AlertsConfig {
+        var config = AlertsConfig()
+        config.webhook.enabled = true
+        config.webhook.url = webhookURL
+        config.retry.maxAttempts = 3
+        config.retry.initialBackoffSeconds = 10
+        config.retry.maxBackoffSeconds = 10
+        return config
+    }
+
+    static func queueAlert(_ store: any Store, channels: [String]) async throws {
+        try await store.registerRun(RunRecord(runID: "r", framework: "manual", startedAt: 0, configJSON: "{}"))
+        let step = StoredStep(runID: "r", segment: 0, timestamp: 1, metrics: MetricStep(step: 42))
+        try await store.append(
+            steps: [step],
+            alerts: [
+                AlertRecord(runID: "r", timestamp: 1, alert: Fixtures.critical, disposition: .delivered, channels: channels),
+                AlertRecord(
+                    runID: "r", timestamp: 1, alert: Fixtures.warning, disposition: .suppressed(.runCap(limit: 1)),
+                    channels: channels),
+            ])
+    }
+
+    func dispatcher(_ store: any OutboxStore, _ config: AlertsConfig, _ time: ManualTime) -> AlertDispatcher {
+        var logger = Logger(label: "test")
+        logger.logLevel = .critical
+        return AlertDispatcher(store: store, config: config, logger: logger, now: { time.now })
+    }
+
+    @Test func retriesOnScheduleAndNeverDeliversTwice() async throws {
+        try await withFakeEndpoint([ScriptedResponse(status: 503, body: "down"), .ok]) { base, log in
+            let store = InMemoryStore()
+            try await Self.queueAlert(store, channels: ["webhook"])
+            let time = ManualTime()
+            let dispatcher = dispatcher(store, Self.config(webhookURL: base + "/hook"), time)
+            try await withTransport { transport in
+                #expect(await dispatcher.deliverDue(using: transport) == 1)
+                // Not due again before its backoff (5-10 s with jitter).
+                #expect(await dispatcher.deliverDue(using: transport) == 0)
+                time.advance(11)
+                #expect(await dispatcher.deliverDue(using: transport) == 1)
+                time.advance(1000)
+                #expect(await dispatcher.deliverDue(using: transport) == 0)
+            }
+            #expect(log.requests.count == 2)
+            let deliveries = try await store.deliveries(runID: "r", filter: .all)
+            #expect(deliveries.map(\.status) == [.delivered])
+            #expect(deliveries.first?.attempts == 2)
+            let attempts = try await store.deliveryAttempts(deliveryID: try #require(deliveries.first?.id))
+            #expect(attempts.map(\.outcome) == ["retryable", "delivered"])
+            #expect(attempts.map(\.httpStatus) == [503, 200])
+            #expect(try await store.deliveries(runID: nil, filter: .pending).isEmpty)
+        }
+    }
+
+    @Test func sqliteOutboxSurvivesARestart() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("rlwatch-alerts-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appendingPathComponent("metrics.db").path
+        try await withFakeEndpoint([ScriptedResponse(status: 500), .ok]) { base, log in
+            let config = Self.config(webhookURL: base + "/hook")
+            let time = ManualTime()
+            do {
+                let store = try SQLiteStore(path: path)
+                try await Self.queueAlert(store, channels: ["webhook", "slack"])
+                // Slack has no URL in this config: a configuration error, failed for good without a request.
+                try await withTransport { transport in
+                    #expect(await dispatcher(store, config, time).deliverDue(using: transport) == 2)
+                }
+                try store.close()
+            }
+            time.advance(11)
+            let reopened = try SQLiteStore(path: path)
+            #expect(try await reopened.deliveries(runID: "r", filter: .pending).map(\.channel) == ["webhook"])
+            try await withTransport { transport in
+                #expect(await dispatcher(reopened, config, time).deliverDue(using: transport) == 1)
+                time.advance(1000)
+                #expect(await dispatcher(reopened, config, time).deliverDue(using: transport) == 0)
+            }
+            let all = try await reopened.deliveries(runID: "r", filter: .all)
+            #expect(all.map(\.channel) == ["webhook", "slack"])
+            #expect(all.map(\.status) == [.delivered, .failed])
+            #expect(all.last?.lastOutcome == "config_error")
+            #expect(try await reopened.deliveries(runID: "r", filter: .failed).map(\.channel) == ["slack"])
+            #expect(log.requests.count == 2)
+            try reopened.close()
+        }
+    }
+
+    @Test func givesUpAfterTheLastAttempt() async throws {
+        try await withFakeEndpoint([ScriptedResponse(status: 502)]) { base, log in
+            let store = InMemoryStore()
+            try await Self.queueAlert(store, channels: ["webhook"])
+            let time = ManualTime()
+            let dispatcher = dispatcher(store, Self.config(webhookURL: base + "/hook"), time)
+            try await withTransport { transport in
+                for _ in 0..<5 {
+                    await dispatcher.deliverDue(using: transport)
+                    time.advance(11)
+                }
+            }
+            #expect(log.requests.count == 3)
+            let delivery = try #require(try await store.deliveries(runID: "r", filter: .failed).first)
+            #expect(delivery.attempts == 3)
+            #expect(delivery.lastDetail?.contains("gave up after 3 attempts") == true)
+        }
+    }
+
+    @Test func serviceDeliversAndStopsOnGracefulShutdown() async throws {
+        try await withFakeEndpoint { base, log in
+            let store = InMemoryStore()
+            try await Self.queueAlert(store, channels: ["webhook"])
+            var logger = Logger(label: "test")
+            logger.logLevel = .critical
+            let dispatcher = AlertDispatcher(
+                store: store, config: Self.config(webhookURL: base + "/hook"), pollInterval: .milliseconds(20),
+                logger: logger)
+            try await runService(dispatcher) {
+                let clock = ContinuousClock()
+                let deadline = clock.now.advanced(by: .seconds(5))
+                while clock.now < deadline, try await !store.deliveries(runID: "r", filter: .pending).isEmpty {
+                    try await Task.sleep(for: .milliseconds(20))
+                }
+            }
+            #expect(try await store.deliveries(runID: "r", filter: .all).map(\.status) == [.delivered])
+            #expect(log.requests.count == 1)
+        }
+    }
+}

@@ -1,0 +1,105 @@
+import Foundation
+import RLWatchAlerts
+import RLWatchCore
+import Testing
+
+/// Retries against a real server on loopback that fails on purpose.
+@Suite struct DeliveryRetryTests {
+    func webhook(_ url: String, timeout: Double = 5) -> WebhookChannel {
+        var config = WebhookConfig()
+        config.url = url
+        config.timeoutSeconds = timeout
+        return WebhookChannel(config: config)
+    }
+
+    @Test func serverErrorThenSuccessIsDeliveredOnceInTwoAttempts() async throws {
+        try await withFakeEndpoint([ScriptedResponse(status: 500, body: "boom"), .ok]) { base, log in
+            let reports = try await withTransport { transport in
+                await AlertDeliverer(transport: transport, policy: Fixtures.quickRetry, clock: ContinuousClock())
+                    .deliver(Fixtures.critical, runID: "r", via: webhook(base + "/hook"))
+            }
+            #expect(reports.map(\.outcome.code) == ["retryable", "delivered"])
+            #expect(reports.first?.outcome.status == 500)
+            #expect(log.requests.count == 2)
+        }
+    }
+
+    @Test func tooManyRequestsHonoursRetryAfter() async throws {
+        try await withFakeEndpoint([ScriptedResponse(status: 429, headers: ["Retry-After": "1"], body: "slow down"), .ok]) {
+            base, log in
+            // maxBackoff above 1 s: the server's 1 s is waited as given.
+            let policy = RetryPolicy(maxAttempts: 3, initialBackoff: .milliseconds(10), maxBackoff: .seconds(2))
+            let clock = ContinuousClock()
+            let start = clock.now
+            let reports = try await withTransport { transport in
+                await AlertDeliverer(transport: transport, policy: policy, clock: clock)
+                    .deliver(Fixtures.critical, runID: "r", via: webhook(base + "/hook"))
+            }
+            let elapsed = start.duration(to: clock.now)
+            #expect(reports.first?.outcome == .retryable(status: 429, detail: "HTTP 429: slow down", retryAfter: .seconds(1)))
+            #expect(reports.last?.outcome == .delivered(status: 200))
+            #expect(elapsed >= .milliseconds(950))
+            #expect(elapsed < .seconds(5))
+            #expect(log.requests.count == 2)
+        }
+    }
+
+    @Test func clientErrorFailsWithoutRetry() async throws {
+        try await withFakeEndpoint([ScriptedResponse(status: 400, body: "invalid_payload")]) { base, log in
+            let reports = try await withTransport { transport in
+                await AlertDeliverer(transport: transport, policy: Fixtures.quickRetry, clock: ContinuousClock())
+                    .deliver(Fixtures.critical, runID: "r", via: webhook(base + "/hook"))
+            }
+            #expect(reports.map(\.outcome) == [.failed(status: 400, detail: "HTTP 400: invalid_payload")])
+            #expect(log.requests.count == 1)
+        }
+    }
+
+    @Test func connectionRefusedIsRetriedThenGivenUpWithoutLeakingTheURL() async throws {
+        // Port 1 on loopback: nothing listens there, the connection is refused at once.
+        let secretURL = "http://127.0.0.1:1/services/T000/B000/SECRETTOKEN"
+        let policy = RetryPolicy(maxAttempts: 2, initialBackoff: .milliseconds(10), maxBackoff: .milliseconds(20))
+        let clock = ContinuousClock()
+        let start = clock.now
+        let reports = try await withTransport { transport in
+            await AlertDeliverer(transport: transport, policy: policy, clock: clock)
+                .deliver(Fixtures.critical, runID: "r", via: webhook(secretURL))
+        }
+        #expect(reports.map(\.outcome.code) == ["retryable", "retryable"])
+        #expect(reports.first?.outcome.detail.hasPrefix("connection failed") == true)
+        // Reported at once, not after the pool's silent reconnects up to the 5 s timeout (slack for a loaded machine).
+        #expect(start.duration(to: clock.now) < .seconds(8))
+        for report in reports { #expect(!report.outcome.detail.contains("SECRETTOKEN")) }
+    }
+
+    @Test func slowServerTimesOut() async throws {
+        try await withFakeEndpoint([ScriptedResponse(status: 200, delay: .milliseconds(1500))]) { base, _ in
+            let policy = RetryPolicy(maxAttempts: 1, initialBackoff: .milliseconds(10), maxBackoff: .milliseconds(20))
+            let clock = ContinuousClock()
+            let start = clock.now
+            let reports = try await withTransport { transport in
+                await AlertDeliverer(transport: transport, policy: policy, clock: clock)
+                    .deliver(Fixtures.critical, runID: "r", via: webhook(base + "/hook", timeout: 0.3))
+            }
+            #expect(reports.map(\.outcome) == [.retryable(status: nil, detail: "timed out", retryAfter: nil)])
+            #expect(start.duration(to: clock.now) < .seconds(1.4))
+        }
+    }
+
+    @Test func backoffDoublesWithJitterAndIsCapped() {
+        let policy = RetryPolicy(maxAttempts: 5, initialBackoff: .seconds(1), maxBackoff: .seconds(3))
+        #expect(policy.delay(afterAttempt: 1, unit: 0) == .milliseconds(500))
+        #expect(policy.delay(afterAttempt: 1, unit: 1) == .seconds(1))
+        #expect(policy.delay(afterAttempt: 2, unit: 1) == .seconds(2))
+        #expect(policy.delay(afterAttempt: 4, unit: 1) == .seconds(3))
+        #expect(policy.delay(afterAttempt: 2, retryAfter: .seconds(10)) == .seconds(3))
+        #expect(policy.delay(afterAttempt: 5) == nil)
+    }
+
+    @Test func retryAfterAsSecondsOrDate() {
+        let now = Date(timeIntervalSince1970: 1_700_000_000)
+        #expect(HTTPOutcomeRules.parseRetryAfter("7", now: now) == .seconds(7))
+        #expect(HTTPOutcomeRules.parseRetryAfter("Tue, 14 Nov 2023 22:13:30 GMT", now: now) == .seconds(10))
+        #expect(HTTPOutcomeRules.parseRetryAfter("soon", now: now) == nil)
+    }
+}
