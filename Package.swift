@@ -121,7 +121,8 @@ let package = Package(
             name: "RLWatchTests", dependencies: ["RLWatch", "RLWatchStore", "RLWatchCore", "RLWatchTesting"],
             swiftSettings: strict),
         .testTarget(
-            name: "RLWatchTensorBoardTests", dependencies: ["RLWatchTensorBoard", "RLWatchCore"],
+            name: "RLWatchTensorBoardTests",
+            dependencies: ["RLWatchTensorBoard", "RLWatchCore", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
             swiftSettings: strict),
         .testTarget(
             name: "RLWatchServerTests",
