@@ -59,16 +59,13 @@ import Testing
         // Port 1 on loopback: nothing listens there, the connection is refused at once.
         let secretURL = "http://127.0.0.1:1/services/T000/B000/SECRETTOKEN"
         let policy = RetryPolicy(maxAttempts: 2, initialBackoff: .milliseconds(10), maxBackoff: .milliseconds(20))
-        let clock = ContinuousClock()
-        let start = clock.now
         let reports = try await withTransport { transport in
-            await AlertDeliverer(transport: transport, policy: policy, clock: clock)
+            await AlertDeliverer(transport: transport, policy: policy, clock: ContinuousClock())
                 .deliver(Fixtures.critical, runID: "r", via: webhook(secretURL))
         }
         #expect(reports.map(\.outcome.code) == ["retryable", "retryable"])
-        #expect(reports.first?.outcome.detail.hasPrefix("connection failed") == true)
-        // Reported at once, not after the pool's silent reconnects up to the 5 s timeout (slack for a loaded machine).
-        #expect(start.duration(to: clock.now) < .seconds(8))
+        // Reported as the refusal it is, not as a timeout after the pool's silent reconnects.
+        #expect(reports.first?.outcome.detail.hasPrefix("connection failed") == true, "\(reports)")
         for report in reports { #expect(!report.outcome.detail.contains("SECRETTOKEN")) }
     }
 

@@ -38,7 +38,7 @@ import Testing
             "alerts",
             "  slack", "    enabled", "    webhook_url", "    channel", "    mention_users",
             "  email", "    enabled", "    smtp_host", "    smtp_port", "    smtp_user", "    smtp_password",
-            "    from_addr", "    to_addrs",
+            "    from_addr", "    to_addrs", "    security", "    ca_cert_file",
             "  discord", "    enabled", "    webhook_url", "    username", "    avatar_url", "    mention_role_ids",
             "  webhook", "    enabled", "    url", "    method", "    headers", "    template_json",
             "    timeout_seconds",
@@ -97,9 +97,9 @@ import Testing
         // Every key line carries a source.
         let keyLines = lines.filter { !$0.hasPrefix("#") && !$0.hasSuffix(":") }
         // One per schema key: 78 in the first port, + entropy_collapse.relative_threshold and baseline_window,
-        // + the five reward_hacking saturation keys, + metrics.keys, + alerts.pagerduty (3) and alerts.retry (3).
-        // `threshold` is shown (as null) although the template comments it out.
-        #expect(keyLines.count == 93)
+        // + the five reward_hacking saturation keys, + metrics.keys, + alerts.pagerduty (3) and alerts.retry (3),
+        // + alerts.email.security and ca_cert_file. `threshold` is shown (as null) although the template comments it out.
+        #expect(keyLines.count == 95)
         #expect(keyLines.allSatisfy { $0.contains("# from: ") })
     }
 

@@ -14,11 +14,17 @@ public struct EmailMessage: Sendable, Hashable {
     public var plainText: String
     public var html: String
     public var timeout: Duration
+    public var security: EmailSecurity
+    /// PEM file of CA certificates to trust; empty: the system's.
+    public var caCertificateFile: String
 
     public init(
         host: String, port: Int, user: String, password: String, from: String, to: [String], subject: String,
-        plainText: String, html: String, timeout: Duration
+        plainText: String, html: String, timeout: Duration, security: EmailSecurity = .starttls,
+        caCertificateFile: String = ""
     ) {
+        self.security = security
+        self.caCertificateFile = caCertificateFile
         self.host = host
         self.port = port
         self.user = user
@@ -30,6 +36,16 @@ public struct EmailMessage: Sendable, Hashable {
         self.html = html
         self.timeout = timeout
     }
+}
+
+/// How the SMTP connection is secured.
+public enum EmailSecurity: String, Sendable, Hashable {
+    /// Plain connection upgraded with STARTTLS (required; 0.5.1's behaviour).
+    case starttls
+    /// TLS from the first byte (port 465).
+    case tls
+    /// No encryption: for a relay on this machine; AUTH is refused.
+    case none
 }
 
 /// Email over SMTP: 0.5.1's subject, plain-text and HTML bodies (every interpolated value HTML-escaped,
@@ -60,11 +76,16 @@ public struct EmailChannel: AlertChannel {
         for address in [sender] + recipients where address.contains(where: { $0 == "\r" || $0 == "\n" || $0 == "<" || $0 == ">" }) {
             throw AlertChannelError(channel: name, message: "address \(address.debugDescription) is not valid")
         }
+        guard (1...65535).contains(config.smtpPort) else {
+            throw AlertChannelError(channel: name, message: "alerts.email.smtp_port must be between 1 and 65535")
+        }
         return .email(
             EmailMessage(
                 host: config.smtpHost, port: config.smtpPort, user: config.smtpUser, password: config.smtpPassword,
                 from: sender, to: recipients, subject: subject(for: alert, runID: runID),
-                plainText: plainText(for: alert, runID: runID), html: html(for: alert, runID: runID), timeout: timeout))
+                plainText: plainText(for: alert, runID: runID), html: html(for: alert, runID: runID), timeout: timeout,
+                security: EmailSecurity(rawValue: config.security.lowercased()) ?? .starttls,
+                caCertificateFile: config.caCertFile))
     }
 
     /// `[rlwatch CRITICAL] kl_explosion — Run {run} Step {step}`, line breaks removed.

@@ -391,6 +391,10 @@ enum ConfigSchema {
                 "SMTP password (a secret: prefer RLWATCH_SMTP_PASSWORD)."),
         .string("alerts.email.from_addr", \.alerts.email.fromAddr, "Sender address."),
         .strings("alerts.email.to_addrs", \.alerts.email.toAddrs, "Recipient addresses."),
+        .choice("alerts.email.security", \.alerts.email.security, ["starttls", "tls", "none"],
+                "starttls (port 587), tls (implicit TLS, port 465) or none (local relay only; never sends a password)."),
+        .string("alerts.email.ca_cert_file", \.alerts.email.caCertFile,
+                "PEM file of CA certificates to trust for the SMTP server; empty uses the system's."),
 
         .bool("alerts.discord.enabled", \.alerts.discord.enabled,
               "Send alerts to Discord; set automatically when webhook_url is set, unless written as false here."),

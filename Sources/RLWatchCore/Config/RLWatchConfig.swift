@@ -249,6 +249,11 @@ public struct EmailConfig: Sendable, Hashable {
     public var smtpPassword = ""
     public var fromAddr = ""
     public var toAddrs: [String] = []
+    /// Addition: `starttls` (0.5.1's behaviour, port 587), `tls` (implicit TLS, port 465) or `none` (a local relay;
+    /// no password is ever sent then).
+    public var security = "starttls"
+    /// Addition: a PEM file of CA certificates to trust instead of the system's (a private relay); empty: system.
+    public var caCertFile = ""
     public init() {}
 }
 
