@@ -6,6 +6,7 @@ import RLWatchCore
 public struct JSONLAlertSink: AlertSink {
     public init() {}
 
+    /// Writes the alert's JSON object and a newline to standard output.
     public func deliver(_ alert: Alert, runID: String) {
         FileHandle.standardOutput.write(Data((alert.json.serialized() + "\n").utf8))
     }

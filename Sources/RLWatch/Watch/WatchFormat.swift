@@ -28,7 +28,7 @@ public enum WatchFormat: String, Sendable, Hashable, CaseIterable {
 
     /// The format of the file or directory at `path`, from its name and, for JSONL, its first line.
     ///
-    /// A directory is TensorBoard when it holds event files (directly or one level down), trainer-state
+    /// A directory is TensorBoard when it holds event files (directly or a few levels down), trainer-state
     /// when it holds a `trainer_state.json` (directly or in a `checkpoint-*` directory), and JSONL or veRL
     /// when it holds `.jsonl` files. Nil when nothing tells (an empty directory, a missing path).
     public static func detect(path: String) -> WatchFormat? {
@@ -43,7 +43,7 @@ public enum WatchFormat: String, Sendable, Hashable, CaseIterable {
 
     private static func detect(directory: String) -> WatchFormat? {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: directory))?.sorted() ?? []
-        if names.contains(where: isEventFile(name:)) { return .tensorboard }
+        if holdsEventFiles(directory) { return .tensorboard }
         if names.contains(TrainerStateReader.fileName) { return .trainerState }
         let jsonl = names.filter { $0.hasSuffix(".jsonl") }
         if let first = jsonl.first {
@@ -55,10 +55,22 @@ public enum WatchFormat: String, Sendable, Hashable, CaseIterable {
             guard FileManager.default.fileExists(atPath: child, isDirectory: &isDirectory), isDirectory.boolValue
             else { continue }
             let inner = (try? FileManager.default.contentsOfDirectory(atPath: child)) ?? []
-            if inner.contains(where: isEventFile(name:)) { return .tensorboard }
             if name.hasPrefix("checkpoint-"), inner.contains(TrainerStateReader.fileName) { return .trainerState }
         }
         return nil
+    }
+
+    /// Whether a TensorBoard event file is in the directory or below it (at most four levels down, such as
+    /// `output_dir/runs/<date>_<host>/`), looking at no more than a few thousand entries.
+    private static func holdsEventFiles(_ directory: String) -> Bool {
+        guard let entries = FileManager.default.enumerator(atPath: directory) else { return false }
+        var seen = 0
+        while let relative = entries.nextObject() as? String, seen < 5000 {
+            seen += 1
+            if isEventFile(name: (relative as NSString).lastPathComponent) { return true }
+            if entries.level >= 4 { entries.skipDescendants() }
+        }
+        return false
     }
 
     /// `.verl` when the file's first content line nests its metrics under `"data"`, `.jsonl` for another

@@ -166,8 +166,7 @@ extension RLWatchCommand.Watch {
         switch format {
         case .jsonl, .verl: return .jsonl(format, keyMap: keyMap)
         case .trainerState: return .trainerState(keyMap: keyMap)
-        case .tensorboard:
-            throw WatchError.cannotWatch("--format tensorboard", "TensorBoard event files are not supported yet")
+        case .tensorboard: return TensorBoardWatchSource.kind(keyMap: keyMap)
         }
     }
 
