@@ -135,7 +135,7 @@ let package = Package(
         .testTarget(
             name: "RLWatchAlertsTests",
             dependencies: [
-                "RLWatchAlerts", "RLWatchCore", "RLWatchStore",
+                "RLWatchAlerts", "RLWatchCore", "RLWatchStore", "RLWatchServer", "RLWatchTesting",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),

@@ -10,7 +10,7 @@ enum SQLiteSecrets {
     /// Keys whose string values are secrets wherever they appear.
     private static let secretKeys: Set<String> = [
         "smtp_password", "password", "passwd", "token", "api_key", "apikey", "secret", "authorization",
-        "webhook_url",
+        "webhook_url", "routing_key",
     ]
 
     /// `configJSON` with unredacted secrets replaced, and the dotted paths of the keys replaced.
