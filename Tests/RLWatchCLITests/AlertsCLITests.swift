@@ -1,4 +1,5 @@
 import Foundation
+import RLWatchTesting
 import Testing
 
 /// `rlwatch test-alert` and `rlwatch alerts` end to end; secrets never printed.
@@ -47,5 +48,35 @@ import Testing
         #expect(result.status == 0, "\(result)")
         #expect(result.stdout.contains("No alert deliveries recorded."))
         #expect(try await sandbox.run(["alerts", "--pending", "--failed", "--log-dir", "logs"]).status == 2)
+    }
+
+    @Test func serveQueuesAlertsAndAlertsShowsTheFailedDeliveryRedacted() async throws {
+        let sandbox = try CLISandbox()
+        try sandbox.write("rlwatch.yaml", "alerts:\n  retry: {max_attempts: 1}\n")
+        let server = try sandbox.start(
+            ["serve", "--port", "0", "--log-dir", "logs"],
+            environment: ["RLWATCH_WEBHOOK_URL": "http://127.0.0.1:1/hooks/SECRETPATH"])
+        let port = try await server.servePort()
+        let client = HTTPTestClient(port: port)
+        #expect(try await client.post("/api/v1/runs", json: ["run_id": "served"]).status == 201)
+        var steps: [[String: Any]] = (1...30).map { ["step": $0, "loss": 0.3] }
+        steps.append(["step": 31, "loss": "NaN"])
+        #expect(try await client.post("/api/v1/runs/served/steps", json: steps).status == 200)
+        // The dispatcher tries once (nothing listens on port 1) and gives up; bounded wait for that.
+        let clock = ContinuousClock()
+        let deadline = clock.now.advanced(by: .seconds(20))
+        var failed = try await sandbox.run(["alerts", "--failed", "--log-dir", "logs"])
+        while clock.now < deadline && !failed.stdout.contains("webhook") {
+            try await Task.sleep(for: .milliseconds(100))
+            failed = try await sandbox.run(["alerts", "--failed", "--log-dir", "logs"])
+        }
+        let stopped = try await server.stop(signal: SIGTERM)
+        #expect(stopped.exited && stopped.status == 0, "\(server.stderr)")
+        #expect(failed.stdout.contains("loss_nan"), "\(failed)")
+        #expect(failed.stdout.contains("failed"), "\(failed)")
+        #expect(!(failed.stdout + server.stderr).contains("SECRETPATH"))
+        let all = try await sandbox.run(["alerts", "--run-id", "served", "--attempts", "--log-dir", "logs"])
+        #expect(all.stdout.contains("webhook #1"), "\(all)")
+        #expect(try await sandbox.run(["alerts", "--pending", "--log-dir", "logs"]).stdout.contains("No pending deliveries."))
     }
 }
