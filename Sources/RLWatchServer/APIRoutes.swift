@@ -108,44 +108,58 @@ struct APIRoutes: Sendable {
             metrics.rejected()
             throw error
         }
-        guard let session = try await registry.session(for: runID) else {
-            metrics.rejected()
-            throw APIError.notFound("run \(runID) not found; open it first with POST /api/v1/runs")
-        }
         let key = request.headers.first { $0.name.canonicalName == "idempotency-key" }
             .flatMap { $0.value.isEmpty ? nil : String($0.value.prefix(200)) }
-        let store = store
-        let outcome: (body: String, replayed: Bool, alerts: [Alert]) = try await session.lock.run {
-            if let key, let receipt = try await store.receipt(runID: runID, key: key) {
-                return (receipt.response, true, [])
-            }
-            let outcomes: [AlertOutcome]
-            do {
-                outcomes = try await session.monitor.log(
-                    batch: steps,
-                    receipt: key.map { key in
-                        { outcomes in
-                            BatchReceipt(
-                                runID: runID, key: key,
-                                response: Self.batchAnswer(runID: runID, steps: steps, outcomes: outcomes))
-                        }
-                    })
-            } catch {
-                // The detectors have seen steps that were not stored: reload them from the store next time.
-                registry.evict(runID)
-                logger.error("could not store a batch of \(steps.count) step(s) for run \(runID): \(error)")
-                throw APIError(
-                    status: 503, message: "the batch could not be stored (\(error)); nothing of it was kept, retry")
-            }
-            let delivered = outcomes.filter { $0.disposition.isDelivered }.map(\.alert)
-            return (Self.batchAnswer(runID: runID, steps: steps, outcomes: outcomes), false, delivered)
-        }
+        let outcome = try await ingest(steps, runID: runID, key: key)
         if outcome.replayed {
             metrics.replayed()
         } else {
             metrics.accepted(steps: steps.count, alerts: outcome.alerts)
         }
         return Self.json(outcome.body, status: .ok)
+    }
+
+    /// Judges and stores a batch in the run's session, under its lock; looks the run up again if the session it got
+    /// was retired meanwhile (finished, evicted).
+    private func ingest(_ steps: [MetricStep], runID: String, key: String?) async throws
+        -> (body: String, replayed: Bool, alerts: [Alert])
+    {
+        let store = store
+        for _ in 0..<3 {
+            guard let session = try await registry.session(for: runID) else {
+                metrics.rejected()
+                throw APIError.notFound("run \(runID) not found; open it first with POST /api/v1/runs")
+            }
+            let outcome: (body: String, replayed: Bool, alerts: [Alert])? = try await session.lock.run {
+                if session.isRetired { return nil }
+                session.touch()
+                if let key, let receipt = try await store.receipt(runID: runID, key: key) {
+                    return (receipt.response, true, [])
+                }
+                let outcomes: [AlertOutcome]
+                do {
+                    outcomes = try await session.monitor.log(
+                        batch: steps,
+                        receipt: key.map { key in
+                            { outcomes in
+                                BatchReceipt(
+                                    runID: runID, key: key,
+                                    response: Self.batchAnswer(runID: runID, steps: steps, outcomes: outcomes))
+                            }
+                        })
+                } catch {
+                    // The detectors have seen steps that were not stored: reload them from the store next time.
+                    registry.evict(session)
+                    logger.error("could not store a batch of \(steps.count) step(s) for run \(runID): \(error)")
+                    throw APIError(
+                        status: 503, message: "the batch could not be stored (\(error)); nothing of it was kept, retry")
+                }
+                let delivered = outcomes.filter { $0.disposition.isDelivered }.map(\.alert)
+                return (Self.batchAnswer(runID: runID, steps: steps, outcomes: outcomes), false, delivered)
+            }
+            if let outcome { return outcome }
+        }
+        throw APIError(status: 503, message: "run \(runID) was being closed or reloaded; retry")
     }
 
     /// `{"run_id", "accepted", "last_step", "alerts": [delivered alerts], "suppressed"}`.
@@ -219,8 +233,10 @@ struct APIRoutes: Sendable {
     private func finish(runID: String) async throws -> Response {
         let now = Date().timeIntervalSince1970
         if let session = try await registry.session(for: runID) {
-            try await session.lock.run { try await store.finishRun(id: runID, at: now) }
-            registry.evict(runID)
+            try await session.lock.run {
+                try await store.finishRun(id: runID, at: now)
+                registry.evict(session)
+            }
         } else {
             throw APIError.notFound("run \(runID) not found")
         }

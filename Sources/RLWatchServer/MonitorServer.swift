@@ -20,6 +20,9 @@ public struct ServerSettings: Sendable, Hashable {
     public var maxRewardsPerStep: Int
     /// The most steps one batch may carry (400 above it).
     public var maxStepsPerBatch: Int
+    /// A run that sent nothing for this many seconds has its detector state released from memory (it is reloaded
+    /// from the store when the run sends again).
+    public var idleRunTimeout: Double = 3600
 
     public init(
         host: String = "127.0.0.1", port: Int = 8765, token: String? = nil, maxBodyBytes: Int = 32 << 20,
@@ -85,7 +88,8 @@ public struct MonitorServer: Sendable {
         }
         registry = RunRegistry(
             options: .init(
-                baseConfig: config, store: store, sinks: sinks, queueDeliveries: dispatcher != nil, logger: logger))
+                baseConfig: config, store: store, sinks: sinks, queueDeliveries: dispatcher != nil, logger: logger,
+                idleTimeout: settings.idleRunTimeout))
     }
 
     /// The HTTP application as a service, to run in a `ServiceGroup`.

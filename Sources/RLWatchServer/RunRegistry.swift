@@ -19,10 +19,15 @@ final class RunRegistry: Sendable {
         /// Queue delivered alerts for the alert channels (an `AlertDispatcher` runs beside the server).
         var queueDeliveries = false
         var logger: Logger
+        /// A live run that received nothing for this long is dropped from memory (its state reloads from the
+        /// store on its next request), so that a long-lived server's memory does not grow with every run it saw.
+        var idleTimeout: Double = 3600
     }
 
     let options: Options
     private let sessions = Mutex<[String: Task<RunSession?, any Error>]>([:])
+    /// When idle sessions were last looked for (seconds since 1970).
+    private let lastSweep = Mutex<Double>(Date().timeIntervalSince1970)
 
     init(options: Options) {
         self.options = options
@@ -71,6 +76,7 @@ final class RunRegistry: Sendable {
 
     /// The live session of a run, loading a stored run; nil when the store does not know the run.
     func session(for runID: String) async throws -> RunSession? {
+        await evictIdleSessions()
         if let live = try await liveSession(runID) { return live }
         let task = sessions.withLock { map -> Task<RunSession?, any Error> in
             if let existing = map[runID] { return existing }
@@ -87,9 +93,35 @@ final class RunRegistry: Sendable {
         return try await value(of: task, runID: runID)
     }
 
-    /// Drops a run's live state; the next request for it reloads it from the store.
-    func evict(_ runID: String) {
-        _ = sessions.withLock { $0.removeValue(forKey: runID) }
+    /// Drops a run's live state; the next request for it reloads it from the store. Call it holding the session's
+    /// lock (it retires the session).
+    ///
+    /// A session is retired exactly when it leaves the map, and only here; so while its lock is held, a session that
+    /// is not retired is the one the map holds for its run, and removing the run's entry removes this session.
+    func evict(_ session: RunSession) {
+        guard !session.isRetired else { return }
+        session.retire()
+        _ = sessions.withLock { $0.removeValue(forKey: session.runID) }
+    }
+
+    /// Evicts the sessions idle for longer than ``Options/idleTimeout``; runs at most once a minute.
+    func evictIdleSessions(now: Double = Date().timeIntervalSince1970, force: Bool = false) async {
+        let due = lastSweep.withLock { last -> Bool in
+            guard force || now - last >= min(60, options.idleTimeout) else { return false }
+            last = now
+            return true
+        }
+        guard due else { return }
+        let live = sessions.withLock { Array($0.values) }
+        for task in live {
+            guard let session = try? await task.value, now - session.lastUsed >= options.idleTimeout else { continue }
+            await session.lock.run {
+                // Used while we waited for the lock: keep it.
+                guard now - session.lastUsed >= options.idleTimeout, !session.isRetired else { return }
+                evict(session)
+                options.logger.info("run \(session.runID) idle for \(Int(now - session.lastUsed)) s; its detector state was released")
+            }
+        }
     }
 
     private func liveSession(_ runID: String) async throws -> RunSession? {

@@ -1,5 +1,7 @@
+import Foundation
 import RLWatch
 import RLWatchCore
+import Synchronization
 
 /// One live run on the server: its monitor (detector state) and the lock that orders its batches.
 final class RunSession: Sendable {
@@ -9,10 +11,27 @@ final class RunSession: Sendable {
     /// apart from a conflicting one.
     let overrides: [String: ConfigValue]
 
-    init(monitor: Monitor, overrides: [String: ConfigValue]) {
+    /// Set, under ``lock``, when the session leaves the registry (finished, evicted when idle, or after a store
+    /// failure). A request that got the session before that finds it set once it holds the lock, and looks the
+    /// run up again, so that no batch is ever judged by a session that a newer one has replaced.
+    private let retiredFlag = Atomic<Bool>(false)
+    /// When a request last used the session (seconds since 1970, as bits).
+    private let lastUsedBits: Atomic<UInt64>
+
+    init(monitor: Monitor, overrides: [String: ConfigValue], now: Double = Date().timeIntervalSince1970) {
         self.monitor = monitor
         self.overrides = overrides
+        lastUsedBits = Atomic(now.bitPattern)
     }
 
     var runID: String { monitor.runID }
+
+    var isRetired: Bool { retiredFlag.load(ordering: .acquiring) }
+
+    /// Marks the session retired; call it while holding ``lock``.
+    func retire() { retiredFlag.store(true, ordering: .releasing) }
+
+    var lastUsed: Double { Double(bitPattern: lastUsedBits.load(ordering: .relaxed)) }
+
+    func touch(now: Double = Date().timeIntervalSince1970) { lastUsedBits.store(now.bitPattern, ordering: .relaxed) }
 }

@@ -30,6 +30,27 @@ struct ServeCLITests {
         #expect((report["detectors_triggered"] as? [String])?.contains("entropy_collapse") == true)
     }
 
+    @Test func aBatchInFlightAtSIGTERMIsFinishedAndStored() async throws {
+        let sandbox = try CLISandbox()
+        let server = try sandbox.start(["serve", "--port", "0", "--log-dir", "logs"])
+        let port = try await server.servePort()
+        let client = HTTPTestClient(port: port)
+        #expect(try await client.post("/api/v1/runs", json: ["run_id": "inflight"]).status == 201)
+        // A batch big enough to take a while to send and judge (20k steps with 64 rewards each, ~25 MB).
+        let rewards = (0..<64).map { Double($0 % 7) / 7 }
+        let steps: [[String: Any]] = (0..<20_000).map { ["step": $0, "entropy": 1.0, "loss": 0.5, "rewards": rewards] }
+        let body = try JSONSerialization.data(withJSONObject: steps)
+        let request = Task { try await client.post("/api/v1/runs/inflight/steps", body: body, contentType: "application/json") }
+        try await Task.sleep(for: .milliseconds(150))
+        kill(server.process.processIdentifier, SIGTERM)
+        let reply = try await request.value
+        #expect(reply.status == 200, "\(reply)")
+        let stopped = try await server.stop(signal: SIGTERM)
+        #expect(stopped.exited && stopped.status == 0, "\(server.stderr)")
+        let diagnose = try await sandbox.run(["diagnose", "--run-id", "inflight", "--log-dir", "logs", "--format", "json"])
+        #expect(try jsonObject(diagnose.stdout)["total_steps"] as? Int == 20_000, "\(diagnose)")
+    }
+
     @Test func sigintAlsoStopsIt() async throws {
         let sandbox = try CLISandbox()
         let server = try sandbox.start(["serve", "--port", "0", "--log-dir", "logs"])

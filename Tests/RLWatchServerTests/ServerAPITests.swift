@@ -233,6 +233,27 @@ struct ServerAPITests {
         }
     }
 
+    @Test func idleRunsLeaveMemoryAndComeBackFromTheStoreUnchanged() async throws {
+        let store = InMemoryStore()
+        var settings = ServerSettings(port: 0)
+        settings.idleRunTimeout = 0  // every run is idle by the next request
+        try await withServer(store: store, settings: settings) { client in
+            _ = try await client.post("/api/v1/runs", json: ["run_id": "a"])
+            _ = try await client.post("/api/v1/runs", json: ["run_id": "b"])
+            var received: [String] = []
+            for chunk in stride(from: 0, to: trace.count, by: 40) {
+                let reply = try await client.post("/api/v1/runs/a/steps", json: trace[chunk..<min(chunk + 40, trace.count)].map(stepJSON))
+                #expect(reply.status == 200)
+                received += alertKeys(reply.object?["alerts"])
+                // A request for another run sweeps: run a is released and reloaded for its next batch.
+                _ = try await client.post("/api/v1/runs/b/steps", json: [["step": chunk, "loss": 0.5]])
+            }
+            #expect(received == offlineAlertKeys(trace, config: RLWatchConfig()))
+            let metrics = try await client.get("/metrics").text
+            #expect(metrics.contains("rlwatch_open_runs 1"), "\(metrics)")
+        }
+    }
+
     @Test func metricsArePagedAndFinishClosesTheRun() async throws {
         let store = InMemoryStore()
         try await withServer(store: store) { client in
