@@ -79,4 +79,21 @@ import Testing
         #expect(all.stdout.contains("webhook #1"), "\(all)")
         #expect(try await sandbox.run(["alerts", "--pending", "--log-dir", "logs"]).stdout.contains("No pending deliveries."))
     }
+
+    @Test func watchQueuesAlertsForTheChannelsAndTriesThemBeforeExiting() async throws {
+        let sandbox = try CLISandbox()
+        try sandbox.write("rlwatch.yaml", "alerts:\n  retry: {max_attempts: 1}\n")
+        var lines = (1...30).map { "{\"step\": \($0), \"loss\": 0.3}" }
+        lines.append("{\"step\": 31, \"loss\": NaN}")
+        try sandbox.write("metrics.jsonl", lines.joined(separator: "\n") + "\n")
+        let watch = try await sandbox.run(
+            ["watch", "metrics.jsonl", "--no-follow", "--run-id", "watched", "--log-dir", "logs"],
+            environment: ["RLWATCH_WEBHOOK_URL": "http://127.0.0.1:1/hooks/SECRETPATH"])
+        #expect(watch.status == 0, "\(watch)")
+        #expect(!(watch.stdout + watch.stderr).contains("SECRETPATH"))
+        // The watch gave the dispatcher its one attempt (nothing listens on port 1) before it exited.
+        let failed = try await sandbox.run(["alerts", "--failed", "--run-id", "watched", "--log-dir", "logs"])
+        #expect(failed.stdout.contains("loss_nan") && failed.stdout.contains("webhook"), "\(failed)")
+        #expect(try await sandbox.run(["alerts", "--pending", "--log-dir", "logs"]).stdout.contains("No pending deliveries."))
+    }
 }

@@ -97,12 +97,14 @@ public final class Watcher {
     ///   - store: where steps, alerts and checkpoints go.
     ///   - sinks: where delivered alerts are printed.
     ///   - report: receives progress, warnings and the key note, in order.
+    ///   - queueDeliveries: write an outbox entry per enabled alert channel with each delivered alert (an alert
+    ///     dispatcher beside the watch sends them).
     /// - Throws: ``WatchError`` when the run holds steps that no watch of these paths stored; the store's
     ///   errors.
     public static func start(
         targets: [WatchTarget], config: RLWatchConfig, runID: String? = nil, store: any Store,
         sinks: [any AlertSink] = [], options: Options, logger: Logger = Logger(label: "rlwatch.watch"),
-        report: @escaping (WatchNote) -> Void
+        queueDeliveries: Bool = false, report: @escaping (WatchNote) -> Void
     ) async throws -> Watcher {
         let chosen = runID.flatMap { $0.isEmpty ? nil : $0 } ?? (config.runID.isEmpty ? nil : config.runID)
         let id = chosen ?? WatchRunID.derive(from: targets.map(\.path))
@@ -120,7 +122,7 @@ public final class Watcher {
         let framework = targets.lazy.compactMap(\.kind.format.framework).first
         let monitor = try await Monitor(
             config: config, runID: id, framework: framework ?? config.framework, store: store, sinks: sinks,
-            logger: logger)
+            queueDeliveries: queueDeliveries, logger: logger)
         let watcher = Watcher(
             runID: id, monitor: monitor, targets: targets, store: store, options: options,
             keyMap: MetricKeyMap(overrides: config.metrics.keys), report: report)

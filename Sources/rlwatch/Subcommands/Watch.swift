@@ -1,4 +1,7 @@
 import ArgumentParser
+import Logging
+import ServiceLifecycle
+import RLWatchAlerts
 import Dispatch
 import Foundation
 import RLWatch
@@ -84,11 +87,16 @@ extension RLWatchCommand {
             let watchOptions = Watcher.Options(
                 follow: following, pollInterval: .milliseconds(Int64((pollInterval * 1000).rounded())), strict: strict,
                 explain: explain, describeKeys: output == .text)
+            // Alerts go to the configured channels through the store's outbox, sent by a dispatcher beside the watch.
+            let outbox = store as? any OutboxStore
+            let dispatcher = outbox.flatMap { outbox in
+                context.config.alerts.activeChannels.isEmpty ? nil : AlertDispatcher(store: outbox, config: context.config.alerts)
+            }
             let watcher: Watcher
             do {
                 watcher = try await Watcher.start(
                     targets: targets, config: context.config, store: store, sinks: sinks, options: watchOptions,
-                    report: { printError($0.description) })
+                    queueDeliveries: dispatcher != nil, report: { printError($0.description) })
             } catch let error as WatchError {
                 printError("error: \(error.description)")
                 throw ExitStatus.badInput
@@ -101,7 +109,12 @@ extension RLWatchCommand {
                 "rlwatch watch: run \(watcher.runID), \(following ? "following" : "reading") \(described)"
                     + (resumed ?? "") + (noStore ? "" : "; database \(context.databasePath)"))
 
-            let outcome = await Self.runUntilSignalled(watcher)
+            let outcome: Outcome
+            if let dispatcher, let outbox {
+                outcome = await Self.withDispatcher(dispatcher, draining: outbox) { await Self.runUntilSignalled(watcher) }
+            } else {
+                outcome = await Self.runUntilSignalled(watcher)
+            }
             switch outcome {
             case .finished(let summary):
                 if output == .text { print(Self.summaryLine(summary, runID: watcher.runID)) }
@@ -150,6 +163,29 @@ extension RLWatchCommand.Watch {
         }
         await watcher.finish()
         return outcome
+    }
+
+    /// Runs `body` with the alert dispatcher beside it; afterwards gives the dispatcher up to `drainTimeout` to send
+    /// what is due (a `--no-follow` watch exits once its alerts are out), then stops it. What is still pending (a
+    /// channel in backoff) stays in the outbox for the next `watch` or `serve` on the same database.
+    static func withDispatcher<T: Sendable>(
+        _ dispatcher: AlertDispatcher, draining outbox: any OutboxStore, drainTimeout: Duration = .seconds(15),
+        _ body: () async -> T
+    ) async -> T {
+        let group = ServiceGroup(
+            configuration: .init(services: [dispatcher], logger: Logger(label: "rlwatch.alerts")))
+        return await withTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try? await group.run() }
+            let result = await body()
+            let deadline = ContinuousClock.now + drainTimeout
+            while ContinuousClock.now < deadline {
+                guard let due = try? await outbox.nextDeliveryDue(), due <= Date().timeIntervalSince1970 + 1 else { break }
+                try? await Task.sleep(for: .milliseconds(100))
+            }
+            await group.triggerGracefulShutdown()
+            await tasks.waitForAll()
+            return result
+        }
     }
 
     /// The closing line of a text watch.
