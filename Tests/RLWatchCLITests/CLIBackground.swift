@@ -25,6 +25,28 @@ final class BackgroundCommand: @unchecked Sendable {
     var stdout: String { (try? String(contentsOf: stdoutURL, encoding: .utf8)) ?? "" }
     var stderr: String { (try? String(contentsOf: stderrURL, encoding: .utf8)) ?? "" }
 
+    /// Waits until standard output contains `text`; returns all of it.
+    func waitForStdout(containing text: String, timeout: Duration = .seconds(30)) async throws -> String {
+        try await wait(for: text, in: { self.stdout }, timeout: timeout)
+    }
+
+    /// Waits until standard error contains `text`; returns all of it.
+    func waitForStderr(containing text: String, timeout: Duration = .seconds(30)) async throws -> String {
+        try await wait(for: text, in: { self.stderr }, timeout: timeout)
+    }
+
+    private func wait(for text: String, in output: () -> String, timeout: Duration) async throws -> String {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if output().contains(text) { return output() }
+            if !process.isRunning {
+                throw CLIHarnessError(description: "rlwatch \(arguments.joined(separator: " ")) exited early:\n\(stdout)\n\(stderr)")
+            }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        throw CLIHarnessError(description: "no \(text) within \(timeout):\n\(stdout)\n\(stderr)")
+    }
+
     /// Waits until standard output has a line containing `text`; returns that line.
     func waitForLine(containing text: String, timeout: Duration = .seconds(30)) async throws -> String {
         let deadline = ContinuousClock.now + timeout
@@ -65,31 +87,9 @@ final class BackgroundCommand: @unchecked Sendable {
 }
 
 extension CLISandbox {
-    /// Starts `rlwatch ARGUMENTS` in the working directory with the same controlled environment as `run`.
+    /// Starts `rlwatch ARGUMENTS` in the background, like `run` but without waiting.
     func start(_ arguments: [String], environment: [String: String] = [:]) throws -> BackgroundCommand {
-        let process = Process()
-        process.executableURL = try CLIBinary.url()
-        process.arguments = arguments
-        process.currentDirectoryURL = work
-        var env = [
-            "NO_COLOR": "1", "HOME": root.path,
-            "PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin",
-        ]
-        env.merge(environment) { _, new in new }
-        process.environment = env
-        let tag = UUID().uuidString
-        let stdoutURL = io.appendingPathComponent("\(tag).out")
-        let stderrURL = io.appendingPathComponent("\(tag).err")
-        _ = FileManager.default.createFile(atPath: stdoutURL.path, contents: nil)
-        _ = FileManager.default.createFile(atPath: stderrURL.path, contents: nil)
-        let stdoutHandle = try FileHandle(forWritingTo: stdoutURL)
-        let stderrHandle = try FileHandle(forWritingTo: stderrURL)
-        process.standardOutput = stdoutHandle
-        process.standardError = stderrHandle
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        try? stdoutHandle.close()
-        try? stderrHandle.close()
+        let (process, stdoutURL, stderrURL) = try launch(arguments, environment: environment)
         return BackgroundCommand(process: process, arguments: arguments, stdoutURL: stdoutURL, stderrURL: stderrURL)
     }
 }

@@ -124,26 +124,7 @@ final class CLISandbox: Sendable {
         _ arguments: [String], environment: [String: String] = [:], stdin: String? = nil,
         timeout: Duration = .seconds(60)
     ) async throws -> CLIResult {
-        let process = Process()
-        process.executableURL = try CLIBinary.url()
-        process.arguments = arguments
-        process.currentDirectoryURL = work
-        var env = [
-            "NO_COLOR": "1", "HOME": root.path,
-            "PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin",
-        ]
-        env.merge(environment) { _, new in new }
-        process.environment = env
-
-        let tag = UUID().uuidString
-        let stdoutURL = io.appendingPathComponent("\(tag).out")
-        let stderrURL = io.appendingPathComponent("\(tag).err")
-        _ = FileManager.default.createFile(atPath: stdoutURL.path, contents: nil)
-        _ = FileManager.default.createFile(atPath: stderrURL.path, contents: nil)
-        let stdoutHandle = try FileHandle(forWritingTo: stdoutURL)
-        let stderrHandle = try FileHandle(forWritingTo: stderrURL)
-        process.standardOutput = stdoutHandle
-        process.standardError = stderrHandle
+        var input: FileHandle = .nullDevice
         if let stdin {
             let data = Data(stdin.utf8)
             guard data.count < 60_000 else {
@@ -153,14 +134,9 @@ final class CLISandbox: Sendable {
             let pipe = Pipe()
             pipe.fileHandleForWriting.write(data)
             try pipe.fileHandleForWriting.close()
-            process.standardInput = pipe.fileHandleForReading
-        } else {
-            process.standardInput = FileHandle.nullDevice
+            input = pipe.fileHandleForReading
         }
-
-        try process.run()
-        try? stdoutHandle.close()
-        try? stderrHandle.close()
+        let (process, stdoutURL, stderrURL) = try launch(arguments, environment: environment, stdin: input)
 
         let deadline = ContinuousClock.now + timeout
         while process.isRunning {
@@ -180,6 +156,40 @@ final class CLISandbox: Sendable {
             exited: process.terminationReason == .exit,
             stdout: String(decoding: try Data(contentsOf: stdoutURL), as: UTF8.self),
             stderr: String(decoding: try Data(contentsOf: stderrURL), as: UTF8.self))
+    }
+}
+
+extension CLISandbox {
+    /// Starts `rlwatch ARGUMENTS` in the working directory with a controlled environment (nothing inherited but
+    /// `PATH`; `NO_COLOR=1` and `HOME` set to the sandbox, then `environment`); standard output and error go to
+    /// files, so neither can fill a pipe and block the child.
+    func launch(_ arguments: [String], environment: [String: String], stdin: FileHandle = .nullDevice) throws
+        -> (process: Process, stdout: URL, stderr: URL)
+    {
+        let process = Process()
+        process.executableURL = try CLIBinary.url()
+        process.arguments = arguments
+        process.currentDirectoryURL = work
+        var env = [
+            "NO_COLOR": "1", "HOME": root.path,
+            "PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin",
+        ]
+        env.merge(environment) { _, new in new }
+        process.environment = env
+        let tag = UUID().uuidString
+        let stdoutURL = io.appendingPathComponent("\(tag).out")
+        let stderrURL = io.appendingPathComponent("\(tag).err")
+        _ = FileManager.default.createFile(atPath: stdoutURL.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: stderrURL.path, contents: nil)
+        let stdoutHandle = try FileHandle(forWritingTo: stdoutURL)
+        let stderrHandle = try FileHandle(forWritingTo: stderrURL)
+        process.standardOutput = stdoutHandle
+        process.standardError = stderrHandle
+        process.standardInput = stdin
+        try process.run()
+        try? stdoutHandle.close()
+        try? stderrHandle.close()
+        return (process, stdoutURL, stderrURL)
     }
 }
 

@@ -42,7 +42,7 @@ import Testing
         let sandbox = try CLISandbox()
         let lines = try String(contentsOfFile: Self.veRL, encoding: .utf8).split(separator: "\n").map { $0 + "\n" }
         try sandbox.write("verl.jsonl", lines.prefix(40).joined())
-        let watch = try WatchProcess(sandbox, ["watch", "--follow", "--poll-interval", "0.05", "--output", "jsonl", "verl.jsonl"])
+        let watch = try sandbox.start(["watch", "--follow", "--poll-interval", "0.05", "--output", "jsonl", "verl.jsonl"])
         _ = try await watch.waitForStderr(containing: "following \(sandbox.url("verl.jsonl").path) (verl)")
         try appendToFile(sandbox, "verl.jsonl", lines.dropFirst(40).prefix(25).joined())  // through step 66: the spike at 58
         _ = try await watch.waitForStdout(containing: "\"gradient_norm_spike\"")
@@ -128,82 +128,4 @@ func appendToFile(_ sandbox: CLISandbox, _ name: String, _ text: String) throws 
     try handle.seekToEnd()
     try handle.write(contentsOf: Data(text.utf8))
     try handle.close()
-}
-
-/// `rlwatch watch --follow` running in the background, its output captured to files.
-final class WatchProcess {
-    let process = Process()
-    let arguments: [String]
-    private let stdoutURL: URL
-    private let stderrURL: URL
-
-    init(_ sandbox: CLISandbox, _ arguments: [String]) throws {
-        self.arguments = arguments
-        let tag = UUID().uuidString
-        stdoutURL = sandbox.root.appendingPathComponent("\(tag).out")
-        stderrURL = sandbox.root.appendingPathComponent("\(tag).err")
-        _ = FileManager.default.createFile(atPath: stdoutURL.path, contents: nil)
-        _ = FileManager.default.createFile(atPath: stderrURL.path, contents: nil)
-        process.executableURL = try CLIBinary.url()
-        process.arguments = arguments
-        process.currentDirectoryURL = sandbox.work
-        process.environment = [
-            "NO_COLOR": "1", "HOME": sandbox.root.path,
-            "PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin",
-        ]
-        let out = try FileHandle(forWritingTo: stdoutURL)
-        let err = try FileHandle(forWritingTo: stderrURL)
-        process.standardOutput = out
-        process.standardError = err
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        try? out.close()
-        try? err.close()
-    }
-
-    deinit {
-        if process.isRunning {
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
-        }
-    }
-
-    var stdout: String { (try? String(contentsOf: stdoutURL, encoding: .utf8)) ?? "" }
-    var stderr: String { (try? String(contentsOf: stderrURL, encoding: .utf8)) ?? "" }
-
-    func waitForStdout(containing text: String, timeout: Duration = .seconds(30)) async throws -> String {
-        try await wait(for: text, in: { self.stdout }, timeout: timeout)
-    }
-
-    func waitForStderr(containing text: String, timeout: Duration = .seconds(30)) async throws -> String {
-        try await wait(for: text, in: { self.stderr }, timeout: timeout)
-    }
-
-    private func wait(for text: String, in output: () -> String, timeout: Duration) async throws -> String {
-        let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline {
-            if output().contains(text) { return output() }
-            if !process.isRunning {
-                throw CLIHarnessError(description: "rlwatch \(arguments.joined(separator: " ")) exited early:\n\(stdout)\n\(stderr)")
-            }
-            try await Task.sleep(for: .milliseconds(10))
-        }
-        throw CLIHarnessError(description: "no \(text) within \(timeout):\n\(stdout)\n\(stderr)")
-    }
-
-    /// Sends `signal` and waits (bounded) for the process to end.
-    func stop(signal: Int32, timeout: Duration = .seconds(30)) async throws -> (status: Int32, exited: Bool) {
-        kill(process.processIdentifier, signal)
-        let deadline = ContinuousClock.now + timeout
-        while process.isRunning {
-            if ContinuousClock.now >= deadline {
-                kill(process.processIdentifier, SIGKILL)
-                process.waitUntilExit()
-                throw CLIHarnessError(description: "rlwatch did not stop within \(timeout)")
-            }
-            try await Task.sleep(for: .milliseconds(10))
-        }
-        process.waitUntilExit()
-        return (process.terminationStatus, process.terminationReason == .exit)
-    }
 }

@@ -43,8 +43,7 @@ import Testing
         let steps = try Self.veRLSteps()
         let name = "runs/events.out.tfevents.1700000000.host"
         try EventFile.write(sandbox, name, EventFile.header + Self.records(steps.prefix(30)))
-        let watch = try WatchProcess(
-            sandbox, ["watch", "--follow", "--poll-interval", "0.05", "--output", "jsonl", "runs"])
+        let watch = try sandbox.start(["watch", "--follow", "--poll-interval", "0.05", "--output", "jsonl", "runs"])
         _ = try await watch.waitForStderr(containing: "(tensorboard)")
         // Through step 60, then half of step 61's records, the last one cut in the middle.
         var rest = Self.records(steps.dropFirst(30).prefix(30))
