@@ -101,7 +101,8 @@ struct ServerAPITests {
             let ndjson = Data("{\"step\": 1}\n{\"step\": 2, \"rewards\": [1, \"x\"]}\n".utf8)
             let ndReply = try await client.post("/api/v1/runs/r/steps", body: ndjson, contentType: "application/x-ndjson")
             #expect(ndReply.status == 400 && (ndReply.object?["error"] as? [String: Any])?["index"] as? Int == 1, "\(ndReply)")
-            #expect(((ndReply.object?["error"] as? [String: Any])?["message"] as? String ?? "").contains("line 2"))
+            let ndMessage: String = (ndReply.object?["error"] as? [String: Any])?["message"] as? String ?? ""
+            #expect(ndMessage.contains("line 2"), "\(ndReply)")
             #expect(try await store.stepCount(runID: "r") == 10)
 
             // The run goes on where it was: the next good batch is accepted.
