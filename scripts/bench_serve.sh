@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # HTTP ingest benchmark for `rlwatch serve` on loopback: batches of 100 steps with 64 rewards each.
 #
-# Usage: scripts/bench_serve.sh [RLWATCH_BINARY] [DURATION_SECONDS] [CONNECTIONS]
+# Usage: [REWARDS=64] scripts/bench_serve.sh [RLWATCH_BINARY] [DURATION_SECONDS] [CONNECTIONS]
 # Needs `wrk` (apt-get install wrk) and a release build (swift build -c release --product rlwatch).
 # Each wrk connection posts to its own run, so runs are judged in parallel as they would be with one
 # training job per connection; within a run, the step numbers restart every batch (wrk sends a fixed
@@ -13,12 +13,13 @@ CONNECTIONS=${3:-8}
 WORK=$(mktemp -d /tmp/rlwatch-bench-serve.XXXXXX)
 trap 'kill $SERVER 2>/dev/null || true; rm -rf "$WORK"' EXIT
 
-python3 - "$WORK/batch.json" <<'PY'
+REWARDS=${REWARDS:-64}
+python3 - "$WORK/batch.json" "$REWARDS" <<'PY'
 import json, random, sys
 random.seed(0)
 steps = []
 for i in range(100):
-    rewards = [round(random.random(), 4) for _ in range(64)]
+    rewards = [round(random.random(), 4) for _ in range(int(sys.argv[2]))]
     steps.append({"step": i, "entropy": 1.2 - i * 1e-3, "kl": 0.01 + random.random() * 1e-3,
                   "loss": 0.3 + random.random() * 0.01, "grad_norm": 1.0 + random.random() * 0.1,
                   "learning_rate": 1e-6, "clip_ratio/region_mean": 0.01, "rewards": rewards})
