@@ -82,7 +82,8 @@ public struct MonitorServer: Sendable {
         self.settings = settings
         self.logger = logger
         if deliverAlerts, let outbox = store as? any OutboxStore, !config.alerts.activeChannels.isEmpty {
-            dispatcher = AlertDispatcher(store: outbox, config: config.alerts, logger: logger)
+            dispatcher = AlertDispatcher(
+                store: outbox, config: config.alerts, lease: .seconds(config.alerts.retry.leaseSeconds), logger: logger)
         } else {
             dispatcher = nil
         }

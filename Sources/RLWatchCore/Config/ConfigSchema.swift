@@ -436,6 +436,8 @@ enum ConfigSchema {
                 "Wait before the first retry; later waits double, with jitter (> 0)."),
         .double("alerts.retry.max_backoff_seconds", \.alerts.retry.maxBackoffSeconds, .positive,
                 "Longest wait between attempts, Retry-After included (> 0)."),
+        .double("alerts.retry.lease_seconds", \.alerts.retry.leaseSeconds, .positive,
+                "How long a delivery being sent is reserved; a crashed sender's is retried after it (> 0)."),
 
         .string("storage.log_dir", \.storage.logDir, "Directory holding the metrics database."),
         .string("storage.db_name", \.storage.dbName, "Database file name inside log_dir."),

@@ -230,6 +230,9 @@ public struct AlertRetryConfig: Sendable, Hashable {
     public var initialBackoffSeconds = 2.0
     /// No wait is longer than this (a server's `Retry-After` is capped by it too).
     public var maxBackoffSeconds = 300.0
+    /// How long a dispatcher reserves an entry it is sending; one that dies mid-send leaves the entry to be
+    /// retried after this, so it must outlast the slowest channel's timeout.
+    public var leaseSeconds = 300.0
     public init() {}
 }
 

@@ -90,7 +90,11 @@ extension RLWatchCommand {
             // Alerts go to the configured channels through the store's outbox, sent by a dispatcher beside the watch.
             let outbox = store as? any OutboxStore
             let dispatcher = outbox.flatMap { outbox in
-                context.config.alerts.activeChannels.isEmpty ? nil : AlertDispatcher(store: outbox, config: context.config.alerts)
+                context.config.alerts.activeChannels.isEmpty
+                    ? nil
+                    : AlertDispatcher(
+                        store: outbox, config: context.config.alerts,
+                        lease: .seconds(context.config.alerts.retry.leaseSeconds))
             }
             let watcher: Watcher
             do {

@@ -1,0 +1,185 @@
+import Foundation
+import RLWatchTesting
+import Testing
+
+/// `rlwatch serve` killed with SIGKILL while a webhook delivery is in flight, then restarted on the same log
+/// directory: every alert is delivered, and none is acknowledged twice.
+@Suite struct AlertDeliveryCrashCLITests {
+    @Test func serveKilledMidDeliveryResumesAndDeliversEachAlertOnce() async throws {
+        let sandbox = try CLISandbox()
+        let receiver = try WebhookReceiver(sandbox: sandbox)
+        defer { receiver.stop() }
+        let receiverPort = try await receiver.port()
+        // A short lease so the restarted server retries the killed server's claim within the test; a long
+        // webhook timeout so that claim is still in flight when the first server dies.
+        try sandbox.write(
+            "rlwatch.yaml",
+            """
+            alerts:
+              cooldown_steps: 0
+              webhook: {timeout_seconds: 60}
+              retry: {max_attempts: 5, initial_backoff_seconds: 0.2, max_backoff_seconds: 1, lease_seconds: 2}
+            """)
+        let environment = ["RLWATCH_WEBHOOK_URL": "http://127.0.0.1:\(receiverPort)/hook"]
+        let serveArguments = ["serve", "--port", "0", "--log-dir", "logs"]
+
+        let first = try sandbox.start(serveArguments, environment: environment)
+        let client = HTTPTestClient(port: try await first.servePort())
+        #expect(try await client.post("/api/v1/runs", json: ["run_id": "crash"]).status == 201)
+        // Warmup, then one NaN loss: a single alert, so the dispatcher's first claim holds exactly one entry.
+        var warmup: [[String: Any]] = (1...30).map { ["step": $0, "loss": 0.3] }
+        warmup.append(["step": 31, "loss": "NaN"])
+        #expect(try await client.post("/api/v1/runs/crash/steps", json: warmup).status == 200)
+        try await receiver.waitForRequests(1)
+        // The receiver holds that request; the dispatcher waits on it, so these alerts stay pending. A NaN episode
+        // fires once and re-arms after three finite losses, so every fourth loss is NaN: ten more alerts.
+        let more: [[String: Any]] = (32...71).map { ["step": $0, "loss": ($0 - 31) % 4 == 0 ? "NaN" : 0.3] }
+        #expect(try await client.post("/api/v1/runs/crash/steps", json: more).status == 200)
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(receiver.requests().count == 1, "only the held delivery was sent before the kill")
+        let killed = try await first.stop(signal: SIGKILL)
+        #expect(!killed.exited && killed.status == SIGKILL)
+        #expect(receiver.acknowledged().isEmpty)
+
+        let second = try sandbox.start(serveArguments, environment: environment)
+        _ = try await second.servePort()
+        let clock = ContinuousClock()
+        let deadline = clock.now.advanced(by: .seconds(30))
+        var pending = try await sandbox.run(["alerts", "--pending", "--log-dir", "logs"])
+        while clock.now < deadline && !pending.stdout.contains("No pending deliveries.") {
+            try await Task.sleep(for: .milliseconds(200))
+            pending = try await sandbox.run(["alerts", "--pending", "--log-dir", "logs"])
+        }
+        let stopped = try await second.stop(signal: SIGTERM)
+        #expect(stopped.exited && stopped.status == 0, "\(second.stderr)")
+        #expect(pending.stdout.contains("No pending deliveries."), "\(pending)")
+
+        let listing = try await sandbox.run(["alerts", "--run-id", "crash", "--log-dir", "logs"])
+        let stored = deliveryRows(listing.stdout)
+        let expected = Set(stride(from: 31, through: 71, by: 4).map { "crash/loss_nan/\($0)" })
+        #expect(Set(stored.map(\.key)) == expected, "\(listing)")
+        #expect(stored.allSatisfy { $0.status == "delivered" }, "\(listing)")
+        let acknowledged = receiver.acknowledged()
+        #expect(acknowledged.sorted() == expected.sorted(), "acknowledged: \(acknowledged.sorted())")
+        // The held request was sent again after the restart: the one repeat is the unacknowledged in-flight send.
+        #expect(receiver.requests().filter { $0 == "crash/loss_nan/31" }.count == 2)
+        let failed = try await sandbox.run(["alerts", "--failed", "--log-dir", "logs"])
+        #expect(failed.stdout.contains("No failed deliveries."), "\(failed)")
+    }
+
+    /// (run/detector/step, status) of each row of the `rlwatch alerts` table.
+    private func deliveryRows(_ table: String) -> [(key: String, status: String)] {
+        table.split(separator: "\n").compactMap { line in
+            let cells = line.split(whereSeparator: \.isWhitespace)
+            guard cells.count >= 8, cells[5] == "webhook" else { return nil }
+            return (key: "\(cells[1])/\(cells[3])/\(cells[2])", status: String(cells[6]))
+        }
+    }
+}
+
+/// A webhook receiver in a stdlib-Python `http.server` process on 127.0.0.1.
+///
+/// Each request's `run_id/detector/step` is appended to `requests.log` as it arrives. The first request is
+/// held for 30 s before it is answered, so a delivery is in flight; every other one is answered 200 at once and
+/// appended to `acknowledged.log` only after the response was written.
+private final class WebhookReceiver: @unchecked Sendable {
+    let process: Process
+    let directory: URL
+
+    static let script = """
+        import http.server, json, os, sys, threading, time
+        directory = sys.argv[1]
+        lock = threading.Lock()
+        seen = [0]
+
+        def append(name, line):
+            with lock, open(os.path.join(directory, name), "a") as f:
+                f.write(line + "\\n")
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                alert = json.loads(body)
+                key = "%s/%s/%s" % (alert["run_id"], alert["detector"], alert["step"])
+                with lock:
+                    seen[0] += 1
+                    first = seen[0] == 1
+                append("requests.log", key)
+                if first:
+                    time.sleep(30)
+                try:
+                    self.send_response(200)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    self.wfile.flush()
+                except OSError:
+                    return
+                if not first:
+                    append("acknowledged.log", key)
+
+            def log_message(self, *args):
+                pass
+
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        server.daemon_threads = True
+        with open(os.path.join(directory, "port.tmp"), "w") as f:
+            f.write(str(server.server_address[1]))
+        os.rename(os.path.join(directory, "port.tmp"), os.path.join(directory, "port"))
+        server.serve_forever()
+        """
+
+    init(sandbox: CLISandbox) throws {
+        directory = sandbox.root.appendingPathComponent("receiver", isDirectory: true)
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", "-c", Self.script, directory.path]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.standardError
+        try process.run()
+    }
+
+    func stop() {
+        if process.isRunning {
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+        }
+    }
+
+    /// The receiver's port, once it listens.
+    func port(timeout: Duration = .seconds(20)) async throws -> Int {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if let text = try? String(contentsOf: directory.appendingPathComponent("port"), encoding: .utf8),
+                let port = Int(text)
+            {
+                return port
+            }
+            guard process.isRunning else { throw CLIHarnessError(description: "the webhook receiver exited") }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        throw CLIHarnessError(description: "the webhook receiver did not listen within \(timeout)")
+    }
+
+    /// Waits until at least `count` requests arrived.
+    func waitForRequests(_ count: Int, timeout: Duration = .seconds(20)) async throws {
+        let deadline = ContinuousClock.now + timeout
+        while requests().count < count {
+            if ContinuousClock.now >= deadline {
+                throw CLIHarnessError(description: "the webhook receiver got \(requests()) within \(timeout)")
+            }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+    }
+
+    /// `run_id/detector/step` of every request received, in order.
+    func requests() -> [String] { lines("requests.log") }
+
+    /// `run_id/detector/step` of every request answered 200, in order.
+    func acknowledged() -> [String] { lines("acknowledged.log") }
+
+    private func lines(_ name: String) -> [String] {
+        let text = (try? String(contentsOf: directory.appendingPathComponent(name), encoding: .utf8)) ?? ""
+        return text.split(separator: "\n").map(String.init)
+    }
+}
