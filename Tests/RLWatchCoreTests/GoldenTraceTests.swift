@@ -42,8 +42,9 @@ import Testing
         #expect(got == expected, "\(name): \(delivered.map { "\($0.step) \($0.detector) \($0.severity)" })")
     }
 
-    /// Where ours and 0.5.1 both fire on a real event, ours fires on the same step.
-    @Test(arguments: traces.map(\.name))
+    /// Where ours and 0.5.1 both fire on a real event, ours fires on the same step. Serialized: each case is
+    /// CPU-bound for seconds and seven at once would starve the 2-core test pool.
+    @Test(.serialized, arguments: traces.map(\.name))
     func realEventsFireOnTheSameStepAs051(name: String) throws {
         let trace = try #require(Self.traces.first { $0.name == name })
         let analyzer = RunAnalyzer(config: try GoldenTraces.replayConfig())

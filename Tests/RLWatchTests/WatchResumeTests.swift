@@ -104,8 +104,10 @@ import Testing
     }
 }
 
-/// Polls `condition` every 5 ms for at most `timeout`; true when it held in time.
-func waitUntil(timeout: Duration = .seconds(10), _ condition: () async throws -> Bool) async throws -> Bool {
+/// Polls `condition` every 5 ms for at most `timeout`; true when it held in time. The bound is generous because the
+/// full suite on 2 cores can keep a waiting test off the thread pool for tens of seconds; a passing wait returns as
+/// soon as the condition holds.
+func waitUntil(timeout: Duration = .seconds(60), _ condition: () async throws -> Bool) async throws -> Bool {
     let deadline = ContinuousClock.now + timeout
     while ContinuousClock.now < deadline {
         if try await condition() { return true }
