@@ -150,6 +150,23 @@ struct ServerAPITests {
         }
     }
 
+    @Test func withDefaultLimitsAMillionRewardsOrTenMegabytesOfJunkAreA400() async throws {
+        let store = InMemoryStore()
+        try await withServer(store: store) { client in
+            _ = try await client.post("/api/v1/runs", json: ["run_id": "r"])
+            let rewards = "[" + Array(repeating: "0.5", count: 1_000_000).joined(separator: ",") + "]"
+            let million = try await client.post(
+                "/api/v1/runs/r/steps", body: Data("[{\"step\": 1, \"rewards\": \(rewards)}]".utf8), contentType: "application/json")
+            #expect(million.status == 400, "\(million)")
+            #expect((million.object?["error"] as? [String: Any])?["field"] as? String == "rewards")
+            let junk = try await client.post(
+                "/api/v1/runs/r/steps", body: Data(repeating: UInt8(ascii: "x"), count: 10 << 20), contentType: "application/json")
+            #expect(junk.status == 400, "\(junk)")
+            #expect(try await store.stepCount(runID: "r") == 0)
+            #expect(try await client.post("/api/v1/runs/r/steps", json: trace.prefix(3).map(stepJSON)).status == 200)
+        }
+    }
+
     @Test func aResentBatchWithTheSameIdempotencyKeyIsNotAppliedTwice() async throws {
         let store = InMemoryStore()
         try await withServer(store: store) { client in
