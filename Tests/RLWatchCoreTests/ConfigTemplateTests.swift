@@ -45,6 +45,7 @@ import Testing
             "  cooldown_steps", "  max_alerts_per_run",
             "  pagerduty", "    enabled", "    routing_key", "    url",
             "  retry", "    max_attempts", "    initial_backoff_seconds", "    max_backoff_seconds",
+            "    lease_seconds",
             "storage", "  log_dir", "  db_name",
             "dashboard", "  port", "  host",
         ]
@@ -99,7 +100,7 @@ import Testing
         // One per schema key: 78 in the first port, + entropy_collapse.relative_threshold and baseline_window,
         // + the five reward_hacking saturation keys, + metrics.keys, + alerts.pagerduty (3) and alerts.retry (3),
         // + alerts.email.security and ca_cert_file. `threshold` is shown (as null) although the template comments it out.
-        #expect(keyLines.count == 95)
+        #expect(keyLines.count == 96)
         #expect(keyLines.allSatisfy { $0.contains("# from: ") })
     }
 
