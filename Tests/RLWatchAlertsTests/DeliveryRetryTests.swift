@@ -76,14 +76,13 @@ import Testing
     @Test func slowServerTimesOut() async throws {
         try await withFakeEndpoint([ScriptedResponse(status: 200, delay: .milliseconds(1500))]) { base, _ in
             let policy = RetryPolicy(maxAttempts: 1, initialBackoff: .milliseconds(10), maxBackoff: .milliseconds(20))
-            let clock = ContinuousClock()
-            let start = clock.now
             let reports = try await withTransport { transport in
-                await AlertDeliverer(transport: transport, policy: policy, clock: clock)
+                await AlertDeliverer(transport: transport, policy: policy, clock: ContinuousClock())
                     .deliver(Fixtures.critical, runID: "r", via: webhook(base + "/hook", timeout: 0.3))
             }
+            // "timed out" rather than delivered: the 0.3 s timeout fired before the 1.5 s answer (no wall-clock bound,
+            // which a loaded 2-core machine stretches).
             #expect(reports.map(\.outcome) == [.retryable(status: nil, detail: "timed out", retryAfter: nil)])
-            #expect(start.duration(to: clock.now) < .seconds(1.4))
         }
     }
 
