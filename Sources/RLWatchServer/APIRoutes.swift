@@ -232,11 +232,15 @@ struct APIRoutes: Sendable {
 
     private func finish(runID: String) async throws -> Response {
         let now = Date().timeIntervalSince1970
-        if let session = try await registry.session(for: runID) {
+        if let session = try await registry.liveSession(runID) {
+            // After the batches in flight, and retired so that a later batch reopens the run from the store.
             try await session.lock.run {
                 try await store.finishRun(id: runID, at: now)
                 registry.evict(session)
             }
+        } else if try await store.run(id: runID) != nil {
+            // Not in memory: no need to replay its history just to close it.
+            try await store.finishRun(id: runID, at: now)
         } else {
             throw APIError.notFound("run \(runID) not found")
         }

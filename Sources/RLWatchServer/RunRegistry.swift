@@ -124,7 +124,8 @@ final class RunRegistry: Sendable {
         }
     }
 
-    private func liveSession(_ runID: String) async throws -> RunSession? {
+    /// The session of a run held in memory (awaiting a load in progress), or nil; never loads from the store.
+    func liveSession(_ runID: String) async throws -> RunSession? {
         guard let task = sessions.withLock({ $0[runID] }) else { return nil }
         return try await value(of: task, runID: runID)
     }

@@ -297,6 +297,12 @@ struct ServerAPITests {
             let run = try await client.get("/api/v1/runs/r")
             #expect(run.object?["finished_at"] as? Double != nil)
             #expect(try await client.send("POST", "/api/v1/runs/zzz/finish", body: nil).status == 404)
+            // Steps after finish reopen the run; finishing it again works whether or not it is in memory.
+            #expect(try await client.post("/api/v1/runs/r/steps", json: [["step": 100, "loss": 0.1]]).status == 200)
+            #expect(try await store.run(id: "r")?.finishedAt == nil)
+            #expect(try await client.send("POST", "/api/v1/runs/r/finish", body: nil).status == 200)
+            #expect(try await client.send("POST", "/api/v1/runs/r/finish", body: nil).status == 200)
+            #expect(try await store.run(id: "r")?.finishedAt != nil)
         }
     }
 
