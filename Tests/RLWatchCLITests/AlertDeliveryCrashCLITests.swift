@@ -17,7 +17,7 @@ import Testing
             """
             alerts:
               cooldown_steps: 0
-              webhook: {timeout_seconds: 60}
+              webhook: {timeout_seconds: 600}
               retry: {max_attempts: 5, initial_backoff_seconds: 0.2, max_backoff_seconds: 1, lease_seconds: 2}
             """)
         let environment = ["RLWATCH_WEBHOOK_URL": "http://127.0.0.1:\(receiverPort)/hook"]
@@ -44,7 +44,7 @@ import Testing
         let second = try sandbox.start(serveArguments, environment: environment)
         _ = try await second.servePort()
         let clock = ContinuousClock()
-        let deadline = clock.now.advanced(by: .seconds(30))
+        let deadline = clock.now.advanced(by: .seconds(90))
         var pending = try await sandbox.run(["alerts", "--pending", "--log-dir", "logs"])
         while clock.now < deadline && !pending.stdout.contains("No pending deliveries.") {
             try await Task.sleep(for: .milliseconds(200))
@@ -80,7 +80,7 @@ import Testing
 /// A webhook receiver in a stdlib-Python `http.server` process on 127.0.0.1.
 ///
 /// Each request's `run_id/detector/step` is appended to `requests.log` as it arrives. The first request is
-/// held for 30 s before it is answered, so a delivery is in flight; every other one is answered 200 at once and
+/// held for 600 s (until the receiver is killed) before it is answered, so a delivery is in flight; every other one is answered 200 at once and
 /// appended to `acknowledged.log` only after the response was written.
 private final class WebhookReceiver: @unchecked Sendable {
     let process: Process
@@ -106,7 +106,7 @@ private final class WebhookReceiver: @unchecked Sendable {
                     first = seen[0] == 1
                 append("requests.log", key)
                 if first:
-                    time.sleep(30)
+                    time.sleep(600)
                 try:
                     self.send_response(200)
                     self.send_header("Content-Length", "0")
@@ -147,7 +147,9 @@ private final class WebhookReceiver: @unchecked Sendable {
     }
 
     /// The receiver's port, once it listens.
-    func port(timeout: Duration = .seconds(20)) async throws -> Int {
+    /// Waits are generous: the full suite on 2 cores can keep this test off the thread pool for tens of seconds; they
+    /// return as soon as the condition holds.
+    func port(timeout: Duration = .seconds(90)) async throws -> Int {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
             if let text = try? String(contentsOf: directory.appendingPathComponent("port"), encoding: .utf8),
@@ -162,7 +164,7 @@ private final class WebhookReceiver: @unchecked Sendable {
     }
 
     /// Waits until at least `count` requests arrived.
-    func waitForRequests(_ count: Int, timeout: Duration = .seconds(20)) async throws {
+    func waitForRequests(_ count: Int, timeout: Duration = .seconds(90)) async throws {
         let deadline = ContinuousClock.now + timeout
         while requests().count < count {
             if ContinuousClock.now >= deadline {
