@@ -188,10 +188,9 @@ struct APIRoutes: Sendable {
         if case .object(var members) = object {
             members.append(("alerts", .int(alerts.count)))
             members.append(("critical_alerts", .int(alerts.count { $0.alert.severity == .critical })))
-            members.append(("config", Self.rawJSON(run.configJSON)))
             object = .object(members)
         }
-        return Self.json(object.serialized(), status: .ok)
+        return Self.json(Self.appending(config: run.configJSON, to: object.serialized()), status: .ok)
     }
 
     private func getMetrics(_ request: Request, runID: String) async throws -> Response {
@@ -282,11 +281,13 @@ struct APIRoutes: Sendable {
         return value
     }
 
-    static func rawJSON(_ text: String) -> JSONValue {
-        guard let data = text.data(using: .utf8), let value = try? JSONDecoder().decode(ConfigValue.self, from: data) else {
-            return .string(text)
-        }
-        return value.json
+    /// Adds `"config"` to a serialized object: the stored config text as it is (already JSON, in the schema's key
+    /// order, secrets redacted), or as a string when it is not valid JSON (a damaged or foreign database).
+    static func appending(config text: String, to object: String) -> String {
+        let isJSON = text.data(using: .utf8).map { (try? JSONSerialization.jsonObject(with: $0)) != nil } ?? false
+        var config = ""
+        if isJSON { config = text } else { JSONValue.writeString(text, to: &config) }
+        return String(object.dropLast()) + ",\"config\":" + config + "}"
     }
 
     static func describe(_ error: any Error) -> String {
@@ -304,20 +305,5 @@ struct APIRoutes: Sendable {
 
     static func text(_ text: String, contentType: String = "text/plain; charset=utf-8") -> Response {
         Response(status: .ok, headers: [.contentType: contentType], body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
-    }
-}
-
-extension ConfigValue {
-    /// The value as JSON output (config echoes).
-    var json: JSONValue {
-        switch self {
-        case .null: .null
-        case .bool(let b): .bool(b)
-        case .int(let i): .int(i)
-        case .double(let d): .double(d)
-        case .string(let s): .string(s)
-        case .array(let items): .array(items.map(\.json))
-        case .object(let members): .object(members.sorted { $0.key < $1.key }.map { ($0.key, $0.value.json) })
-        }
     }
 }

@@ -22,6 +22,9 @@ struct ServerAPITests {
             #expect((generated.object?["run_id"] as? String)?.hasPrefix("run_") == true)
             let run = try await client.get("/api/v1/runs/job-1")
             #expect(run.status == 200 && run.object?["framework"] as? String == "trl", "\(run)")
+            // The run's stored config, in the schema's key order.
+            #expect((run.object?["config"] as? [String: Any])?["entropy_collapse"] != nil, "\(run)")
+            #expect(run.text.contains("\"config\":{\"run_id\":"), "\(run)")
             let runs = try await client.get("/api/v1/runs")
             #expect((runs.object?["runs"] as? [[String: Any]])?.count == 2)
         }
