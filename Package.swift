@@ -16,6 +16,8 @@ let package = Package(
         .library(name: "RLWatchTensorBoard", targets: ["RLWatchTensorBoard"]),
         .library(name: "RLWatchServer", targets: ["RLWatchServer"]),
         .library(name: "RLWatchAlerts", targets: ["RLWatchAlerts"]),
+        .library(name: "RLWatchPostgres", targets: ["RLWatchPostgres"]),
+        .library(name: "RLWatchDashboard", targets: ["RLWatchDashboard"]),
         .executable(name: "rlwatch", targets: ["rlwatch"]),
     ],
     dependencies: [
@@ -30,6 +32,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
     ],
     targets: [
         .target(
@@ -40,6 +43,24 @@ let package = Package(
         .target(
             name: "RLWatchStore",
             dependencies: ["RLWatchCore", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "RLWatchPostgres",
+            dependencies: [
+                "RLWatchCore", "RLWatchStore",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "RLWatchDashboard",
+            dependencies: [
+                "RLWatch", "RLWatchCore", "RLWatchStore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: strict
         ),
         .target(
@@ -76,7 +97,7 @@ let package = Package(
         .target(
             name: "RLWatchServer",
             dependencies: [
-                "RLWatch", "RLWatchCore", "RLWatchStore", "RLWatchIngest", "RLWatchAlerts",
+                "RLWatch", "RLWatchCore", "RLWatchStore", "RLWatchIngest", "RLWatchAlerts", "RLWatchDashboard",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -89,7 +110,7 @@ let package = Package(
             name: "rlwatch",
             dependencies: [
                 "RLWatch", "RLWatchCore", "RLWatchStore", "RLWatchIngest", "RLWatchTesting",
-                "RLWatchServer", "RLWatchTensorBoard", "RLWatchAlerts",
+                "RLWatchServer", "RLWatchTensorBoard", "RLWatchAlerts", "RLWatchPostgres", "RLWatchDashboard",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
@@ -116,7 +137,10 @@ let package = Package(
         .testTarget(name: "RLWatchCoreTests", dependencies: ["RLWatchCore", "RLWatchTesting"], swiftSettings: strict),
         .testTarget(
             name: "RLWatchStoreTests",
-            dependencies: ["RLWatchStore", "RLWatchCore", "RLWatchTesting", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: [
+                "RLWatchStore", "RLWatchCore", "RLWatchTesting", "RLWatchPostgres",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
             swiftSettings: strict),
         .testTarget(name: "RLWatchIngestTests", dependencies: ["RLWatchIngest", "RLWatchTesting"], swiftSettings: strict),
         .testTarget(

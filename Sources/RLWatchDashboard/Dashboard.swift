@@ -1,0 +1,4 @@
+import Hummingbird
+import RLWatchStore
+
+// The web dashboard (issue 6) is being written here.
