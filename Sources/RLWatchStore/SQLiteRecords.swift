@@ -233,6 +233,7 @@ enum AlertsTable {
                 case .cooldown(let lastStep, let cooldown): (lastStep, cooldown)
                 case .criticalCooldown(let criticalStep, let cooldown): (criticalStep, cooldown)
                 case .runCap(let limit): (nil, limit)
+                case .resolved: (nil, 0)
                 }
             values += [
                 suppressed.databaseValue, reason.code.databaseValue, reason.description.databaseValue,
@@ -304,6 +305,8 @@ enum AlertsTable {
                 disposition = .suppressed(.criticalCooldown(criticalStep: step, cooldown: limit))
             case ("run_cap", _, let limit?):
                 disposition = .suppressed(.runCap(limit: limit))
+            case ("resolved", _, _):
+                disposition = .suppressed(.resolved)
             default:
                 throw invalid("unknown suppression reason \"\(code ?? "NULL")\"")
             }

@@ -45,6 +45,9 @@ public enum SuppressionReason: Sendable, Hashable, CustomStringConvertible {
     case criticalCooldown(criticalStep: Int, cooldown: Int)
     /// The run already delivered `max_alerts_per_run` alerts.
     case runCap(limit: Int)
+    /// Not an alert but a note that an episode ended (a stalled run sent steps again): recorded with the run's
+    /// alerts so the history shows when the problem stopped, never delivered to a channel.
+    case resolved
 
     public var description: String {
         switch self {
@@ -54,6 +57,8 @@ public enum SuppressionReason: Sendable, Hashable, CustomStringConvertible {
             "cooldown: a critical of this detector was delivered at step \(step) (cooldown \(cooldown) steps)"
         case .runCap(let limit):
             "run cap: \(limit) alerts already delivered for this run (alerts.max_alerts_per_run)"
+        case .resolved:
+            "resolved: a note that the condition ended, not an alert"
         }
     }
 
@@ -63,6 +68,7 @@ public enum SuppressionReason: Sendable, Hashable, CustomStringConvertible {
         case .cooldown: "cooldown"
         case .criticalCooldown: "critical_cooldown"
         case .runCap: "run_cap"
+        case .resolved: "resolved"
         }
     }
 }

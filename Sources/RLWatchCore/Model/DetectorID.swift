@@ -29,6 +29,17 @@ public struct DetectorID: RawRepresentable, Hashable, Sendable, Codable, Compara
     /// Completions cut at the maximum completion length (not in rlwatch 0.5.1).
     public static let lengthTruncation: DetectorID = "length_truncation"
 
+    /// A run that sent steps and then went silent (not in rlwatch 0.5.1; judged on arrival times, not metrics).
+    public static let runStalled: DetectorID = "run_stalled"
+    /// The training process died with an uncaught exception or a non-zero exit, as its client reported.
+    public static let runCrashed: DetectorID = "run_crashed"
+    /// Steps (or tokens) per unit of time fell well below the run's own median for a sustained period.
+    public static let throughputDrop: DetectorID = "throughput_drop"
+
+    /// The liveness detectors: judged on when steps arrive (and on crash reports), by a watchdog with a clock,
+    /// rather than on the metric values of each step.
+    public static let liveness: [DetectorID] = [.runStalled, .runCrashed, .throughputDrop]
+
     /// The seven detectors of rlwatch 0.5.1, in the order the suite evaluates them.
     public static let builtIn: [DetectorID] = [
         .entropyCollapse, .klExplosion, .rewardHacking, .advantageVariance, .lossNaN, .gradientNormSpike,
