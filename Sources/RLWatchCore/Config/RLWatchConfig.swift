@@ -26,6 +26,12 @@ public struct RLWatchConfig: Sendable, Hashable {
     public var learningSignalDead = LearningSignalDeadConfig()
     /// Addition: completions cut at the maximum completion length.
     public var lengthTruncation = LengthTruncationConfig()
+    /// Addition: a run that stops sending steps.
+    public var stall = StallConfig()
+    /// Addition: a training process that dies (reported by the Python client).
+    public var crash = CrashConfig()
+    /// Addition: steps (or tokens) per unit of time falling well below the run's own median.
+    public var throughput = ThroughputConfig()
     /// Addition: the user's own logged key → metric mappings.
     public var metrics = MetricsConfig()
     public var alerts = AlertsConfig()
@@ -193,6 +199,52 @@ public struct LengthTruncationConfig: Sendable, Hashable {
     /// Training steps in a row each tier must hold (15: three rows of a 5-step-logged run; see entropy explosion).
     public var consecutiveSteps = 15
     public var warmupSteps = 0
+    public init() {}
+}
+
+/// Addition: a run that sent steps and then went silent — a hang on a collective, a job killed by the scheduler
+/// (not in rlwatch 0.5.1; judged on arrival times by a watchdog, see `LivenessTracker`).
+public struct StallConfig: Sendable, Hashable {
+    public var enabled = true
+    /// Warning after this many seconds without a new step. nil (the default): the larger of `minAfterSeconds`
+    /// and `intervalMultiplier` × the run's median wall-clock interval between steps.
+    public var afterSeconds: Double?
+    /// The shortest automatic warning time: 10 minutes, so a slow evaluation or checkpoint save is not a stall.
+    public var minAfterSeconds = 600.0
+    public var intervalMultiplier = 10.0
+    /// Critical after this many seconds without a new step. nil (the default): `criticalMultiplier` × the warning
+    /// time.
+    public var criticalAfterSeconds: Double?
+    public var criticalMultiplier = 3.0
+    /// A run silent for longer than this is taken as abandoned: a restarted monitor does not track it again.
+    /// Keeps a database full of old unfinished runs (every 0.5.1 run) from raising stalls on upgrade.
+    public var forgetAfterSeconds = 86_400.0
+    /// How often the watchdog looks at the live runs (seconds).
+    public var checkIntervalSeconds = 5.0
+    public init() {}
+}
+
+/// Addition: the training process died with an uncaught exception or a non-zero exit, as reported by the client.
+public struct CrashConfig: Sendable, Hashable {
+    public var enabled = true
+    public init() {}
+}
+
+/// Addition: a run slowing down — a slow node, thermal throttling, a data-loader stall.
+///
+/// The rate is steps per minute over the last `windowSeconds`, and tokens per second when the trainer logs
+/// `num_tokens` (TRL, cumulative) or `perf/throughput` (veRL). The run's own median rate, over the time it ran
+/// at normal speed, is the baseline.
+public struct ThroughputConfig: Sendable, Hashable {
+    public var enabled = true
+    /// Warning when the rate stays below this fraction of the run's median.
+    public var dropFraction = 0.5
+    /// The rate is measured over this many seconds of arrivals.
+    public var windowSeconds = 60.0
+    /// The rate must stay below the fraction for this long before it alerts.
+    public var sustainedSeconds = 300.0
+    /// The run's first seconds only build the baseline (start-up, compilation, warm caches are not judged).
+    public var warmupSeconds = 600.0
     public init() {}
 }
 

@@ -15,6 +15,10 @@ extension MetricStep {
         public static let meanCompletionLength = [
             "completions/mean_length", "response_length/mean", "completion_length",
         ]
+        /// The number of tokens processed so far (cumulative): TRL's `num_tokens`.
+        public static let numTokens = ["num_tokens"]
+        /// Tokens per second, as the trainer measures it: veRL's `perf/throughput`.
+        public static let tokensPerSecond = ["perf/throughput"]
     }
 
     /// The first finite value among `keys` in the extras, or nil.
