@@ -109,6 +109,43 @@ public final class Monitor: Sendable {
         }
     }
 
+    /// Records what the liveness detectors found (a stall, a slowdown, a crash, a "resumed" note): alerts go through
+    /// the run's alert policy and, when delivered, to the sinks and the alert channels like any other; notes are
+    /// stored as `resolved` and never delivered.
+    ///
+    /// - Parameter time: when it was found (seconds since 1970), stored as the alerts' timestamp.
+    /// - Throws: the store's error (the alerts were still printed).
+    @discardableResult
+    public func record(_ findings: [LivenessFinding], at time: Double) async throws -> [AlertOutcome] {
+        guard !findings.isEmpty else { return [] }
+        let outcomes = analyzer.withLock { analyzer in
+            findings.map { finding in
+                AlertOutcome(
+                    alert: finding.alert,
+                    disposition: finding.isNote ? .suppressed(.resolved) : analyzer.decide(finding.alert))
+            }
+        }
+        var records = outcomes.map {
+            AlertRecord(runID: runID, timestamp: time, alert: $0.alert, disposition: $0.disposition)
+        }
+        if !deliveryChannels.isEmpty {
+            for index in records.indices where records[index].disposition.isDelivered {
+                records[index].channels = deliveryChannels[records[index].alert.severity] ?? []
+            }
+        }
+        for outcome in outcomes where outcome.disposition.isDelivered {
+            for sink in sinks { sink.deliver(outcome.alert, runID: runID) }
+        }
+        do {
+            try await store.append(steps: [], alerts: records, options: .none)
+        } catch {
+            failures.add(1, ordering: .relaxed)
+            logger.error("rlwatch could not store \(records.count) liveness alert(s) of run \(runID): \(error)")
+            throw error
+        }
+        return outcomes
+    }
+
     /// How many steps the detectors have seen (restored history included), and the last step number.
     public var progress: (steps: Int, lastStep: Int?) {
         analyzer.withLock { ($0.stepsSeen, $0.lastStep) }

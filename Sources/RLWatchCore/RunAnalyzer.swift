@@ -30,6 +30,12 @@ public final class RunAnalyzer {
         policy = AlertPolicy(config.alerts)
     }
 
+    /// Decides an alert raised outside the detector suite (a stall, a crash) with the run's alert policy, so it is
+    /// subject to the same cooldown and per-run cap as the metric detectors' alerts.
+    public func decide(_ alert: Alert) -> AlertDisposition {
+        policy.decide(alert)
+    }
+
     public func process(_ step: MetricStep) -> AnalyzedStep {
         let resolved = step.resolved()
         if let lastStep, resolved.step <= lastStep {

@@ -377,3 +377,18 @@ public final class SQLiteStore: Store {
         }
     }
 }
+
+extension SQLiteStore: RunActivityStore {
+    public func lastActivity(runID: String) async throws -> RunActivity? {
+        if isClosed { return nil }
+        let sql = """
+            SELECT \(MetricsTable.Columns.step.name), \(MetricsTable.Columns.timestamp.name) FROM \(MetricsTable.name)
+            WHERE \(MetricsTable.Columns.id.name) = (SELECT MAX(\(MetricsTable.Columns.id.name)) FROM \(MetricsTable.name)
+            WHERE \(MetricsTable.Columns.runID.name) = ?)
+            """
+        return try await database.read { db in
+            guard let row = try Row.fetchOne(db, sql: sql, arguments: [runID]) else { return nil }
+            return RunActivity(step: try row.decode(atIndex: 0), timestamp: try row.decode(atIndex: 1))
+        }
+    }
+}

@@ -471,6 +471,10 @@ enum ConfigSchema {
 
         .string("storage.log_dir", \.storage.logDir, "Directory holding the metrics database."),
         .string("storage.db_name", \.storage.dbName, "Database file name inside log_dir."),
+        .string("storage.url", \.storage.url, secret: true,
+                "Shared database, postgres://USER@HOST:PORT/DB?sslmode=require (prefer RLWATCH_DATABASE_URL); empty: SQLite."),
+        .int("storage.retention_days", \.storage.retentionDays, .nonNegative,
+             "Delete metric rows older than this many days, keeping runs and alerts; 0 keeps everything (>= 0)."),
 
         .int("dashboard.port", \.dashboard.port, .port, "Dashboard port (1-65535)."),
         .string("dashboard.host", \.dashboard.host,

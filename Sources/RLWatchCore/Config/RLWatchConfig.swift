@@ -334,6 +334,11 @@ public struct WebhookConfig: Sendable, Hashable {
 public struct StorageConfig: Sendable, Hashable {
     public var logDir = "./rlwatch_logs"
     public var dbName = "metrics.db"
+    /// A shared database (`postgres://USER@HOST:PORT/DB?sslmode=...`, or `sqlite:PATH`); empty keeps the SQLite file
+    /// in `logDir`.
+    public var url = ""
+    /// Metric rows older than this many days are deleted (alerts and runs are kept); 0 keeps everything.
+    public var retentionDays = 0
     public init() {}
 }
 

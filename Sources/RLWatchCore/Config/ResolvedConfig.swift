@@ -158,6 +158,7 @@ public enum ConfigEnvironment {
         ("RLWATCH_WEBHOOK_TEMPLATE", "alerts.webhook.template_json"),
         // Addition.
         ("RLWATCH_PAGERDUTY_ROUTING_KEY", "alerts.pagerduty.routing_key"),
+        ("RLWATCH_DATABASE_URL", "storage.url"),
     ]
 
     /// The node for one variable's raw value, typed as its key expects.

@@ -28,6 +28,11 @@ public struct LivenessTracker: Sendable {
         return findings
     }
 
+    /// Steps of the run were stored elsewhere at `time` (another monitor process): it is not silent.
+    public mutating func activitySeen(step: Int, at time: Double) {
+        stall.activitySeen(step: step, at: time)
+    }
+
     /// The run was closed (finish, `stop()`, a crash): never stalled until steps arrive again.
     public mutating func finish() {
         stall.finish()

@@ -92,6 +92,15 @@ public struct StallTracker: Sendable {
         return note
     }
 
+    /// Steps of this run were stored by someone else (another monitor process on the same database) at `time`: the
+    /// run is alive; its silence counts from there. Undoes a stall found but not yet raised.
+    public mutating func activitySeen(step: Int, at time: Double) {
+        guard time > (lastArrival ?? -.infinity) else { return }
+        lastArrival = time
+        lastStep = step
+        if state != .finished { state = .active }
+    }
+
     /// The run was closed: it is never stalled until steps arrive again.
     public mutating func finish() {
         state = .finished

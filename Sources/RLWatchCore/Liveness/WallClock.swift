@@ -30,3 +30,24 @@ extension Duration {
         return Double(seconds) + Double(attoseconds) * 1e-18
     }
 }
+
+/// Any wall clock, type-erased: lets a non-generic owner (the server) hold the system clock or a test clock.
+public struct AnyWallClock: Clock, Sendable {
+    public typealias Instant = WallInstant
+
+    private let nowBody: @Sendable () -> WallInstant
+    private let sleepBody: @Sendable (WallInstant, Duration?) async throws -> Void
+    public let minimumResolution: Duration
+
+    public init<C: Clock & Sendable>(_ clock: C) where C.Instant == WallInstant {
+        nowBody = { clock.now }
+        sleepBody = { try await clock.sleep(until: $0, tolerance: $1) }
+        minimumResolution = clock.minimumResolution
+    }
+
+    public var now: WallInstant { nowBody() }
+
+    public func sleep(until deadline: WallInstant, tolerance: Duration?) async throws {
+        try await sleepBody(deadline, tolerance)
+    }
+}
