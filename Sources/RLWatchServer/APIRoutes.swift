@@ -133,20 +133,25 @@ struct APIRoutes: Sendable {
             let outcome: (body: String, replayed: Bool, alerts: [Alert])? = try await session.lock.run {
                 if session.isRetired { return nil }
                 session.touch()
-                if let key, let receipt = try await store.receipt(runID: runID, key: key) {
-                    return (receipt.response, true, [])
-                }
-                let outcomes: [AlertOutcome]
+                // The receipt check and the batch run as one unit among every server sharing the store (see
+                // `RunRegistry.serialized`): two servers cannot both apply a re-sent batch.
+                let judged: (replayed: String?, outcomes: [AlertOutcome])
                 do {
-                    outcomes = try await session.monitor.log(
-                        batch: steps,
-                        receipt: key.map { key in
-                            { outcomes in
-                                BatchReceipt(
-                                    runID: runID, key: key,
-                                    response: Self.batchAnswer(runID: runID, steps: steps, outcomes: outcomes))
-                            }
-                        })
+                    judged = try await registry.serialized(session) {
+                        if let key, let receipt = try await store.receipt(runID: runID, key: key) {
+                            return (receipt.response, [])
+                        }
+                        let outcomes = try await session.monitor.log(
+                            batch: steps,
+                            receipt: key.map { key in
+                                { outcomes in
+                                    BatchReceipt(
+                                        runID: runID, key: key,
+                                        response: Self.batchAnswer(runID: runID, steps: steps, outcomes: outcomes))
+                                }
+                            })
+                        return (nil, outcomes)
+                    }
                 } catch {
                     // The detectors have seen steps that were not stored: reload them from the store next time.
                     registry.evict(session)
@@ -154,6 +159,8 @@ struct APIRoutes: Sendable {
                     throw APIError(
                         status: 503, message: "the batch could not be stored (\(error)); nothing of it was kept, retry")
                 }
+                if let replayed = judged.replayed { return (replayed, true, []) }
+                let outcomes = judged.outcomes
                 let delivered = outcomes.filter { $0.disposition.isDelivered }.map(\.alert)
                 return (Self.batchAnswer(runID: runID, steps: steps, outcomes: outcomes), false, delivered)
             }

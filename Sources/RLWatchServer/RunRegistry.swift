@@ -154,12 +154,51 @@ final class RunRegistry: Sendable {
         let monitor = try await Monitor(
             config: config, runID: runID, framework: framework ?? config.framework, store: options.store,
             sinks: options.sinks, queueDeliveries: options.queueDeliveries, logger: options.logger)
-        if resume {
+        let session = RunSession(monitor: monitor, overrides: overrides)
+        if let shared = options.store as? any RunSerializingStore {
+            // Replayed under the run's lock, so that no other server adds rows half-way; the cursor then lets each
+            // batch catch up with just what the others wrote since.
+            let (count, cursor) = try await shared.withExclusiveRun(runID, after: .start) { catchUp in
+                monitor.restore(from: catchUp.steps)
+                return catchUp.steps.count
+            }
+            session.cursor = cursor
+            if count > 0 { options.logger.info("resumed run \(runID) from \(count) stored step(s)") }
+        } else if resume {
             let history = try await options.store.steps(runID: runID)
             monitor.restore(from: history)
             options.logger.info("resumed run \(runID) from \(history.count) stored step(s)")
         }
-        return RunSession(monitor: monitor, overrides: overrides)
+        return session
+    }
+
+    /// Runs `body` (which judges and stores a batch of the session's run) as the only writer of the run among every
+    /// server sharing the store; call it holding the session's lock.
+    ///
+    /// With a ``RunSerializingStore`` (PostgreSQL), `body` runs inside the run's database lock and transaction,
+    /// after the monitor replayed the rows other servers stored since it last saw the run, so the batch is judged
+    /// as if one server had seen every batch; a run that another server finished meanwhile is reopened, as a batch
+    /// after `finish` reopens it on one server. Other stores have one server, whose session lock is enough.
+    ///
+    /// When anything throws, the session is retired (its detectors may have seen rows that are not stored, or not
+    /// counted by its cursor); the next request reloads the run from the store.
+    func serialized<T: Sendable>(_ session: RunSession, _ body: () async throws -> T) async throws -> T {
+        guard let shared = options.store as? any RunSerializingStore else { return try await body() }
+        do {
+            let (value, cursor) = try await shared.withExclusiveRun(session.runID, after: session.cursor) { catchUp in
+                if !catchUp.steps.isEmpty { session.monitor.restore(from: catchUp.steps) }
+                if var run = catchUp.run, run.finishedAt != nil {
+                    run.finishedAt = nil
+                    try await shared.registerRun(run)
+                }
+                return try await body()
+            }
+            session.cursor = cursor
+            return value
+        } catch {
+            evict(session)
+            throw error
+        }
     }
 
     private func configuration(overrides: [String: ConfigValue]) throws -> RLWatchConfig {

@@ -1,6 +1,7 @@
 import Foundation
 import RLWatch
 import RLWatchCore
+import RLWatchStore
 import Synchronization
 
 /// One live run on the server: its monitor (detector state) and the lock that orders its batches.
@@ -17,6 +18,9 @@ final class RunSession: Sendable {
     private let retiredFlag = Atomic<Bool>(false)
     /// When a request last used the session (seconds since 1970, as bits).
     private let lastUsedBits: Atomic<UInt64>
+    /// With a store shared by several servers (`RunSerializingStore`): the last stored row of the run that the
+    /// monitor has judged or replayed. Read and written under ``lock``.
+    private let cursorRowID = Atomic<Int64>(0)
 
     init(monitor: Monitor, overrides: [String: ConfigValue], now: Double = Date().timeIntervalSince1970) {
         self.monitor = monitor
@@ -30,6 +34,12 @@ final class RunSession: Sendable {
 
     /// Marks the session retired; call it while holding ``lock``.
     func retire() { retiredFlag.store(true, ordering: .releasing) }
+
+    /// How far the monitor has seen the run's stored rows; move it only while holding ``lock``.
+    var cursor: RunCursor {
+        get { RunCursor(rowID: cursorRowID.load(ordering: .acquiring)) }
+        set { cursorRowID.store(newValue.rowID, ordering: .releasing) }
+    }
 
     var lastUsed: Double { Double(bitPattern: lastUsedBits.load(ordering: .relaxed)) }
 

@@ -1,8 +1,47 @@
 import ArgumentParser
 import Foundation
+import Logging
 import RLWatch
 import RLWatchCore
+import RLWatchPostgres
 import RLWatchStore
+
+/// Where a command's store is: the SQLite file (the embedded default) or a shared PostgreSQL database.
+enum StoreLocation: CustomStringConvertible {
+    case sqlite(path: String)
+    case postgres(PostgresURL)
+
+    /// Parses `--database` / `storage.url` / `RLWATCH_DATABASE_URL`: `postgres://…`, `postgresql://…` or
+    /// `sqlite:PATH`.
+    init(url text: String) throws {
+        if PostgresURL.isPostgres(text) {
+            self = .postgres(try PostgresURL(text))
+        } else if text.lowercased().hasPrefix("sqlite:") {
+            var path = String(text.dropFirst("sqlite:".count))
+            if path.hasPrefix("//") { path.removeFirst(2) }
+            guard !path.isEmpty else { throw StoreLocationError(text: text) }
+            self = .sqlite(path: path)
+        } else {
+            throw StoreLocationError(text: text)
+        }
+    }
+
+    /// The path or URL, password masked.
+    var description: String {
+        switch self {
+        case .sqlite(let path): path
+        case .postgres(let url): url.description
+        }
+    }
+}
+
+struct StoreLocationError: Error, CustomStringConvertible {
+    var text: String
+    var description: String {
+        "invalid database \"\(PostgresURL.isPostgres(text) ? "postgres://…" : text)\": expected postgres://USER@HOST:PORT/DB"
+            + "[?sslmode=...] or sqlite:PATH"
+    }
+}
 
 /// The resolved configuration and store location a command works with.
 struct CommandContext {
@@ -24,16 +63,75 @@ struct CommandContext {
         }
         config = resolved.config
         databasePath = URL(fileURLWithPath: config.storage.logDir).appendingPathComponent(config.storage.dbName).path
+        if config.storage.url.lowercased().hasPrefix("sqlite:"), case .sqlite(let path)? = try? StoreLocation(url: config.storage.url) {
+            databasePath = path
+        }
     }
 
-    /// Opens the store for writing, creating the directory and file as needed.
+    /// Where the store is: `--database` when given, else `storage.url` (or `RLWATCH_DATABASE_URL`), else the SQLite
+    /// file in `storage.log_dir`. A malformed URL exits 2 naming where it came from.
+    func storeLocation(database flag: String?) throws -> StoreLocation {
+        let text: String
+        let origin: String
+        if let flag, !flag.isEmpty {
+            text = flag
+            origin = "--database"
+        } else if !config.storage.url.isEmpty {
+            text = config.storage.url
+            origin = "storage.url (\(resolved.sources["storage.url"]))"
+        } else {
+            return .sqlite(path: databasePath)
+        }
+        do {
+            return try StoreLocation(url: text)
+        } catch {
+            printError("error: \(origin): \(error)")
+            throw ExitStatus.badInput
+        }
+    }
+
+    /// Opens the store for writing (creating an SQLite file as needed; a PostgreSQL database must have been
+    /// migrated with `rlwatch db migrate`), runs `body`, then closes it. An unreachable or unmigrated database exits
+    /// 1 with what to do.
+    func withStore<T: Sendable>(
+        database flag: String?, migrate: Bool = false, _ body: (any OutboxStore) async throws -> T
+    ) async throws -> T {
+        let location = try storeLocation(database: flag)
+        switch location {
+        case .sqlite(let path):
+            let store: SQLiteStore
+            do {
+                store = try SQLiteStore(path: path)
+            } catch {
+                printError("error: cannot open the database at \(path): \(error)")
+                throw ExitStatus.failure
+            }
+            defer { try? store.close() }
+            return try await body(store)
+        case .postgres(let url):
+            var logger = Logger(label: "rlwatch.postgres")
+            logger.logLevel = .warning
+            do {
+                return try await PostgresStore.withStore(url: url, migrate: migrate, logger: logger) { store in
+                    try await body(store)
+                }
+            } catch let error as PostgresStoreError {
+                printError("error: \(error)")
+                throw ExitStatus.failure
+            }
+        }
+    }
+
+    /// Opens the SQLite store for writing, creating the directory and file as needed.
     func openStore() throws -> SQLiteStore {
-        try SQLiteStore(path: databasePath)
+        try refusePostgres()
+        return try SQLiteStore(path: databasePath)
     }
 
     /// Opens an existing store read-only (an older rlwatch database is read as it is, never upgraded by a
     /// read); a missing file exits 1 with 0.5.1's message.
     func openExistingStore() throws -> SQLiteStore {
+        try refusePostgres()
         guard FileManager.default.fileExists(atPath: databasePath) else {
             printError("No rlwatch database found at \(databasePath)")
             printError("Make sure you have completed at least one monitored training run.")
@@ -45,5 +143,15 @@ struct CommandContext {
             printError("error: \(error)")
             throw ExitStatus.failure
         }
+    }
+
+    /// The commands that read the SQLite file directly must not quietly read a local file when the configuration
+    /// points at a shared PostgreSQL database.
+    private func refusePostgres() throws {
+        guard PostgresURL.isPostgres(config.storage.url) else { return }
+        printError(
+            "error: storage.url points at PostgreSQL, which this command does not read; use `rlwatch serve` "
+                + "(its API and dashboard), or unset storage.url / RLWATCH_DATABASE_URL for the local SQLite store")
+        throw ExitStatus.failure
     }
 }

@@ -86,12 +86,13 @@ import Testing
         "RLWATCH_WEBHOOK_URL": "https://env/hook",
         "RLWATCH_WEBHOOK_TEMPLATE": #"{"env": "${step}"}"#,
         "RLWATCH_PAGERDUTY_ROUTING_KEY": "env-routing-key",
+        "RLWATCH_DATABASE_URL": "postgres://env@db.example:5432/rlwatch",
         "PATH": "/usr/bin",
         "RLWATCH_UNKNOWN": "ignored",
     ]
 
-    @Test func allFifteenVariablesMap() throws {
-        #expect(ConfigEnvironment.variables.count == 15)
+    @Test func allSixteenVariablesMap() throws {
+        #expect(ConfigEnvironment.variables.count == 16)
         let resolved = try ResolvedConfig.resolve([.environment(Self.environment)], autoEnableChannels: false)
         let config = resolved.config
         #expect(config.alerts.slack.webhookURL == "https://hooks.slack.com/env")
@@ -104,6 +105,7 @@ import Testing
         #expect(config.alerts.email.toAddrs == ["a@env", "b@env"])
         #expect(config.runID == "env-run")
         #expect(config.storage.logDir == "/env/logs")
+        #expect(config.storage.url == "postgres://env@db.example:5432/rlwatch")
         #expect(config.framework == "openrlhf")
         #expect(config.alerts.discord.webhookURL == "https://discord.com/env")
         #expect(config.alerts.webhook.url == "https://env/hook")

@@ -46,7 +46,7 @@ import Testing
             "  pagerduty", "    enabled", "    routing_key", "    url",
             "  retry", "    max_attempts", "    initial_backoff_seconds", "    max_backoff_seconds",
             "    lease_seconds",
-            "storage", "  log_dir", "  db_name",
+            "storage", "  log_dir", "  db_name", "  url", "  retention_days",
             "dashboard", "  port", "  host",
         ]
         #expect(keyLines.map { String($0.prefix(while: { $0 != ":" })) } == expectedOrder)

@@ -1,5 +1,6 @@
 import Foundation
 import RLWatchCore
+import RLWatchPostgres
 import RLWatchStore
 import Testing
 
@@ -7,11 +8,21 @@ import Testing
 enum StoreKind: String, CaseIterable, CustomTestStringConvertible, Sendable {
     case inMemory
     case sqlite
+    /// A new database per test on the server at `RLWATCH_TEST_DATABASE_URL`, dropped afterwards.
+    case postgres
 
     var testDescription: String { rawValue }
 
+    /// Every kind; PostgreSQL only where a test server is configured, or in CI (where its absence is a failure).
+    static var allCases: [StoreKind] {
+        TestPostgres.isAvailable ? [.inMemory, .sqlite, .postgres] : [.inMemory, .sqlite]
+    }
+
+    /// The kinds that keep an alert outbox.
+    static var outboxKinds: [StoreKind] { allCases }
+
     /// Runs `body` with a fresh store of this kind; an SQLite store lives in a temporary directory.
-    func withStore<T>(_ body: (any Store) async throws -> T) async throws -> T {
+    func withStore<T: Sendable>(_ body: (any OutboxStore) async throws -> T) async throws -> T {
         switch self {
         case .inMemory:
             return try await body(InMemoryStore())
@@ -21,6 +32,56 @@ enum StoreKind: String, CaseIterable, CustomTestStringConvertible, Sendable {
                 defer { try? store.close() }
                 return try await body(store)
             }
+        case .postgres:
+            return try await TestPostgres.withDatabase { url in
+                try await PostgresStore.withStore(url: url, migrate: true) { store in try await body(store) }
+            }
+        }
+    }
+}
+
+/// The PostgreSQL server the tests use: `RLWATCH_TEST_DATABASE_URL` (`.ci/run` starts one on 127.0.0.1:55432).
+///
+/// Without the variable the PostgreSQL cases are left out with a message, except in CI (`CI` set), where they run
+/// and fail, so that a broken CI setup cannot pass by testing nothing.
+enum TestPostgres {
+    static let variable = "RLWATCH_TEST_DATABASE_URL"
+
+    static let serverURL: String? = {
+        let environment = ProcessInfo.processInfo.environment
+        if let url = environment[variable], !url.isEmpty { return url }
+        return nil
+    }()
+
+    static let isAvailable: Bool = {
+        if serverURL != nil { return true }
+        if ProcessInfo.processInfo.environment["CI"] != nil { return true }
+        FileHandle.standardError.write(
+            Data("note: PostgreSQL store tests skipped: set \(variable) (e.g. postgres://postgres@127.0.0.1:55432/postgres)\n".utf8))
+        return false
+    }()
+
+    struct MissingServer: Error, CustomStringConvertible {
+        var description: String { "\(TestPostgres.variable) is not set; CI must provide a PostgreSQL server for the store tests" }
+    }
+
+    static func server() throws -> PostgresURL {
+        guard let serverURL else { throw MissingServer() }
+        return try PostgresURL(serverURL)
+    }
+
+    /// Runs `body` with the URL of a new, empty database, dropped afterwards.
+    static func withDatabase<T: Sendable>(_ body: (PostgresURL) async throws -> T) async throws -> T {
+        let server = try server()
+        let name = "rlwatch_test_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased().prefix(20)
+        try await PostgresServer.createDatabase(String(name), on: server)
+        do {
+            let value = try await body(server.with(database: String(name)))
+            try await PostgresServer.dropDatabase(String(name), on: server)
+            return value
+        } catch {
+            try? await PostgresServer.dropDatabase(String(name), on: server)
+            throw error
         }
     }
 }

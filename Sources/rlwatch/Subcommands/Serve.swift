@@ -28,6 +28,14 @@ extension RLWatchCommand {
         @Option(help: "Bearer token required on every API call (default: $RLWATCH_TOKEN).")
         var token: String?
 
+        @Option(
+            name: .customLong("database"),
+            help: """
+                Shared store: postgres://USER@HOST:PORT/DB[?sslmode=...] (several servers may share it) or sqlite:PATH \
+                (default: storage.url, $RLWATCH_DATABASE_URL, else metrics.db in --log-dir).
+                """)
+        var database: String?
+
         @Option(name: .customLong("max-body-mb"), help: "Largest request body accepted, in MiB.")
         var maxBodyMiB = 32
 
@@ -50,32 +58,36 @@ extension RLWatchCommand {
                 printError("error: \(problem)")
                 throw ExitStatus.badInput
             }
-            let store: SQLiteStore
-            do {
-                store = try context.openStore()
-            } catch {
-                printError("error: cannot open the database at \(context.databasePath): \(error)")
-                throw ExitStatus.failure
-            }
-            var logger = Logger(label: "rlwatch.serve")
-            logger.logLevel = .info
-            let server = MonitorServer(
-                settings: settings, config: context.config, store: store, sinks: [ConsoleAlertPrinter()], logger: logger)
+            var serveLogger = Logger(label: "rlwatch.serve")
+            serveLogger.logLevel = .info
+            let logger = serveLogger
             let host = host
-            let database = context.databasePath
-            do {
-                try await server.run(exitWithParent: parentPID) { port in
-                    let shown = host.contains(":") ? "[\(host)]" : host
-                    // Written straight to the file descriptor: tests and the Python client wait for this line.
-                    FileHandle.standardOutput.write(Data("rlwatch serve listening on http://\(shown):\(port)\n".utf8))
-                    printError("database: \(database)\(settings.token == nil ? "" : "  (bearer token required)")")
+            let parentPID = parentPID
+            let database = try context.storeLocation(database: self.database).description
+            let retentionDays = context.config.storage.retentionDays
+            try await context.withStore(database: self.database) { store in
+                let server = MonitorServer(
+                    settings: settings, config: context.config, store: store, sinks: [ConsoleAlertPrinter()], logger: logger)
+                do {
+                    try await withThrowingTaskGroup(of: Void.self) { group in
+                        if retentionDays > 0, let prunable = store as? any RetentionStore {
+                            group.addTask {
+                                await RetentionPruner(store: prunable, days: retentionDays, logger: logger).run()
+                            }
+                        }
+                        try await server.run(exitWithParent: parentPID) { port in
+                            let shown = host.contains(":") ? "[\(host)]" : host
+                            // Written straight to the file descriptor: tests and the Python client wait for this line.
+                            FileHandle.standardOutput.write(Data("rlwatch serve listening on http://\(shown):\(port)\n".utf8))
+                            printError("database: \(database)\(settings.token == nil ? "" : "  (bearer token required)")")
+                        }
+                        group.cancelAll()
+                    }
+                } catch {
+                    printError("error: \(error)")
+                    throw ExitStatus.failure
                 }
-            } catch {
-                printError("error: \(error)")
-                try? store.close()
-                throw ExitStatus.failure
             }
-            try? store.close()
             printError("rlwatch serve: stopped")
         }
     }

@@ -1,0 +1,144 @@
+import Foundation
+import PostgresNIO
+
+/// A parsed `postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE[?sslmode=...]` URL.
+///
+/// Query parameters understood: `sslmode` (`disable`, `allow`, `prefer` (the default, as in libpq), `require`,
+/// `verify-ca`, `verify-full`), `sslrootcert` (a PEM file of trusted roots), `connect_timeout` (seconds) and
+/// `pool_size` (rlwatch's own: the most connections one process opens, default 20). Any other parameter is an error,
+/// so that a typo in `sslmode` cannot silently turn TLS off.
+public struct PostgresURL: Sendable, Hashable, CustomStringConvertible {
+    public enum SSLMode: String, Sendable, Hashable, CaseIterable {
+        case disable
+        case allow
+        case prefer
+        case require
+        case verifyCA = "verify-ca"
+        case verifyFull = "verify-full"
+    }
+
+    public var host: String
+    public var port: Int
+    public var username: String
+    public var password: String?
+    public var database: String
+    public var sslMode: SSLMode
+    public var sslRootCert: String?
+    public var connectTimeout: Double?
+    public var poolSize: Int
+
+    /// Whether `text` names a PostgreSQL database (rather than an SQLite file).
+    public static func isPostgres(_ text: String) -> Bool {
+        let lower = text.lowercased()
+        return lower.hasPrefix("postgres://") || lower.hasPrefix("postgresql://")
+    }
+
+    /// Parses a URL.
+    ///
+    /// - Throws: `PostgresStoreError.invalidURL` naming the part at fault.
+    public init(_ text: String) throws {
+        let shown = Self.redacting(text)
+        guard Self.isPostgres(text), let components = URLComponents(string: text) else {
+            throw PostgresStoreError.invalidURL(shown, problem: "not a postgres:// URL")
+        }
+        guard let host = components.host, !host.isEmpty else {
+            throw PostgresStoreError.invalidURL(shown, problem: "no host")
+        }
+        self.host = host.hasPrefix("[") && host.hasSuffix("]") ? String(host.dropFirst().dropLast()) : host
+        port = components.port ?? 5432
+        username = components.percentEncodedUser.flatMap { $0.removingPercentEncoding } ?? "postgres"
+        if username.isEmpty { username = "postgres" }
+        password = components.percentEncodedPassword.flatMap { $0.removingPercentEncoding }
+        let path = (components.percentEncodedPath.removingPercentEncoding ?? components.path)
+        database = path.hasPrefix("/") ? String(path.dropFirst()) : path
+        if database.isEmpty { database = username }
+        sslMode = .prefer
+        poolSize = 20
+        for item in components.queryItems ?? [] {
+            let value = item.value ?? ""
+            switch item.name {
+            case "sslmode":
+                guard let mode = SSLMode(rawValue: value) else {
+                    throw PostgresStoreError.invalidURL(
+                        shown,
+                        problem: "sslmode must be one of \(SSLMode.allCases.map(\.rawValue).joined(separator: ", ")) "
+                            + "(got \"\(value)\")")
+                }
+                sslMode = mode
+            case "sslrootcert":
+                sslRootCert = value
+            case "connect_timeout":
+                guard let seconds = Double(value), seconds > 0 else {
+                    throw PostgresStoreError.invalidURL(shown, problem: "connect_timeout must be a positive number of seconds")
+                }
+                connectTimeout = seconds
+            case "pool_size":
+                guard let size = Int(value), size >= 2 else {
+                    throw PostgresStoreError.invalidURL(shown, problem: "pool_size must be an integer >= 2")
+                }
+                poolSize = size
+            default:
+                throw PostgresStoreError.invalidURL(
+                    shown, problem: "unknown parameter \(item.name) (known: sslmode, sslrootcert, connect_timeout, pool_size)")
+            }
+        }
+    }
+
+    /// The URL with its password replaced by `***`, for messages and logs.
+    public var description: String {
+        let hostPart = host.contains(":") ? "[\(host)]" : host
+        let credentials = password == nil ? username : "\(username):***"
+        return "postgres://\(credentials)@\(hostPart):\(port)/\(database)"
+    }
+
+    /// The same server with another database (the tests create one per test).
+    public func with(database: String) -> PostgresURL {
+        var copy = self
+        copy.database = database
+        return copy
+    }
+
+    /// `text` with the password of a URL-looking string masked.
+    static func redacting(_ text: String) -> String {
+        guard let at = text.lastIndex(of: "@"), let scheme = text.range(of: "://"), scheme.upperBound < at else {
+            return text
+        }
+        let userInfo = text[scheme.upperBound..<at]
+        guard let colon = userInfo.firstIndex(of: ":") else { return text }
+        return String(text[..<colon]) + ":***" + String(text[at...])
+    }
+
+    /// The postgres-nio client configuration: TLS as `sslmode` says, a pool of `pool_size` connections.
+    func clientConfiguration() throws -> PostgresClient.Configuration {
+        let tls: PostgresClient.Configuration.TLS
+        switch sslMode {
+        case .disable:
+            tls = .disable
+        case .allow, .prefer:
+            var settings = TLSConfiguration.makeClientConfiguration()
+            settings.certificateVerification = .none
+            tls = .prefer(settings)
+        case .require, .verifyCA, .verifyFull:
+            var settings = TLSConfiguration.makeClientConfiguration()
+            switch sslMode {
+            case .verifyFull: settings.certificateVerification = .fullVerification
+            case .verifyCA: settings.certificateVerification = .noHostnameVerification
+            default:
+                // libpq's `require` encrypts without checking the certificate, unless a root certificate is given.
+                settings.certificateVerification = sslRootCert == nil ? .none : .noHostnameVerification
+            }
+            if let sslRootCert { settings.trustRoots = .file(sslRootCert) }
+            tls = .require(settings)
+        }
+        var configuration = PostgresClient.Configuration(
+            host: host, port: port, username: username, password: password, database: database, tls: tls)
+        configuration.options.maximumConnections = poolSize
+        configuration.options.minimumConnections = 0
+        if let connectTimeout { configuration.options.connectTimeout = .milliseconds(Int64(connectTimeout * 1000)) }
+        // A server that died mid-transaction (not just its process: the host) must not hold a run's lock for ever.
+        configuration.options.additionalStartupParameters = [
+            ("application_name", "rlwatch"), ("idle_in_transaction_session_timeout", "60000"),
+        ]
+        return configuration
+    }
+}

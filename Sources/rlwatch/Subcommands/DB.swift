@@ -1,0 +1,110 @@
+import ArgumentParser
+import Foundation
+import RLWatchPostgres
+import RLWatchStore
+
+extension RLWatchCommand {
+    /// `rlwatch db`: the store's schema and housekeeping.
+    struct DB: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "db",
+            abstract: "Migrate, inspect and prune the store (SQLite or PostgreSQL).",
+            subcommands: [Migrate.self, Status.self, Prune.self])
+
+        /// `--database`, shared by the `db` subcommands.
+        struct DatabaseOption: ParsableArguments {
+            @Option(
+                name: .customLong("database"),
+                help: ArgumentHelp(
+                    "postgres://USER@HOST:PORT/DB[?sslmode=...] or sqlite:PATH (default: storage.url, "
+                        + "$RLWATCH_DATABASE_URL, else metrics.db in --log-dir)."))
+            var database: String?
+        }
+
+        struct Migrate: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(
+                abstract: "Create or upgrade the store's tables to this rlwatch's schema.",
+                discussion: """
+                    PostgreSQL: applies the missing numbered migrations, each in its own transaction, under an advisory \
+                    lock (safe to run from several hosts at once). Every other command refuses a database that is not \
+                    at this rlwatch's schema. SQLite files are upgraded in place when opened; this makes it explicit.
+                    """)
+
+            @OptionGroup var options: StoreOptions
+            @OptionGroup var target: DatabaseOption
+
+            func run() async throws {
+                let context = try CommandContext(options)
+                let location = try context.storeLocation(database: target.database)
+                switch location {
+                case .sqlite(let path):
+                    try await context.withStore(database: target.database) { _ in }
+                    print("SQLite database \(path) is at the current schema.")
+                case .postgres(let url):
+                    let outcome = try await context.withStore(database: target.database, migrate: true) { store in
+                        try await (store as? PostgresStore)?.migrate() ?? (PostgresStore.schemaVersion, [])
+                    }
+                    _ = outcome
+                    print("PostgreSQL database \(url) is at schema version \(PostgresStore.schemaVersion).")
+                }
+            }
+        }
+
+        struct Status: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(
+                abstract: "Print the store's schema version and what it holds.")
+
+            @OptionGroup var options: StoreOptions
+            @OptionGroup var target: DatabaseOption
+
+            func run() async throws {
+                let context = try CommandContext(options)
+                let location = try context.storeLocation(database: target.database)
+                try await context.withStore(database: target.database) { store in
+                    if let postgres = store as? PostgresStore {
+                        let version = try await postgres.storedSchemaVersion()
+                        print("database: \(location)")
+                        print("schema version: \(version) (this rlwatch: \(PostgresStore.schemaVersion))")
+                    } else {
+                        print("database: \(location)")
+                    }
+                    let runs = try await store.runs()
+                    var steps = 0
+                    for run in runs { steps += try await store.stepCount(runID: run.runID) }
+                    print("runs: \(runs.count)")
+                    print("metric rows: \(steps)")
+                    print("pending deliveries: \(try await store.deliveries(runID: nil, filter: .pending).count)")
+                }
+            }
+        }
+
+        struct Prune: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(
+                abstract: "Delete metric rows older than the retention period, keeping runs and alerts.",
+                discussion: """
+                    Uses storage.retention_days unless --days is given. `rlwatch serve` also prunes at start and \
+                    hourly when storage.retention_days is set; this is for cron jobs and one-off clean-ups.
+                    """)
+
+            @OptionGroup var options: StoreOptions
+            @OptionGroup var target: DatabaseOption
+
+            @Option(help: "Keep this many days of metric rows (default: storage.retention_days).")
+            var days: Int?
+
+            func run() async throws {
+                let context = try CommandContext(options)
+                let days = days ?? context.config.storage.retentionDays
+                guard days > 0 else {
+                    printError("error: nothing to prune: set storage.retention_days or pass --days N (N >= 1)")
+                    throw ExitStatus.badInput
+                }
+                let deleted = try await context.withStore(database: target.database) { store -> Int in
+                    guard let prunable = store as? any RetentionStore else { return 0 }
+                    return try await prunable.pruneSteps(before: RetentionPruner.cutoff(days: days))
+                }
+                print("Deleted \(deleted) metric row(s) older than \(days) day(s).")
+            }
+        }
+    }
+}
