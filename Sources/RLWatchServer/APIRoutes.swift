@@ -13,6 +13,8 @@ struct APIRoutes: Sendable {
     let decoder: StepBatchDecoder
     let maxBodyBytes: Int
     let logger: Logger
+    /// Watches the runs for silence and slowdowns; nil when the server runs without one (some tests).
+    var liveness: ServerWatchdog? = nil
 
     var store: any Store { registry.options.store }
 
@@ -43,6 +45,9 @@ struct APIRoutes: Sendable {
         }
         router.post("/api/v1/runs/:run/finish") { _, context in
             await self.answer { try await self.finish(runID: context.parameters.require("run")) }
+        }
+        router.post("/api/v1/runs/:run/crash") { request, context in
+            await self.answer { try await self.crash(request, runID: context.parameters.require("run")) }
         }
     }
 
@@ -161,6 +166,7 @@ struct APIRoutes: Sendable {
                 }
                 if let replayed = judged.replayed { return (replayed, true, []) }
                 let outcomes = judged.outcomes
+                await livenessAfterBatch(steps, session: session)
                 let delivered = outcomes.filter { $0.disposition.isDelivered }.map(\.alert)
                 return (Self.batchAnswer(runID: runID, steps: steps, outcomes: outcomes), false, delivered)
             }
@@ -250,6 +256,8 @@ struct APIRoutes: Sendable {
         } else {
             throw APIError.notFound("run \(runID) not found")
         }
+        // After the batches queued before it: a closed run is never reported stalled.
+        liveness?.finished(runID: runID)
         let answer: JSONValue = .object([("run_id", .string(runID)), ("finished_at", .double(now))])
         return Self.json(answer.serialized(), status: .ok)
     }

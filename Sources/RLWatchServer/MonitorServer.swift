@@ -66,6 +66,8 @@ public struct MonitorServer: Sendable {
     let logger: Logger
     /// Sends the alert outbox; nil when no channel is enabled or the store keeps no outbox.
     public let dispatcher: AlertDispatcher?
+    /// Watches the runs for silence (`run_stalled`) and slowdowns (`throughput_drop`), and records crash reports.
+    public let liveness: ServerWatchdog
 
     /// - Parameters:
     ///   - settings: where to listen and what to accept.
@@ -75,9 +77,11 @@ public struct MonitorServer: Sendable {
     ///   - deliverAlerts: queue alerts for the enabled channels and run an ``AlertDispatcher`` in ``run(exitWithParent:onListening:)``
     ///     (needs an `OutboxStore` and at least one enabled channel).
     ///   - logger: the server's logger.
+    ///   - clock: the wall clock of the liveness watchdog (arrival times, stall checks); tests pass one they step.
     public init(
         settings: ServerSettings, config: RLWatchConfig, store: any Store, sinks: [any AlertSink] = [],
-        deliverAlerts: Bool = true, logger: Logger = Logger(label: "rlwatch.serve")
+        deliverAlerts: Bool = true, logger: Logger = Logger(label: "rlwatch.serve"),
+        clock: AnyWallClock = AnyWallClock(SystemWallClock())
     ) {
         self.settings = settings
         self.logger = logger
@@ -91,6 +95,7 @@ public struct MonitorServer: Sendable {
             options: .init(
                 baseConfig: config, store: store, sinks: sinks, queueDeliveries: dispatcher != nil, logger: logger,
                 idleTimeout: settings.idleRunTimeout))
+        liveness = Self.makeWatchdog(clock: clock, config: config, store: store, registry: registry, logger: logger)
     }
 
     /// The HTTP application as a service, to run in a `ServiceGroup`.
@@ -106,7 +111,7 @@ public struct MonitorServer: Sendable {
             registry: registry, metrics: metrics,
             decoder: StepBatchDecoder(
                 maxRewardsPerStep: settings.maxRewardsPerStep, maxStepsPerBatch: settings.maxStepsPerBatch),
-            maxBodyBytes: settings.maxBodyBytes, logger: logger
+            maxBodyBytes: settings.maxBodyBytes, logger: logger, liveness: liveness
         ).register(on: router)
         var quiet = logger
         quiet.logLevel = max(logger.logLevel, .warning)
@@ -123,6 +128,7 @@ public struct MonitorServer: Sendable {
         if let dispatcher {
             services.append(.init(service: dispatcher))
         }
+        services.append(.init(service: livenessService()))
         if let parent {
             services.append(.init(service: ParentWatch(pid: parent, logger: logger), successTerminationBehavior: .gracefullyShutdownGroup))
         }

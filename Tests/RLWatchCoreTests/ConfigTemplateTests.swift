@@ -34,6 +34,11 @@ import Testing
             "learning_signal_dead", "  enabled", "  frac_zero_std_threshold", "  consecutive_steps", "  warmup_steps",
             "length_truncation", "  enabled", "  warning_ratio", "  critical_ratio", "  consecutive_steps",
             "  warmup_steps",
+            // The liveness detectors (judged on arrival times); their optional times are commented out.
+            "stall", "  enabled", "  min_after_seconds", "  interval_multiplier", "  critical_multiplier",
+            "  forget_after_seconds", "  check_interval_seconds",
+            "crash", "  enabled",
+            "throughput", "  enabled", "  drop_fraction", "  window_seconds", "  sustained_seconds", "  warmup_seconds",
             "metrics", "  keys",
             "alerts",
             "  slack", "    enabled", "    webhook_url", "    channel", "    mention_users",
@@ -99,8 +104,10 @@ import Testing
         let keyLines = lines.filter { !$0.hasPrefix("#") && !$0.hasSuffix(":") }
         // One per schema key: 78 in the first port, + entropy_collapse.relative_threshold and baseline_window,
         // + the five reward_hacking saturation keys, + metrics.keys, + alerts.pagerduty (3) and alerts.retry (3),
-        // + alerts.email.security and ca_cert_file. `threshold` is shown (as null) although the template comments it out.
-        #expect(keyLines.count == 96)
+        // + alerts.email.security and ca_cert_file, + storage.url and retention_days, + stall (8), crash (1) and
+        // throughput (5). `threshold` and the optional stall times are shown (as null) although the template comments
+        // them out.
+        #expect(keyLines.count == 112)
         #expect(keyLines.allSatisfy { $0.contains("# from: ") })
     }
 

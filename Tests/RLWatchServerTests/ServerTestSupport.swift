@@ -13,18 +13,36 @@ func withServer<T: Sendable>(
     store: any Store, config: RLWatchConfig = RLWatchConfig(), settings: ServerSettings = ServerSettings(port: 0),
     headers: [String: String] = [:], _ body: (HTTPTestClient) async throws -> T
 ) async throws -> T {
+    try await withServer(store: store, config: config, settings: settings, headers: headers) { client, _ in
+        try await body(client)
+    }
+}
+
+/// ``withServer(store:config:settings:headers:_:)`` with the server itself: its liveness watchdog runs on `clock`
+/// (as a service when `watchdog` is true, else checked only when the test calls `checkLiveness()`).
+func withServer<T: Sendable>(
+    store: any Store, config: RLWatchConfig = RLWatchConfig(), settings: ServerSettings = ServerSettings(port: 0),
+    headers: [String: String] = [:], clock: ManualWallClock? = nil, watchdog: Bool = false,
+    _ body: (HTTPTestClient, MonitorServer) async throws -> T
+) async throws -> T {
     let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
     var logger = Logger(label: "rlwatch.serve.test")
     logger.logLevel = .warning
-    let server = MonitorServer(settings: settings, config: config, store: store, logger: logger)
-    let group = ServiceGroup(
-        configuration: .init(services: [server.service { continuation.yield($0) }], logger: logger))
+    let server =
+        if let clock {
+            MonitorServer(settings: settings, config: config, store: store, logger: logger, clock: AnyWallClock(clock))
+        } else {
+            MonitorServer(settings: settings, config: config, store: store, logger: logger)
+        }
+    var services: [any Service] = [server.service { continuation.yield($0) }]
+    if watchdog { services.append(server.livenessService()) }
+    let group = ServiceGroup(configuration: .init(services: services, logger: logger))
     return try await withThrowingTaskGroup(of: Void.self) { tasks in
         tasks.addTask { try await group.run() }
         var iterator = ports.makeAsyncIterator()
         guard let port = await iterator.next() else { throw CancellationError() }
         do {
-            let result = try await body(HTTPTestClient(port: port, headers: headers))
+            let result = try await body(HTTPTestClient(port: port, headers: headers), server)
             await group.triggerGracefulShutdown()
             try await tasks.waitForAll()
             return result
