@@ -59,6 +59,7 @@ let package = Package(
             dependencies: [
                 "RLWatch", "RLWatchCore", "RLWatchStore",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict
@@ -162,6 +163,15 @@ let package = Package(
             name: "RLWatchAlertsTests",
             dependencies: [
                 "RLWatchAlerts", "RLWatchCore", "RLWatchStore", "RLWatchServer", "RLWatchTesting",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict),
+        .testTarget(
+            name: "RLWatchDashboardTests",
+            dependencies: [
+                "RLWatchDashboard", "RLWatchServer", "RLWatch", "RLWatchStore", "RLWatchCore", "RLWatchTesting",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),

@@ -4,6 +4,7 @@ import Logging
 import RLWatch
 import RLWatchAlerts
 import RLWatchCore
+import RLWatchDashboard
 import RLWatchStore
 import ServiceLifecycle
 
@@ -105,8 +106,10 @@ public struct MonitorServer: Sendable {
         let router = Router(context: BasicRequestContext.self)
         router.add(middleware: LatencyMiddleware(metrics: metrics))
         if let token = settings.token, !token.isEmpty {
+            router.add(middleware: DashboardTokenMiddleware<BasicRequestContext>(token: token, enforce: false))
             router.add(middleware: BearerTokenMiddleware(token: token))
         }
+        DashboardRoutes(store: registry.options.store, logger: logger).register(on: router)
         APIRoutes(
             registry: registry, metrics: metrics,
             decoder: StepBatchDecoder(

@@ -1,0 +1,125 @@
+import Foundation
+import RLWatchCore
+import RLWatchStore
+
+/// The data block a page embeds for its script: downsampled series per chart, alert markers, run colours.
+///
+/// Non-finite values are the strings `"NaN"`, `"Infinity"`, `"-Infinity"` (as in the API); a kept point whose
+/// metric was not logged is `null`.
+enum ChartData {
+    /// Buckets per series (see ``Downsampler``): at most about 4 points each, so ≤ 2,000 points per line for any
+    /// run length, a few more for alert steps and non-finite values.
+    static let buckets = 500
+
+    /// The colour of the i-th run of a comparison (d3's category10, which reads on light and dark backgrounds).
+    static let palette = [
+        "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf",
+    ]
+
+    static func color(_ index: Int) -> String { palette[index % palette.count] }
+
+    /// The page's data block.
+    ///
+    /// - Parameters:
+    ///   - runs: the runs shown, in legend order.
+    ///   - live: where the page's script subscribes to updates, or nil.
+    static func page(_ runs: [RunView], live: JSONValue?) -> JSONValue {
+        let charts: [JSONValue] = ChartSpec.all.map { spec in
+            var members: [(String, JSONValue)] = [
+                ("id", .string(spec.metric.rawValue)),
+                ("title", .string(spec.title)),
+                (
+                    "series",
+                    .array(
+                        runs.enumerated().map { index, view in
+                            series(view, spec: spec, run: index)
+                        })
+                ),
+            ]
+            if spec.metric == .entropy, runs.count == 1, let threshold = collapseThreshold(runs[0]) {
+                members.append(("threshold", .object([("value", .double(threshold.value)), ("label", .string(threshold.label))])))
+            }
+            return .object(members)
+        }
+        var alerts: [JSONValue] = []
+        for (index, view) in runs.enumerated() {
+            for record in view.delivered { alerts.append(alert(record, run: index)) }
+        }
+        return .object([
+            ("runs", .array(runs.enumerated().map { index, view in
+                .object([("id", .string(view.run.runID)), ("color", .string(color(index)))])
+            })),
+            ("charts", .array(charts)),
+            ("alerts", .array(alerts)),
+            ("live", live ?? .null),
+        ])
+    }
+
+    /// An alert as the page script draws it (markers, timeline, table rows added live).
+    static func alert(_ record: AlertRecord, run: Int) -> JSONValue {
+        let alert = record.alert
+        return .object([
+            ("run", .int(run)),
+            ("id", record.id.map { .int(Int($0)) } ?? .null),
+            ("step", .int(alert.step)),
+            ("detector", .string(alert.detector.rawValue)),
+            ("severity", .string(alert.severity.rawValue)),
+            ("message", .string(alert.message)),
+            ("recommendation", .string(alert.recommendation)),
+            ("chart", .string(ChartSpec.chart(for: alert.detector).rawValue)),
+            ("delivered", .bool(record.disposition.isDelivered)),
+        ])
+    }
+
+    /// One run's line on one chart: `s` (steps), `v` (values) and, for the reward mean, `sd` (the reward std at
+    /// the same points, for the ±std band).
+    private static func series(_ view: RunView, spec: ChartSpec, run: Int) -> JSONValue {
+        let rows = view.rows
+        let marked = Set(view.delivered.filter { ChartSpec.chart(for: $0.alert.detector) == spec.metric }.map(\.alert.step))
+        var keep = Set<Int>()
+        if !marked.isEmpty {
+            for (index, row) in rows.enumerated() where marked.contains(row.metrics.step) { keep.insert(index) }
+        }
+        let metric = spec.metric
+        let chosen = Downsampler.indices(count: rows.count, buckets: buckets, keep: keep) { rows[$0].metrics[metric] }
+        var steps: [JSONValue] = []
+        var values: [JSONValue] = []
+        var stds: [JSONValue] = []
+        steps.reserveCapacity(chosen.count)
+        values.reserveCapacity(chosen.count)
+        for index in chosen {
+            let metrics = rows[index].metrics
+            steps.append(.int(metrics.step))
+            values.append(JSONValue.number(metrics[metric]))
+            if metric == .rewardMean { stds.append(JSONValue.number(metrics.rewardStd)) }
+        }
+        var members: [(String, JSONValue)] = [("run", .int(run)), ("s", .array(steps)), ("v", .array(values))]
+        if metric == .rewardMean, stds.contains(where: { $0 != .null }) { members.append(("sd", .array(stds))) }
+        return .object(members)
+    }
+
+    /// The entropy level under which `entropy_collapse` counts a step, from the run's stored config: the absolute
+    /// `threshold` when one is set, else `relative_threshold` × the median of the first `baseline_window` entropy
+    /// observations (the detector's own baseline).
+    static func collapseThreshold(_ view: RunView) -> (value: Double, label: String)? {
+        guard let data = view.run.configJSON.data(using: .utf8),
+            let config = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+            let section = config["entropy_collapse"] as? [String: Any]
+        else { return nil }
+        if (section["enabled"] as? Bool) == false { return nil }
+        if let threshold = (section["threshold"] as? NSNumber)?.doubleValue {
+            return (threshold, "Collapse threshold (\(formatNumber(threshold)))")
+        }
+        guard let relative = (section["relative_threshold"] as? NSNumber)?.doubleValue else { return nil }
+        let window = (section["baseline_window"] as? NSNumber)?.intValue ?? 10
+        let early = view.rows.lazy.compactMap { $0.metrics.entropy }.filter(\.isFinite).prefix(max(1, window))
+        let sorted = Array(early).sorted()
+        guard sorted.count >= max(1, window) else { return nil }
+        let median = sorted.count % 2 == 1
+            ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
+        let value = relative * median
+        return (value, "Collapse threshold (\(format(relative)) × baseline \(format(median)) = \(format(value)))")
+    }
+
+    static func format(_ value: Double) -> String { String(format: "%.4g", value) }
+}

@@ -1,0 +1,460 @@
+// Generated from the dashboard's stylesheet and script; edit the literals below directly.
+
+/// The dashboard's static assets, compiled into the binary so that a copied `rlwatch` works on an air-gapped
+/// machine with no resource bundle beside it.
+enum DashboardAssets {
+    /// The stylesheet: light and dark palettes through `prefers-color-scheme`, fixed chart aspect ratios so live
+    /// updates never move the layout.
+    static let css = #"""
+:root{color-scheme:light dark;--bg:#fff;--fg:#1b1f24;--muted:#5b6470;--line:#d5d9de;--panel:#f6f8fa;--accent:#0b62c4;
+--ok:#1a7f37;--warn:#b35900;--crit:#c62828;--grid:#e6e9ed;--focus:#0b62c4}
+@media (prefers-color-scheme:dark){:root{--bg:#0f1216;--fg:#e6e9ed;--muted:#9aa4af;--line:#30363d;--panel:#161b22;
+--accent:#58a6ff;--ok:#3fb950;--warn:#e3a03a;--crit:#ff6b6b;--grid:#252b33;--focus:#58a6ff}}
+*{box-sizing:border-box}
+body{margin:0;font:15px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;background:var(--bg);color:var(--fg)}
+a{color:var(--accent)}
+:focus-visible{outline:3px solid var(--focus);outline-offset:2px}
+.skip{position:absolute;left:-999px}.skip:focus{left:8px;top:8px;background:var(--bg);padding:4px 8px;z-index:9}
+.sr-only{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}
+header.top{display:flex;gap:18px;align-items:center;padding:10px 20px;border-bottom:1px solid var(--line);background:var(--panel)}
+header.top .brand{font-weight:700;text-decoration:none;color:var(--fg)}
+header.top nav a{margin-right:14px}
+main{padding:16px 20px;max-width:1400px;margin:0 auto}
+h1{font-size:1.45rem;margin:.2em 0;overflow-wrap:anywhere}h2{font-size:1.15rem;margin:1.4em 0 .5em}
+.meta{color:var(--muted);margin:.2em 0 1em}
+table{border-collapse:collapse;width:100%}
+th,td{text-align:left;padding:6px 8px;border-bottom:1px solid var(--line);vertical-align:top}
+th{font-weight:600;color:var(--muted);font-size:.9em}
+td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}
+td.msg{overflow-wrap:anywhere;min-width:14em}
+.table-wrap{overflow-x:auto}
+.badge{display:inline-block;padding:1px 8px;border-radius:10px;font-size:.82em;font-weight:600;border:1px solid currentColor}
+.health-healthy{color:var(--ok)}.health-warning{color:var(--warn)}.health-critical{color:var(--crit)}
+.sev-warning{color:var(--warn)}.sev-critical{color:var(--crit)}
+.badge.stalled{color:var(--warn)}.badge.finished{color:var(--muted)}.badge.open{color:var(--ok)}
+.tiles{display:grid;grid-template-columns:repeat(auto-fill,minmax(150px,1fr));gap:10px;margin:10px 0}
+.tile{background:var(--panel);border:1px solid var(--line);border-radius:8px;padding:10px 12px;min-height:72px}
+.tile .label{display:block;color:var(--muted);font-size:.85em}
+.tile .value{display:block;font-size:1.45rem;font-weight:650;font-variant-numeric:tabular-nums}
+.charts{display:grid;grid-template-columns:repeat(auto-fill,minmax(min(100%,520px),1fr));gap:14px}
+figure.chart{margin:0;background:var(--panel);border:1px solid var(--line);border-radius:8px;padding:8px 10px}
+figure.chart figcaption{font-weight:600;margin-bottom:4px;display:flex;justify-content:space-between;gap:8px}
+figure.chart .plot{position:relative;width:100%;aspect-ratio:600/240}
+figure.timeline .plot{aspect-ratio:auto;min-height:140px}
+.plot svg{display:block;width:100%;height:100%;overflow:visible}
+.plot .empty{position:absolute;inset:0;display:flex;align-items:center;justify-content:center;color:var(--muted)}
+svg .grid{stroke:var(--grid);stroke-width:1}
+svg .axis text{fill:var(--muted);font-size:11px}
+svg .line{fill:none;stroke-width:1.6;stroke-linejoin:round}
+svg .band{opacity:.18;stroke:none}
+svg .threshold{stroke:var(--crit);stroke-dasharray:6 4;stroke-width:1.4}
+svg .threshold-label{fill:var(--crit);font-size:11px}
+svg .nonfinite{fill:var(--crit)}
+svg .marker{stroke:var(--bg);stroke-width:1.5;cursor:pointer}
+svg .marker.sev-warning{fill:var(--warn)}svg .marker.sev-critical{fill:var(--crit)}
+svg .marker:focus{outline:none;stroke:var(--focus);stroke-width:3}
+.legend{display:flex;flex-wrap:wrap;gap:12px;margin:6px 0 10px;padding:0;list-style:none}
+.legend .swatch{display:inline-block;width:12px;height:12px;border-radius:2px;margin-right:6px;vertical-align:-1px}
+form.filters{display:flex;flex-wrap:wrap;gap:10px;align-items:end;margin:8px 0}
+form.filters label{display:flex;flex-direction:column;font-size:.85em;color:var(--muted)}
+input,select,button{font:inherit;color:inherit;background:var(--bg);border:1px solid var(--line);border-radius:6px;padding:4px 8px}
+button{cursor:pointer;background:var(--panel)}
+pre.config{background:var(--panel);border:1px solid var(--line);border-radius:8px;padding:10px;overflow:auto;max-height:480px;font-size:.85em}
+details summary{cursor:pointer;font-weight:600;margin:1em 0 .5em}
+.exports a{margin-right:12px}
+#tip{position:fixed;z-index:10;max-width:360px;background:var(--fg);color:var(--bg);padding:6px 8px;border-radius:6px;font-size:.85em;pointer-events:none;white-space:pre-wrap}
+.live{font-size:.85em;color:var(--muted)}
+@media (max-width:640px){main{padding:10px}th,td{padding:4px}.tiles{grid-template-columns:repeat(2,1fr)}}
+"""#
+
+    /// The page script (vanilla JS, no library): draws the SVG charts from the page's data block, filters tables,
+    /// and applies server-sent updates. It only ever uses `textContent`/`setAttribute` for data.
+    static let javascript = #"""
+// rlwatch dashboard: draws the charts from the page's data block and applies live updates.
+// Data is only ever put into the page with textContent / setAttribute, never as markup.
+(function () {
+  'use strict';
+  var NS = 'http://www.w3.org/2000/svg';
+  var W = 600, H = 240, M = { l: 58, r: 14, t: 14, b: 26 };
+  var TARGET = 500;
+
+  function svg(name, attrs, text) {
+    var e = document.createElementNS(NS, name);
+    for (var k in attrs) e.setAttribute(k, attrs[k]);
+    if (text !== undefined && text !== null) e.textContent = text;
+    return e;
+  }
+  function html(name, attrs, text) {
+    var e = document.createElement(name);
+    for (var k in attrs) e.setAttribute(k, attrs[k]);
+    if (text !== undefined && text !== null) e.textContent = text;
+    return e;
+  }
+  function num(v) {
+    if (v === null || v === undefined) return null;
+    if (typeof v === 'number') return v;
+    if (v === 'NaN') return NaN;
+    if (v === 'Infinity') return Infinity;
+    if (v === '-Infinity') return -Infinity;
+    return Number(v);
+  }
+  function fmt(v) {
+    if (!isFinite(v)) return isNaN(v) ? 'NaN' : (v > 0 ? 'Inf' : '-Inf');
+    var a = Math.abs(v);
+    if (a !== 0 && (a < 1e-3 || a >= 1e5)) return v.toExponential(1);
+    return String(+v.toPrecision(4));
+  }
+  function ticks(lo, hi, n) {
+    var span = hi - lo;
+    if (!(span > 0)) return [lo];
+    var step = Math.pow(10, Math.floor(Math.log10(span / n)));
+    var err = span / n / step;
+    if (err >= 7.5) step *= 10; else if (err >= 3.5) step *= 5; else if (err >= 1.5) step *= 2;
+    var out = [];
+    for (var t = Math.ceil(lo / step) * step; t <= hi + step * 1e-9; t += step) out.push(+t.toPrecision(12));
+    return out;
+  }
+  function setText(id, text) { var e = document.getElementById(id); if (e) e.textContent = text; }
+
+  var block = document.getElementById('rlw-data');
+  var D = block ? JSON.parse(block.textContent) : null;
+
+  // ---- runs list: filter by text -------------------------------------------------------------
+  var runFilter = document.getElementById('run-filter');
+  if (runFilter) {
+    var applyRunFilter = function () {
+      var q = runFilter.value.trim().toLowerCase();
+      document.querySelectorAll('#runs-table tbody tr').forEach(function (tr) {
+        tr.hidden = q !== '' && (tr.getAttribute('data-search') || '').indexOf(q) < 0;
+      });
+    };
+    runFilter.addEventListener('input', applyRunFilter);
+    applyRunFilter();
+  }
+
+  // ---- alert history filters -----------------------------------------------------------------
+  var filters = document.getElementById('alert-filters');
+  function alertMatches(tr) {
+    if (!filters) return true;
+    var f = filters.elements;
+    var det = f.detector ? f.detector.value : '', sev = f.severity ? f.severity.value : '';
+    var from = f.from && f.from.value !== '' ? Number(f.from.value) : -Infinity;
+    var to = f.to && f.to.value !== '' ? Number(f.to.value) : Infinity;
+    var step = Number(tr.getAttribute('data-step'));
+    return (det === '' || tr.getAttribute('data-detector') === det) &&
+      (sev === '' || tr.getAttribute('data-severity') === sev) && step >= from && step <= to;
+  }
+  function applyAlertFilters() {
+    var shown = 0;
+    document.querySelectorAll('#alerts-table tbody tr').forEach(function (tr) {
+      tr.hidden = !alertMatches(tr);
+      if (!tr.hidden) shown++;
+    });
+    setText('alerts-shown', shown + ' shown');
+  }
+  if (filters) {
+    filters.addEventListener('input', applyAlertFilters);
+    filters.addEventListener('change', applyAlertFilters);
+    filters.addEventListener('submit', function (e) {
+      e.preventDefault();
+      applyAlertFilters();
+      var params = new URLSearchParams(new FormData(filters));
+      history.replaceState(null, '', location.pathname + '?' + params.toString());
+    });
+  }
+
+  if (!D) return;
+
+  // ---- data ------------------------------------------------------------------------------------
+  var charts = {};
+  D.charts.forEach(function (c) {
+    c.series.forEach(function (s) {
+      s.v = s.v.map(num);
+      if (s.sd) s.sd = s.sd.map(num);
+    });
+    charts[c.id] = c;
+  });
+  var alerts = D.alerts;
+
+  function xDomain() {
+    var lo = Infinity, hi = -Infinity;
+    D.charts.forEach(function (c) {
+      c.series.forEach(function (s) {
+        if (s.s.length) { lo = Math.min(lo, s.s[0]); hi = Math.max(hi, s.s[s.s.length - 1]); }
+      });
+    });
+    alerts.forEach(function (a) { lo = Math.min(lo, a.step); hi = Math.max(hi, a.step); });
+    if (lo === Infinity) { lo = 0; hi = 1; }
+    if (hi === lo) hi = lo + 1;
+    return [lo, hi];
+  }
+
+  function valueAt(series, step) {
+    var s = series.s, a = 0, b = s.length - 1;
+    while (a <= b) {
+      var m = (a + b) >> 1;
+      if (s[m] === step) return series.v[m];
+      if (s[m] < step) a = m + 1; else b = m - 1;
+    }
+    return null;
+  }
+
+  function alertLabel(a) {
+    var run = D.runs.length > 1 ? D.runs[a.run].id + ' \u2014 ' : '';
+    return run + 'step ' + a.step + ' \u00b7 ' + a.detector + ' (' + a.severity + ')\n' + a.message;
+  }
+
+  function drawChart(c, xd) {
+    var fig = document.getElementById('chart-' + c.id);
+    if (!fig) return;
+    var plot = fig.querySelector('.plot');
+    plot.textContent = '';
+    var lo = Infinity, hi = -Infinity, any = false;
+    function see(v) { if (v !== null && isFinite(v)) { lo = Math.min(lo, v); hi = Math.max(hi, v); } }
+    c.series.forEach(function (s) {
+      if (s.s.length) any = true;
+      for (var i = 0; i < s.v.length; i++) {
+        see(s.v[i]);
+        if (s.sd && s.sd[i] !== null && isFinite(s.sd[i]) && s.v[i] !== null) { see(s.v[i] - s.sd[i]); see(s.v[i] + s.sd[i]); }
+      }
+    });
+    if (!any) {
+      plot.appendChild(html('div', { class: 'empty' }, 'No data'));
+      return;
+    }
+    if (c.threshold) see(c.threshold.value);
+    if (lo === Infinity) { lo = 0; hi = 1; }
+    if (hi === lo) { var d = Math.abs(lo) * 0.1 || 1; lo -= d; hi += d; }
+    var pad = (hi - lo) * 0.06; lo -= pad; hi += pad;
+    var X = function (x) { return M.l + (x - xd[0]) / (xd[1] - xd[0]) * (W - M.l - M.r); };
+    var Y = function (y) { return H - M.b - (y - lo) / (hi - lo) * (H - M.t - M.b); };
+    var root = svg('svg', { viewBox: '0 0 ' + W + ' ' + H, role: 'img', 'aria-label': c.title + ' by step', 'data-chart': c.id });
+    var axis = svg('g', { class: 'axis' });
+    ticks(lo, hi, 5).forEach(function (t) {
+      axis.appendChild(svg('line', { class: 'grid', x1: M.l, x2: W - M.r, y1: Y(t), y2: Y(t) }));
+      axis.appendChild(svg('text', { x: M.l - 6, y: Y(t) + 4, 'text-anchor': 'end' }, fmt(t)));
+    });
+    ticks(xd[0], xd[1], 6).forEach(function (t) {
+      if (t !== Math.round(t)) return;
+      axis.appendChild(svg('text', { x: X(t), y: H - 8, 'text-anchor': 'middle' }, String(t)));
+    });
+    root.appendChild(axis);
+    if (c.threshold) {
+      var ty = Y(c.threshold.value);
+      root.appendChild(svg('line', { class: 'threshold', x1: M.l, x2: W - M.r, y1: ty, y2: ty }));
+      root.appendChild(svg('text', { class: 'threshold-label', x: W - M.r, y: ty - 4, 'text-anchor': 'end' }, c.threshold.label));
+    }
+    c.series.forEach(function (s) {
+      var color = D.runs[s.run].color;
+      if (s.sd) {
+        var up = [], down = [];
+        for (var i = 0; i < s.s.length; i++) {
+          var v = s.v[i], sd = s.sd[i];
+          if (v === null || sd === null || !isFinite(v) || !isFinite(sd)) continue;
+          up.push(X(s.s[i]).toFixed(1) + ',' + Y(v + sd).toFixed(1));
+          down.push(X(s.s[i]).toFixed(1) + ',' + Y(v - sd).toFixed(1));
+        }
+        if (up.length > 1) root.appendChild(svg('polygon', { class: 'band', fill: color, points: up.concat(down.reverse()).join(' ') }));
+      }
+      var d = '', pen = false, bad = svg('g', { class: 'nonfinite-points' });
+      for (var j = 0; j < s.s.length; j++) {
+        var y = s.v[j];
+        if (y === null) continue;
+        var x = X(s.s[j]);
+        if (!isFinite(y)) {
+          pen = false;
+          var top = !(y < 0), py = top ? M.t : H - M.b;
+          var tri = svg('path', { class: 'nonfinite', d: 'M' + (x - 4) + ' ' + (py + (top ? -2 : 2)) + 'l4 ' + (top ? 7 : -7) + 'l4 ' + (top ? -7 : 7) + 'z' });
+          tri.appendChild(svg('title', {}, 'step ' + s.s[j] + ': ' + fmt(y)));
+          bad.appendChild(tri);
+          continue;
+        }
+        d += (pen ? 'L' : 'M') + x.toFixed(1) + ' ' + Y(y).toFixed(1);
+        pen = true;
+      }
+      root.appendChild(svg('path', { class: 'line', stroke: color, d: d || 'M0 0', 'data-run': D.runs[s.run].id }));
+      root.appendChild(bad);
+    });
+    var marks = svg('g', { class: 'markers' });
+    alerts.forEach(function (a) {
+      if (a.chart !== c.id) return;
+      var series = c.series.filter(function (s) { return s.run === a.run; })[0];
+      var v = series ? valueAt(series, a.step) : null;
+      var y = v !== null && isFinite(v) ? Y(v) : M.t;
+      var label = alertLabel(a);
+      var m = svg('circle', {
+        class: 'marker sev-' + a.severity, cx: X(a.step).toFixed(1), cy: y.toFixed(1), r: 5.5, tabindex: '0',
+        'data-detector': a.detector, 'data-step': a.step, 'data-tip': label, 'aria-label': label
+      });
+      if (D.runs.length > 1) m.setAttribute('stroke', D.runs[a.run].color);
+      m.appendChild(svg('title', {}, label));
+      marks.appendChild(m);
+    });
+    root.appendChild(marks);
+    plot.appendChild(root);
+  }
+
+  function drawTimeline(xd) {
+    var fig = document.getElementById('timeline');
+    if (!fig) return;
+    var plot = fig.querySelector('.plot');
+    plot.textContent = '';
+    var shown = alerts.filter(function (a) { return a.delivered !== false; });
+    if (!shown.length) { plot.appendChild(html('div', { class: 'empty' }, 'No alerts triggered.')); return; }
+    var multi = D.runs.length > 1;
+    var keyOf = function (a) { return multi ? D.runs[a.run].id + ' \u2014 ' + a.detector : a.detector; };
+    var rows = [];
+    shown.forEach(function (a) { var k = keyOf(a); if (rows.indexOf(k) < 0) rows.push(k); });
+    rows.sort();
+    var L = 190, rowH = 24, h = M.t + M.b + rows.length * rowH;
+    var X = function (x) { return L + (x - xd[0]) / (xd[1] - xd[0]) * (W - L - M.r); };
+    var root = svg('svg', { viewBox: '0 0 ' + W + ' ' + h, role: 'img', 'aria-label': 'Alert timeline' });
+    plot.style.aspectRatio = W + ' / ' + h;
+    var axis = svg('g', { class: 'axis' });
+    rows.forEach(function (k, i) {
+      var y = M.t + i * rowH + rowH / 2;
+      axis.appendChild(svg('line', { class: 'grid', x1: L, x2: W - M.r, y1: y, y2: y }));
+      var t = svg('text', { x: L - 6, y: y + 4, 'text-anchor': 'end' }, k.length > 34 ? k.slice(0, 33) + '\u2026' : k);
+      t.appendChild(svg('title', {}, k));
+      axis.appendChild(t);
+    });
+    ticks(xd[0], xd[1], 6).forEach(function (t) {
+      if (t !== Math.round(t)) return;
+      axis.appendChild(svg('text', { x: X(t), y: h - 8, 'text-anchor': 'middle' }, String(t)));
+    });
+    root.appendChild(axis);
+    var marks = svg('g', { class: 'markers' });
+    shown.forEach(function (a) {
+      var label = alertLabel(a);
+      var m = svg('circle', {
+        class: 'marker sev-' + a.severity, cx: X(a.step).toFixed(1), cy: M.t + rows.indexOf(keyOf(a)) * rowH + rowH / 2,
+        r: 5.5, tabindex: '0', 'data-detector': a.detector, 'data-step': a.step, 'data-tip': label, 'aria-label': label
+      });
+      if (multi) { m.setAttribute('style', 'fill:' + D.runs[a.run].color); }
+      m.appendChild(svg('title', {}, label));
+      marks.appendChild(m);
+    });
+    root.appendChild(marks);
+    plot.appendChild(root);
+  }
+
+  function drawAll() {
+    var xd = xDomain();
+    D.charts.forEach(function (c) { drawChart(c, xd); });
+    drawTimeline(xd);
+  }
+  drawAll();
+
+  // ---- keyboard tooltip for markers (hover already shows the <title>) ------------------------
+  var tip = html('div', { id: 'tip', role: 'tooltip', hidden: '' });
+  document.body.appendChild(tip);
+  document.addEventListener('focusin', function (e) {
+    var t = e.target, text = t && t.getAttribute && t.getAttribute('data-tip');
+    if (!text) { tip.hidden = true; return; }
+    var r = t.getBoundingClientRect();
+    tip.textContent = text;
+    tip.style.left = Math.max(4, Math.min(window.innerWidth - 370, r.left)) + 'px';
+    tip.style.top = (r.bottom + 6) + 'px';
+    tip.hidden = false;
+  });
+  document.addEventListener('focusout', function () { tip.hidden = true; });
+
+  // ---- live updates ----------------------------------------------------------------------------
+  if (!D.live || typeof EventSource === 'undefined') return;
+  var cols = D.live.columns;
+  var stdCol = cols.indexOf('reward_std');
+  var counts = D.live.counts;
+
+  function compact(s, keep) {
+    var n = s.s.length, size = Math.ceil(n / TARGET), idx = {};
+    for (var i = 0; i < n; i++) if (keep[s.s[i]]) idx[i] = true;
+    for (var start = 0; start < n; start += size) {
+      var end = Math.min(n, start + size), lo = -1, hi = -1, nf = -1;
+      for (var k = start; k < end; k++) {
+        var v = s.v[k];
+        if (isFinite(v)) { if (lo < 0 || v < s.v[lo]) lo = k; if (hi < 0 || v > s.v[hi]) hi = k; } else if (nf < 0) nf = k;
+      }
+      [start, end - 1, lo, hi, nf].forEach(function (j) { if (j >= 0) idx[j] = true; });
+    }
+    var kept = Object.keys(idx).map(Number).sort(function (a, b) { return a - b; });
+    s.s = kept.map(function (j) { return s.s[j]; });
+    s.v = kept.map(function (j) { return s.v[j]; });
+    if (s.sd) s.sd = kept.map(function (j) { return s.sd[j]; });
+  }
+
+  function addAlertRow(a) {
+    var body = document.querySelector('#alerts-table tbody');
+    if (!body) return;
+    var tr = html('tr', { 'data-detector': a.detector, 'data-severity': a.severity, 'data-step': String(a.step), 'data-alert-id': String(a.id) });
+    tr.appendChild(html('td', { class: 'num' }, String(a.step)));
+    tr.appendChild(html('td', {}, a.detector));
+    var sev = html('td', {});
+    sev.appendChild(html('span', { class: 'badge sev-' + a.severity }, a.severity));
+    tr.appendChild(sev);
+    tr.appendChild(html('td', { class: 'msg' }, a.message));
+    tr.appendChild(html('td', { class: 'msg' }, a.recommendation));
+    tr.hidden = !alertMatches(tr);
+    body.appendChild(tr);
+    var empty = document.getElementById('alerts-empty');
+    if (empty) empty.hidden = true;
+  }
+
+  function health() {
+    if (counts.anyCritical) return 'critical';
+    return counts.anyAlert ? 'warning' : 'healthy';
+  }
+
+  function apply(u) {
+    var keepSteps = {};
+    alerts.forEach(function (a) { keepSteps[a.step] = true; });
+    (u.alerts || []).forEach(function (a) { keepSteps[a.step] = true; });
+    u.rows.forEach(function (r) {
+      var step = r[0];
+      cols.forEach(function (id, i) {
+        var v = num(r[i + 1]);
+        if (v === null) return;
+        var c = charts[id], s = c && c.series[0];
+        if (!s) return;
+        s.s.push(step); s.v.push(v);
+        if (id === 'reward_mean') {
+          var sd = stdCol >= 0 ? num(r[stdCol + 1]) : null;
+          if (sd !== null && !s.sd) s.sd = s.v.slice(0, -1).map(function () { return null; });
+          if (s.sd) s.sd.push(sd);
+        }
+        if (s.s.length > TARGET * 8) compact(s, keepSteps);
+      });
+    });
+    (u.alerts || []).forEach(function (a) {
+      a.run = 0;
+      counts.anyAlert = true;
+      if (a.severity === 'critical') counts.anyCritical = true;
+      if (!a.delivered) return;
+      alerts.push(a);
+      counts.alerts++;
+      if (a.severity === 'critical') counts.critical++; else counts.warnings++;
+      addAlertRow(a);
+    });
+    if (u.steps !== undefined) setText('tile-steps', String(u.steps));
+    if (u.last_step !== undefined && u.last_step !== null) setText('tile-last-step', String(u.last_step));
+    setText('tile-alerts', String(counts.alerts));
+    setText('tile-critical', String(counts.critical));
+    setText('tile-warnings', String(counts.warnings));
+    var h = document.getElementById('tile-health');
+    if (h) { h.textContent = health(); h.className = 'value health-' + health(); }
+    if (filters) applyAlertFilters();
+    drawAll();
+    if (u.finished) {
+      var st = document.getElementById('run-state');
+      if (st) { st.textContent = 'finished'; st.className = 'badge finished'; }
+    }
+  }
+
+  var status = document.getElementById('live-status');
+  var source = new EventSource(D.live.url);
+  source.addEventListener('update', function (e) { apply(JSON.parse(e.data)); });
+  source.addEventListener('open', function () { if (status) status.textContent = 'live'; });
+  source.addEventListener('error', function () { if (status) status.textContent = 'reconnecting\u2026'; });
+  source.addEventListener('finished', function () { if (status) status.textContent = 'run finished'; source.close(); });
+})();
+"""#
+}

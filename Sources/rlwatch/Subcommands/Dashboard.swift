@@ -1,0 +1,101 @@
+import ArgumentParser
+import Foundation
+import Logging
+import RLWatch
+import RLWatchCore
+import RLWatchDashboard
+import RLWatchServer
+import RLWatchStore
+import ServiceLifecycle
+
+extension RLWatchCommand {
+    struct Dashboard: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Serve the web dashboard (runs, charts, alerts, live updates, exports) for a log directory.",
+            discussion: """
+                Binds to dashboard.host:dashboard.port (127.0.0.1:8501 by default). Binding to a non-loopback address \
+                requires a token (--token or RLWATCH_TOKEN); a browser gives it once as http://HOST:PORT/?token=TOKEN \
+                and then keeps it in a cookie. Reads the database read-only, so it can run beside `rlwatch watch` or \
+                `rlwatch serve` writing the same file; `rlwatch serve` also serves the dashboard at / on its own port. \
+                Prints `rlwatch dashboard listening on http://HOST:PORT` once it accepts connections (--port 0 picks a \
+                free port). SIGTERM or SIGINT stops it.
+                """)
+
+        @OptionGroup var options: StoreOptions
+
+        @Option(help: "Address to bind (default: dashboard.host, 127.0.0.1; a non-loopback address requires a token).")
+        var host: String?
+
+        @Option(help: "Port to listen on (default: dashboard.port, 8501); 0 picks a free one.")
+        var port: Int?
+
+        @Option(help: "Token required on every request (default: $RLWATCH_TOKEN).")
+        var token: String?
+
+        @Option(help: "The store: postgres://USER@HOST:PORT/DB or sqlite:PATH (default: storage.url, else metrics.db in the log dir).")
+        var database: String?
+
+        @Option(name: .customLong("stall-after"), help: "Seconds without a new step after which an open run is marked stalled.")
+        var stallAfter: Double = 600
+
+        func validate() throws {
+            if let port, !(0...65_535).contains(port) { throw ValidationError("--port must be between 0 and 65535 (got \(port))") }
+            guard stallAfter > 0 else { throw ValidationError("--stall-after must be > 0") }
+        }
+
+        func run() async throws {
+            let context = try CommandContext(options)
+            let host = host ?? context.config.dashboard.host
+            let port = port ?? context.config.dashboard.port
+            let token = (token ?? ProcessInfo.processInfo.environment["RLWATCH_TOKEN"]).flatMap { $0.isEmpty ? nil : $0 }
+            if !ServerSettings.isLoopback(host) && token == nil {
+                printError("error: binding to \(host) (not a loopback address) requires a token: pass --token or set RLWATCH_TOKEN")
+                throw ExitStatus.badInput
+            }
+            var logger = Logger(label: "rlwatch.dashboard")
+            logger.logLevel = .info
+            var dashboardOptions = DashboardOptions()
+            dashboardOptions.stallAfter = stallAfter
+            let location = try context.storeLocation(database: database)
+            let shownDatabase = location.description
+            let serve: @Sendable (any Store) async throws -> Void = { [logger, dashboardOptions] store in
+                let server = DashboardServer(
+                    host: host, port: port, token: token,
+                    routes: DashboardRoutes(store: store, options: dashboardOptions, logger: logger), logger: logger)
+                let service = server.service { bound in
+                    let shown = host.contains(":") ? "[\(host)]" : host
+                    // Written straight to the file descriptor: tests wait for this line.
+                    FileHandle.standardOutput.write(Data("rlwatch dashboard listening on http://\(shown):\(bound)\n".utf8))
+                    printError(
+                        "database: \(shownDatabase)"
+                            + (token == nil ? "" : "  (token required: open http://\(shown):\(bound)/?token=YOUR_TOKEN once)"))
+                }
+                let group = ServiceGroup(
+                    configuration: .init(services: [service], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+                try await group.run()
+            }
+            do {
+                switch location {
+                case .sqlite(let path):
+                    // Read-only: the dashboard never creates or upgrades a database, and reads beside its writer.
+                    guard FileManager.default.fileExists(atPath: path) else {
+                        printError("No rlwatch database found at \(path)")
+                        printError("Make sure you have completed at least one monitored training run.")
+                        throw ExitStatus.failure
+                    }
+                    let store = try SQLiteStore.openExisting(path: path, readOnly: true)
+                    defer { try? store.close() }
+                    try await serve(store)
+                case .postgres:
+                    try await context.withStore(database: database) { store in try await serve(store) }
+                }
+            } catch let exit as ExitCode {
+                throw exit
+            } catch {
+                printError("error: \(error)")
+                throw ExitStatus.failure
+            }
+            printError("rlwatch dashboard: stopped")
+        }
+    }
+}
