@@ -255,11 +255,47 @@ def _install_process_hooks() -> None:
     atexit.register(_stop_all)
     if hasattr(os, "register_at_fork"):
         os.register_at_fork(after_in_child=_after_fork_in_child)
+    _chain_excepthook()
+
+
+# The uncaught exception that is ending the process, as (type name, message), set by our sys.excepthook.
+_crash: Optional[Dict[str, str]] = None
+
+
+def _chain_excepthook() -> None:
+    """Notes an uncaught exception for the atexit report, then hands it to the hook that was installed before.
+
+    The exception is neither swallowed nor changed: the previous hook (Python's default prints the traceback)
+    runs with the same arguments. Only the exception's type and message are kept, never frames or locals.
+    KeyboardInterrupt is a person stopping the run, not a crash.
+    """
+    previous = sys.excepthook
+
+    def rlwatch_excepthook(exc_type, exc_value, exc_traceback):  # type: ignore[no-untyped-def]
+        global _crash
+        try:
+            if exc_type is not None and not issubclass(exc_type, KeyboardInterrupt):
+                module = getattr(exc_type, "__module__", "") or ""
+                name = getattr(exc_type, "__qualname__", None) or getattr(exc_type, "__name__", "Exception")
+                type_name = name if module in ("builtins", "__main__", "") else f"{module}.{name}"
+                try:
+                    message = str(exc_value)
+                except Exception:
+                    message = "<unprintable exception>"
+                _crash = {"exception_type": type_name[:200], "message": message[:2000]}
+        except Exception:
+            pass
+        previous(exc_type, exc_value, exc_traceback)
+
+    sys.excepthook = rlwatch_excepthook
 
 
 def _stop_all() -> None:
+    crash = _crash
     for monitor in list(_all_monitors):
         try:
+            if crash is not None:
+                monitor._crashed(crash)
             monitor.stop()
         except Exception:
             pass

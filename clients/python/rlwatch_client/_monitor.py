@@ -256,6 +256,10 @@ class Monitor:
         else:
             self._cleaner.warn_once("stopped", f"rlwatch: log_step() after stop() is ignored (run {self.run_id})")
 
+    def _crashed(self, report: Dict[str, Any]) -> None:
+        """The process is exiting because of an uncaught exception: ``stop()`` reports it instead of finishing."""
+        self._shipper.crash_report = dict(report)
+
     def _mark_forked(self) -> None:
         """In a child created by ``os.fork``: the sender thread does not exist here, so log nothing."""
         self._forked = True

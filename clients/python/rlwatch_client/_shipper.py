@@ -107,6 +107,8 @@ class Shipper:
         self._last_error = ""
         self._inflight: Optional[Tuple[List[bytes], str]] = None
         self._abandoned = False
+        # Set at exit after an uncaught exception: the run ends with a crash report instead of ``finish``.
+        self.crash_report: Optional[Dict[str, Any]] = None
         self._warned: set = set()
         self._thread = threading.Thread(target=self._run, name="rlwatch-shipper", daemon=True)
 
@@ -395,7 +397,12 @@ class Shipper:
         if timeout <= 0.05:
             return
         try:
-            response = transport.request("POST", transport.path("runs", self.run_id, "finish"), b"{}", timeout=timeout)
+            if self.crash_report is not None:
+                response = transport.post_json(
+                    transport.path("runs", self.run_id, "crash"), self.crash_report, timeout=timeout)
+            else:
+                response = transport.request(
+                    "POST", transport.path("runs", self.run_id, "finish"), b"{}", timeout=timeout)
             if response.status >= 300:
                 log.warning("rlwatch: finishing run %s: HTTP %d %s", self.run_id, response.status, response.error_message)
         except TransientError as error:

@@ -61,8 +61,10 @@ def free_port() -> int:
 class Server:
     """A real ``rlwatch serve`` on 127.0.0.1, started in ``directory`` (its cwd and log dir)."""
 
-    def __init__(self, directory: str, port: int = 0, token: Optional[str] = None) -> None:
+    def __init__(self, directory: str, port: int = 0, token: Optional[str] = None,
+                 extra_args: Optional[List[str]] = None) -> None:
         self.directory = directory
+        self.extra_args = list(extra_args or [])
         self.log_dir = os.path.join(directory, "server-logs")
         self.port = port
         self.token = token
@@ -76,7 +78,8 @@ class Server:
             env["RLWATCH_TOKEN"] = self.token
         self._stderr = open(os.path.join(self.directory, "serve.stderr"), "ab")
         self.process = subprocess.Popen(
-            [rlwatch_binary(), "serve", "--host", "127.0.0.1", "--port", str(self.port), "--log-dir", self.log_dir],
+            [rlwatch_binary(), "serve", "--host", "127.0.0.1", "--port", str(self.port), "--log-dir", self.log_dir]
+            + self.extra_args,
             cwd=self.directory, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=self._stderr,
         )
         lines: "queue.Queue[Optional[str]]" = queue.Queue()
