@@ -61,13 +61,16 @@ final class WatchSandbox {
     func watcher(
         _ names: [String], kind: WatchSourceKind = .jsonl(), store: any Store, follow: Bool = true,
         strict: Bool = false, config: RLWatchConfig = RLWatchConfig(), runID: String? = nil,
-        sinks: [any AlertSink] = [], batchSize: Int = 4096, explain: Bool = false
+        sinks: [any AlertSink] = [], batchSize: Int = 4096, explain: Bool = false,
+        wallClock: AnyWallClock? = nil, writerHasOpen: (@Sendable ([String]) -> Bool?)? = nil
     ) async throws -> Watcher {
         let targets = try names.map { try WatchTarget(path: path($0), kind: kind) }
+        var options = Watcher.Options(
+            follow: follow, pollInterval: .milliseconds(5), strict: strict, batchSize: batchSize, explain: explain)
+        if let wallClock { options.wallClock = wallClock }
+        if let writerHasOpen { options.writerHasOpen = writerHasOpen }
         return try await Watcher.start(
-            targets: targets, config: config, runID: runID, store: store, sinks: sinks,
-            options: Watcher.Options(
-                follow: follow, pollInterval: .milliseconds(5), strict: strict, batchSize: batchSize, explain: explain),
+            targets: targets, config: config, runID: runID, store: store, sinks: sinks, options: options,
             report: { [weak self] in self?.notes.append($0) })
     }
 

@@ -31,6 +31,11 @@ public final class Watcher {
         public var explain: Bool
         /// Name each metric's logged key once the first steps are read.
         public var describeKeys: Bool
+        /// The wall clock of the liveness detectors (when data arrived, how long the files have been quiet).
+        public var wallClock = AnyWallClock(SystemWallClock())
+        /// Whether the writer of the watched files still has one of them open (nil: cannot tell). A stall is
+        /// raised only while it is (or when it cannot be told); a closed file means the trainer ended the run.
+        public var writerHasOpen: @Sendable ([String]) -> Bool? = { OpenFileProbe.anotherProcessHasOpen($0) }
 
         public init(
             follow: Bool, pollInterval: Duration = .seconds(1), strict: Bool = false, batchSize: Int = 4096,
@@ -74,6 +79,8 @@ public final class Watcher {
     private var explained = false
     /// Whether a poll has run: sources found after it are new files, said so.
     private var polled = false
+    /// `run_stalled` and `throughput_drop` for a followed run, on arrival times.
+    private var liveness: LivenessTracker
 
     private init(
         runID: String, monitor: Monitor, targets: [WatchTarget], store: any Store, options: Options,
@@ -86,6 +93,7 @@ public final class Watcher {
         self.options = options
         self.keyMap = keyMap
         self.report = report
+        liveness = LivenessTracker(config: monitor.config)
     }
 
     /// Opens a watch: picks the run id, resumes the run and each source where the store says they stopped.
@@ -131,6 +139,10 @@ public final class Watcher {
             monitor.restore(from: history)
             watcher.summary.restoredSteps = history.count
             watcher.summary.restoredThroughStep = history.last?.metrics.step
+            if let last = history.last {
+                // Silent since the last row stored: a trainer that hung while no watch ran is found.
+                watcher.liveness = LivenessTracker(config: config, lastStep: last.metrics.step, lastArrival: last.timestamp)
+            }
         }
         watcher.discover(checkpoints: checkpoints)
         return watcher
@@ -173,8 +185,11 @@ public final class Watcher {
                     let checkpoint = poll.state.map {
                         SourceCheckpoint(source: source.id, runID: runID, state: $0)
                     }
-                    let outcomes = try await monitor.log(batch: poll.steps, checkpoint: checkpoint)
+                    var outcomes = try await monitor.log(batch: poll.steps, checkpoint: checkpoint)
                     summary.steps += poll.steps.count
+                    if options.follow, !poll.steps.isEmpty {
+                        outcomes += await record(liveness.stepsArrived(poll.steps, at: options.wallClock.now.secondsSince1970))
+                    }
                     for outcome in outcomes {
                         if outcome.disposition.isDelivered {
                             summary.delivered.append(outcome.alert)
@@ -218,9 +233,38 @@ public final class Watcher {
         while !stop.isStopped, !Task.isCancelled {
             try await pollOnce(until: stop)
             guard options.follow else { break }
+            await checkLiveness()
             await stop.pause(for: options.pollInterval, on: clock)
         }
         return summary
+    }
+
+    /// Raises a stall when the watched files have been quiet too long while their writer still has them open.
+    ///
+    /// When no other process has any of them open any more, the trainer closed its log: the run ended, and is
+    /// treated as finished instead of stalled (until data arrives again).
+    public func checkLiveness() async {
+        let found = liveness.check(at: options.wallClock.now.secondsSince1970)
+        guard !found.isEmpty else { return }
+        if options.writerHasOpen(sources.map(\.id)) == false {
+            liveness.finish()
+            report(WatchNote(.info, "no process has the watched files open any more: the trainer closed them, so the run is treated as finished, not stalled"))
+            return
+        }
+        for outcome in await record(found) where outcome.disposition.isDelivered {
+            summary.delivered.append(outcome.alert)
+        }
+    }
+
+    /// Stores liveness findings through the monitor; a store failure is reported, not thrown.
+    private func record(_ findings: [LivenessFinding]) async -> [AlertOutcome] {
+        guard !findings.isEmpty else { return [] }
+        do {
+            return try await monitor.record(findings, at: options.wallClock.now.secondsSince1970)
+        } catch {
+            report(WatchNote(.warning, "could not store \(findings.count) liveness alert(s): \(error)"))
+            return []
+        }
     }
 
     /// Marks the run finished in the store (a later watch of it reopens it).
