@@ -98,17 +98,17 @@ import Testing
         guard Chromium.require() != nil else { return }
         try await withSQLiteStore { store, _ in
             try await withServe(store: store) { client in
-                let opened = try await client.post("/api/v1/runs", json: ["run_id": "live run #1", "framework": "manual"])
+                let opened = try await client.post("/api/v1/runs", json: ["run_id": "live-run-1", "framework": "manual"])
                 #expect(opened.status == 201, "\(opened)")
                 var options = SyntheticRuns.HealthyOptions()
                 options.steps = 120
                 options.seed = 3
                 let healthy = SyntheticRuns.healthy(options)
-                let path = "/api/v1/runs/" + query("live run #1") + "/steps"
+                let path = "/api/v1/runs/" + query("live-run-1") + "/steps"
                 let first = try await client.post(path, json: healthy.prefix(60).map(stepObject))
                 #expect(first.status == 200, "\(first)")
 
-                let page = try await DevToolsSession.open(client.baseURL.absoluteString + "/run?id=" + query("live run #1"))
+                let page = try await DevToolsSession.open(client.baseURL.absoluteString + "/run?id=" + query("live-run-1"))
                 defer { page.close() }
                 try await page.waitUntil("document.getElementById('tile-steps') !== null && document.querySelector('svg[data-chart=\"loss\"]') !== null")
                 #expect(try await page.evaluate("document.getElementById('tile-steps').textContent") as? String == "60")

@@ -1,4 +1,5 @@
 import Foundation
+import Glibc
 import RLWatchTesting
 import Testing
 
@@ -81,82 +82,134 @@ struct ChromiumError: Error, CustomStringConvertible {
     init(_ description: String) { self.description = description }
 }
 
-/// A headless Chromium with one page open, driven through the DevTools protocol over a WebSocket.
+/// A headless Chromium with one page open, driven through the DevTools protocol.
+///
+/// The protocol runs over `--remote-debugging-pipe` (NUL-terminated JSON on file descriptors 3 and 4) rather than a
+/// WebSocket: Foundation's `URLSessionWebSocketTask` needs a libcurl built with WebSocket support, which Debian's is
+/// not, and the pipe needs no port either.
 final class DevToolsSession: @unchecked Sendable {
-    private let process: Process
+    private let pid: pid_t
     private let profile: URL
-    private let socket: URLSessionWebSocketTask
-    private let session: URLSession
+    private let input: Int32
+    private let output: Int32
+    private let lock = NSLock()
+    private var messages: [[String: Any]] = []
+    private var pendingBytes: [UInt8] = []
+    private var closed = false
     private var nextID = 0
+    private var sessionID: String?
 
-    private init(process: Process, profile: URL, socket: URLSessionWebSocketTask, session: URLSession) {
-        self.process = process
+    private init(pid: pid_t, profile: URL, input: Int32, output: Int32) {
+        self.pid = pid
         self.profile = profile
-        self.socket = socket
-        self.session = session
+        self.input = input
+        self.output = output
     }
 
-    /// Starts the browser on `url` and connects to that page.
+    /// Starts the browser on `url` and attaches to that page.
     static func open(_ url: String) async throws -> DevToolsSession {
         guard let executable = Chromium.executable else { throw ChromiumError("chromium is not installed") }
         let profile = FileManager.default.temporaryDirectory.appendingPathComponent("rlwatch-cdp-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: profile, withIntermediateDirectories: true)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = Chromium.commonArguments + [
-            "--user-data-dir=\(profile.path)", "--remote-debugging-port=0", "--remote-allow-origins=*", url,
-        ]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
+        var toChrome: [Int32] = [0, 0]
+        var fromChrome: [Int32] = [0, 0]
+        guard pipe(&toChrome) == 0, pipe(&fromChrome) == 0 else { throw ChromiumError("pipe failed") }
+        // Move the child's ends above 4 so that the dup2 to 3 and 4 below cannot clobber one another.
+        let childIn = fcntl(toChrome[0], F_DUPFD, 10)
+        let childOut = fcntl(fromChrome[1], F_DUPFD, 10)
+        Glibc.close(toChrome[0])
+        Glibc.close(fromChrome[1])
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_adddup2(&actions, childIn, 3)
+        posix_spawn_file_actions_adddup2(&actions, childOut, 4)
+        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+        posix_spawn_file_actions_addclose(&actions, toChrome[1])
+        posix_spawn_file_actions_addclose(&actions, fromChrome[0])
+        let arguments = [executable] + Chromium.commonArguments + ["--user-data-dir=\(profile.path)", "--remote-debugging-pipe", url]
+        var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
+        defer { for pointer in argv { free(pointer) } }
+        var pid: pid_t = 0
+        let status = posix_spawn(&pid, executable, &actions, nil, &argv, environ)
+        Glibc.close(childIn)
+        Glibc.close(childOut)
+        guard status == 0 else { throw ChromiumError("posix_spawn failed: \(status)") }
+        let session = DevToolsSession(pid: pid, profile: profile, input: toChrome[1], output: fromChrome[0])
+        session.startReading()
         do {
-            // Chromium writes the port it picked into the profile directory.
-            let portFile = profile.appendingPathComponent("DevToolsActivePort")
-            var port: Int?
-            try await waitFor("the DevTools port") {
-                port = (try? String(contentsOf: portFile, encoding: .utf8))?.split(separator: "\n").first.flatMap { Int($0) }
-                return port != nil
-            }
             var target: String?
             try await waitFor("the page target") {
-                guard let port, let reply = try? await HTTPTestClient(port: port, timeout: 10).get("/json/list"),
-                    let list = try? JSONSerialization.jsonObject(with: reply.body) as? [[String: Any]]
-                else { return false }
-                target = list.first { $0["type"] as? String == "page" }?["webSocketDebuggerUrl"] as? String
+                let targets = try await session.send("Target.getTargets")["targetInfos"] as? [[String: Any]] ?? []
+                target = targets.first { $0["type"] as? String == "page" && ($0["url"] as? String ?? "").hasPrefix("http") }?["targetId"] as? String
                 return target != nil
             }
-            let session = URLSession(configuration: .ephemeral)
-            let socket = session.webSocketTask(with: URL(string: target!)!)
-            socket.maximumMessageSize = 64 << 20
-            socket.resume()
-            return DevToolsSession(process: process, profile: profile, socket: socket, session: session)
+            let attached = try await session.send("Target.attachToTarget", ["targetId": target!, "flatten": true])
+            session.sessionID = attached["sessionId"] as? String
+            _ = try await session.send("Runtime.enable")
+            return session
         } catch {
-            kill(process.processIdentifier, SIGKILL)
-            try? FileManager.default.removeItem(at: profile)
+            session.close()
             throw error
         }
     }
 
-    /// Sends a command and returns its `result`, skipping the events that arrive meanwhile.
-    func send(_ method: String, _ params: [String: Any] = [:]) async throws -> [String: Any] {
-        nextID += 1
-        let id = nextID
-        let message = try JSONSerialization.data(withJSONObject: ["id": id, "method": method, "params": params])
-        try await socket.send(.string(String(decoding: message, as: UTF8.self)))
-        while true {
-            let reply = try await socket.receive()
-            let text: String
-            switch reply {
-            case .string(let string): text = string
-            case .data(let data): text = String(decoding: data, as: UTF8.self)
-            @unknown default: continue
+    private func startReading() {
+        let thread = Thread { [self] in
+            var buffer = [UInt8](repeating: 0, count: 65_536)
+            while true {
+                let count = read(output, &buffer, buffer.count)
+                if count <= 0 { break }
+                lock.withLock {
+                    for byte in buffer[0..<count] {
+                        if byte == 0 {
+                            if let object = try? JSONSerialization.jsonObject(with: Data(pendingBytes)) as? [String: Any],
+                                object["id"] != nil
+                            {
+                                messages.append(object)
+                            }
+                            pendingBytes.removeAll(keepingCapacity: true)
+                        } else {
+                            pendingBytes.append(byte)
+                        }
+                    }
+                }
             }
-            guard let object = try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any],
-                object["id"] as? Int == id
-            else { continue }
-            if let error = object["error"] { throw ChromiumError("\(method) failed: \(error)") }
-            return object["result"] as? [String: Any] ?? [:]
+            lock.withLock { closed = true }
         }
+        thread.start()
+    }
+
+    /// Sends a command (to the attached page once there is one) and returns its `result`.
+    func send(_ method: String, _ params: [String: Any] = [:]) async throws -> [String: Any] {
+        let id: Int = lock.withLock {
+            nextID += 1
+            return nextID
+        }
+        var message: [String: Any] = ["id": id, "method": method, "params": params]
+        if let sessionID { message["sessionId"] = sessionID }
+        var bytes = [UInt8](try JSONSerialization.data(withJSONObject: message))
+        bytes.append(0)
+        var written = 0
+        while written < bytes.count {
+            let count = bytes[written...].withUnsafeBytes { write(input, $0.baseAddress, $0.count) }
+            guard count > 0 else { throw ChromiumError("the browser closed its pipe") }
+            written += count
+        }
+        var reply: [String: Any]?
+        try await waitFor(method, timeout: 60) {
+            try lock.withLock {
+                if let index = messages.firstIndex(where: { $0["id"] as? Int == id }) {
+                    reply = messages.remove(at: index)
+                    return true
+                }
+                if closed { throw ChromiumError("the browser exited") }
+                return false
+            }
+        }
+        if let error = reply?["error"] { throw ChromiumError("\(method) failed: \(error)") }
+        return reply?["result"] as? [String: Any] ?? [:]
     }
 
     /// Evaluates a JavaScript expression in the page and returns its value (JSON-compatible values only).
@@ -172,10 +225,11 @@ final class DevToolsSession: @unchecked Sendable {
     }
 
     func close() {
-        socket.cancel(with: .goingAway, reason: nil)
-        session.invalidateAndCancel()
-        kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
+        kill(pid, SIGKILL)
+        var status: Int32 = 0
+        waitpid(pid, &status, 0)
+        Glibc.close(input)
+        Glibc.close(output)
         try? FileManager.default.removeItem(at: profile)
     }
 }
