@@ -48,7 +48,7 @@ svg .axis text{fill:var(--muted);font-size:11px}
 svg .line{fill:none;stroke-width:1.6;stroke-linejoin:round}
 svg .band{opacity:.18;stroke:none}
 svg .threshold{stroke:var(--crit);stroke-dasharray:6 4;stroke-width:1.4}
-svg .threshold-label{fill:var(--crit);font-size:11px}
+svg .threshold-label{fill:var(--crit);font-size:11px;paint-order:stroke;stroke:var(--panel);stroke-width:3px}
 svg .nonfinite{fill:var(--crit)}
 svg .marker{stroke:var(--bg);stroke-width:1.5;cursor:pointer}
 svg .marker.sev-warning{fill:var(--warn)}svg .marker.sev-critical{fill:var(--crit)}
@@ -101,7 +101,7 @@ details summary{cursor:pointer;font-weight:600;margin:1em 0 .5em}
   function fmt(v) {
     if (!isFinite(v)) return isNaN(v) ? 'NaN' : (v > 0 ? 'Inf' : '-Inf');
     var a = Math.abs(v);
-    if (a !== 0 && (a < 1e-3 || a >= 1e5)) return v.toExponential(1);
+    if (a !== 0 && (a < 1e-3 || a >= 1e5)) return Number(v.toPrecision(3)).toExponential();
     return String(+v.toPrecision(4));
   }
   function ticks(lo, hi, n) {
@@ -306,15 +306,18 @@ details summary{cursor:pointer;font-weight:600;margin:1em 0 .5em}
     var rows = [];
     shown.forEach(function (a) { var k = keyOf(a); if (rows.indexOf(k) < 0) rows.push(k); });
     rows.sort();
-    var L = 190, rowH = 24, h = M.t + M.b + rows.length * rowH;
-    var X = function (x) { return L + (x - xd[0]) / (xd[1] - xd[0]) * (W - L - M.r); };
-    var root = svg('svg', { viewBox: '0 0 ' + W + ' ' + h, role: 'img', 'aria-label': 'Alert timeline' });
-    plot.style.aspectRatio = W + ' / ' + h;
+    // Drawn at the plot's pixel width (not scaled like the metric charts): rows stay 24 px whatever the screen.
+    var TW = Math.max(320, Math.round(plot.clientWidth || W));
+    var L = Math.min(220, Math.round(TW * 0.35)), rowH = 24, h = M.t + M.b + rows.length * rowH;
+    var X = function (x) { return L + (x - xd[0]) / (xd[1] - xd[0]) * (TW - L - M.r); };
+    var root = svg('svg', { viewBox: '0 0 ' + TW + ' ' + h, width: TW, height: h, role: 'img', 'aria-label': 'Alert timeline' });
+    plot.style.height = h + 'px';
     var axis = svg('g', { class: 'axis' });
     rows.forEach(function (k, i) {
       var y = M.t + i * rowH + rowH / 2;
-      axis.appendChild(svg('line', { class: 'grid', x1: L, x2: W - M.r, y1: y, y2: y }));
-      var t = svg('text', { x: L - 6, y: y + 4, 'text-anchor': 'end' }, k.length > 34 ? k.slice(0, 33) + '\u2026' : k);
+      axis.appendChild(svg('line', { class: 'grid', x1: L, x2: TW - M.r, y1: y, y2: y }));
+      var max = Math.floor(L / 6.5);
+      var t = svg('text', { x: L - 6, y: y + 4, 'text-anchor': 'end' }, k.length > max ? k.slice(0, max - 1) + '\u2026' : k);
       t.appendChild(svg('title', {}, k));
       axis.appendChild(t);
     });
@@ -344,6 +347,13 @@ details summary{cursor:pointer;font-weight:600;margin:1em 0 .5em}
     drawTimeline(xd);
   }
   drawAll();
+  var resizeTimer = null, lastWidth = window.innerWidth;
+  window.addEventListener('resize', function () {
+    if (window.innerWidth === lastWidth) return;
+    lastWidth = window.innerWidth;
+    clearTimeout(resizeTimer);
+    resizeTimer = setTimeout(function () { drawTimeline(xDomain()); }, 150);
+  });
 
   // ---- keyboard tooltip for markers (hover already shows the <title>) ------------------------
   var tip = html('div', { id: 'tip', role: 'tooltip', hidden: '' });

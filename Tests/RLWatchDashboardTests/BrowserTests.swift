@@ -155,8 +155,11 @@ import Testing
             }
             let alert = Alert(step: 55_555, detector: .klExplosion, severity: .warning, message: "kl", metricValues: [:], recommendation: "r")
             try await store.append(steps: [], alerts: [AlertRecord(runID: runID, timestamp: 1_700_060_000, alert: alert, disposition: .delivered)])
+            let clock = ContinuousClock()
+            let readStart = clock.now
+            let all = try await store.steps(runID: runID)
+            print("reading the 100k rows from SQLite: \(readStart.duration(to: clock.now)) (\(all.count) rows)")
             try await withServe(store: store) { client in
-                let clock = ContinuousClock()
                 let start = clock.now
                 let reply = try await client.get("/run?id=" + runID)
                 let serverTime = start.duration(to: clock.now)
