@@ -125,17 +125,9 @@ public final class Monitor: Sendable {
                     disposition: finding.isNote ? .suppressed(.resolved) : analyzer.decide(finding.alert))
             }
         }
-        var records = outcomes.map {
-            AlertRecord(runID: runID, timestamp: time, alert: $0.alert, disposition: $0.disposition)
-        }
-        if !deliveryChannels.isEmpty {
-            for index in records.indices where records[index].disposition.isDelivered {
-                records[index].channels = deliveryChannels[records[index].alert.severity] ?? []
-            }
-        }
-        for outcome in outcomes where outcome.disposition.isDelivered {
-            for sink in sinks { sink.deliver(outcome.alert, runID: runID) }
-        }
+        let records = prepareDelivery(
+            outcomes.map { AlertRecord(runID: runID, timestamp: time, alert: $0.alert, disposition: $0.disposition) },
+            outcomes: outcomes)
         do {
             try await store.append(steps: [], alerts: records, options: .none)
         } catch {
@@ -144,6 +136,21 @@ public final class Monitor: Sendable {
             throw error
         }
         return outcomes
+    }
+
+    /// Queues each delivered alert for its severity's channels and prints it to the sinks; returns the records to
+    /// store.
+    private func prepareDelivery(_ judged: [AlertRecord], outcomes: [AlertOutcome]) -> [AlertRecord] {
+        var records = judged
+        if !deliveryChannels.isEmpty {
+            for index in records.indices where records[index].disposition.isDelivered {
+                records[index].channels = deliveryChannels[records[index].alert.severity] ?? []
+            }
+        }
+        for outcome in outcomes where outcome.disposition.isDelivered {
+            for sink in sinks { sink.deliver(outcome.alert, runID: runID) }
+        }
+        return records
     }
 
     /// How many steps the detectors have seen (restored history included), and the last step number.
@@ -170,15 +177,7 @@ public final class Monitor: Sendable {
             }
             return (stored, records, outcomes)
         }
-        var records = judged
-        if !deliveryChannels.isEmpty {
-            for index in records.indices where records[index].disposition.isDelivered {
-                records[index].channels = deliveryChannels[records[index].alert.severity] ?? []
-            }
-        }
-        for outcome in outcomes where outcome.disposition.isDelivered {
-            for sink in sinks { sink.deliver(outcome.alert, runID: runID) }
-        }
+        let records = prepareDelivery(judged, outcomes: outcomes)
         do {
             try await store.append(
                 steps: stored, alerts: records,
