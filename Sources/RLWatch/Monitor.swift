@@ -122,7 +122,7 @@ public final class Monitor: Sendable {
             findings.map { finding in
                 AlertOutcome(
                     alert: finding.alert,
-                    disposition: finding.isNote ? .suppressed(.resolved) : analyzer.decide(finding.alert))
+                    disposition: finding.isNote ? .suppressed(.resolved) : analyzer.decideLiveness(finding.alert))
             }
         }
         let records = prepareDelivery(

@@ -41,11 +41,20 @@ public struct AlertPolicy: Sendable {
     }
 
     /// Decides one candidate and records it if delivered.
-    public mutating func decide(_ alert: Alert) -> AlertDisposition {
+    ///
+    /// - Parameter stepCooldown: apply the step cooldowns. The liveness alerts (a stall, a crash) pass false: no
+    ///   steps go by during a stall, their own episodes already fire once per silence, and a run that hangs twice
+    ///   within `cooldown_steps` steps must be reported twice. The per-run cap applies to every alert.
+    public mutating func decide(_ alert: Alert, stepCooldown: Bool = true) -> AlertDisposition {
         if deliveredCount >= maxAlertsPerRun {
             return .suppressed(.runCap(limit: maxAlertsPerRun))
         }
         let key = Key(detector: alert.detector, severity: alert.severity)
+        if !stepCooldown {
+            deliveredCount += 1
+            lastDelivered[key] = (alert.step, alert.magnitude)
+            return .delivered
+        }
         if let last = lastDelivered[key], alert.step - last.step < cooldownSteps,
             !Alert.isFarMoreSevere(alert.magnitude, than: last.magnitude)
         {

@@ -30,10 +30,11 @@ public final class RunAnalyzer {
         policy = AlertPolicy(config.alerts)
     }
 
-    /// Decides an alert raised outside the detector suite (a stall, a crash) with the run's alert policy, so it is
-    /// subject to the same cooldown and per-run cap as the metric detectors' alerts.
-    public func decide(_ alert: Alert) -> AlertDisposition {
-        policy.decide(alert)
+    /// Decides an alert raised outside the detector suite (a stall, a crash) with the run's alert policy: it counts
+    /// towards, and is held back by, the per-run cap like every alert; step cooldowns do not apply (see
+    /// ``AlertPolicy/decide(_:stepCooldown:)``).
+    public func decideLiveness(_ alert: Alert) -> AlertDisposition {
+        policy.decide(alert, stepCooldown: false)
     }
 
     public func process(_ step: MetricStep) -> AnalyzedStep {

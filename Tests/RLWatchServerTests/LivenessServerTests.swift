@@ -166,3 +166,32 @@ import Testing
         }
     }
 }
+
+extension LivenessServerTests {
+    @Test func aSecondHangWithinTheStepCooldownIsReportedAgainButTheRunCapHolds() async throws {
+        let store = InMemoryStore()
+        let clock = ManualWallClock()
+        var config = Self.config
+        config.alerts.maxAlertsPerRun = 3
+        try await withServer(store: store, config: config, clock: clock) { client, server in
+            _ = try await client.post("/api/v1/runs", json: ["run_id": "flaky"])
+            for hang in 0..<3 {
+                try await send(client, "flaky", steps: (hang * 10 + 1)...(hang * 10 + 10))
+                clock.advance(by: .seconds(61))
+                await server.checkLiveness()
+            }
+            // Three hangs 10 steps apart (cooldown_steps is 100): each reported; the fourth alert hits the cap.
+            try await send(client, "flaky", steps: 31...40)
+            clock.advance(by: .seconds(61))
+            await server.checkLiveness()
+            let kinds = try await Self.liveness(store, "flaky")
+            #expect(
+                kinds == [
+                    "run_stalled warning delivered", "run_stalled warning resolved",
+                    "run_stalled warning delivered", "run_stalled warning resolved",
+                    "run_stalled warning delivered", "run_stalled warning resolved",
+                    "run_stalled warning run_cap",
+                ], "\(kinds)")
+        }
+    }
+}
