@@ -27,11 +27,14 @@ public enum PostgresServer {
     }
 
     /// Runs `body` on one connection to `url` (its own short-lived pool).
+    @discardableResult
     public static func withConnection<T: Sendable>(
         to url: PostgresURL, logger: Logger = Logger(label: "rlwatch.postgres"),
         _ body: (PostgresConnection) async throws -> T
     ) async throws -> T {
-        let client = PostgresClient(configuration: try url.clientConfiguration(), backgroundLogger: logger)
+        var poolLogger = logger
+        poolLogger.logLevel = max(logger.logLevel, .error)
+        let client = PostgresClient(configuration: try url.clientConfiguration(), backgroundLogger: poolLogger)
         do {
             return try await withThrowingTaskGroup(of: Void.self, returning: T.self) { group in
                 group.addTask { await client.run() }

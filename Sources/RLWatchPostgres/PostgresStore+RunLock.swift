@@ -1,5 +1,6 @@
 import Foundation
 import PostgresNIO
+import RLWatchCore
 import RLWatchStore
 import Synchronization
 
@@ -37,10 +38,14 @@ extension PostgresStore: RunSerializingStore {
         try await withConnection { connection in
             try await connection.query("BEGIN", logger: logger)
             do {
-                try await connection.query(
-                    "SELECT pg_advisory_xact_lock(hashtextextended(\(runID), \(Self.runLockSeed)))", logger: logger)
-                let missed = try await steps(runID: runID, afterRowID: cursor.rowID, on: connection)
-                let run = try await fetchRun(runID, on: connection)
+                var state: (lastID: Int64, finishedAt: Double?) = (0, nil)
+                for try await row in try await connection.execute(LockRunStatement(runID: runID), logger: logger) {
+                    state = row
+                }
+                // Usually nothing: only when another server wrote since, or on the first batch after a load.
+                let missed = state.lastID > cursor.rowID
+                    ? try await steps(runID: runID, afterRowID: cursor.rowID, on: connection) : []
+                let run = state.finishedAt == nil ? nil : try await fetchRun(runID, on: connection)
                 let transaction = RunTransaction(
                     store: ObjectIdentifier(self), connection: connection, lastRowID: max(cursor.rowID, missed.last?.id ?? 0))
                 let value = try await RunTransaction.$current.withValue(transaction) {
@@ -57,4 +62,55 @@ extension PostgresStore: RunSerializingStore {
 
     /// Keeps rlwatch's run locks apart from other applications' advisory locks on the same database.
     static let runLockSeed: Int64 = 0x726C_7761_7463_68
+}
+
+/// `rlwatch_lock_run` (see ``PostgresSchema``), prepared once per connection.
+struct LockRunStatement: PostgresPreparedStatement {
+    static let name = "rlwatch_lock_run_v1"
+    static let sql = "SELECT last_id, finished_at FROM rlwatch_lock_run($1, $2)"
+    typealias Row = (Int64, Double?)
+
+    var runID: String
+
+    func makeBindings() throws -> PostgresBindings {
+        var bindings = PostgresBindings(capacity: 2)
+        bindings.append(runID)
+        bindings.append(PostgresStore.runLockSeed)
+        return bindings
+    }
+
+    func decodeRow(_ row: PostgresRow) throws -> Row { try row.decode((Int64, Double?).self) }
+}
+
+/// The batch insert of ``PostgresRows/insertStepsSQL``, prepared once per connection (planning an `UNNEST` of 17
+/// arrays costs more than inserting a small batch).
+struct InsertStepsStatement: PostgresPreparedStatement {
+    static let name = "rlwatch_insert_steps_v1"
+    static var sql: String { PostgresRows.insertStepsSQL }
+    typealias Row = (Int64, Int64)
+
+    var steps: [StoredStep]
+
+    func makeBindings() throws -> PostgresBindings { PostgresRows.insertStepsQuery(steps).binds }
+
+    func decodeRow(_ row: PostgresRow) throws -> Row { try row.decode((Int64, Int64).self) }
+}
+
+/// A batch receipt lookup, prepared once per connection (it precedes every batch sent with an idempotency key).
+struct ReceiptStatement: PostgresPreparedStatement {
+    static let name = "rlwatch_receipt_v1"
+    static let sql = "SELECT response FROM batch_receipts WHERE run_id = $1 AND key = $2"
+    typealias Row = String
+
+    var runID: String
+    var key: String
+
+    func makeBindings() throws -> PostgresBindings {
+        var bindings = PostgresBindings(capacity: 2)
+        bindings.append(runID)
+        bindings.append(key)
+        return bindings
+    }
+
+    func decodeRow(_ row: PostgresRow) throws -> Row { try row.decode(String.self) }
 }

@@ -40,7 +40,11 @@ public final class PostgresStore: Sendable {
         url: PostgresURL, migrate: Bool = false, logger: Logger = Logger(label: "rlwatch.postgres"),
         _ body: (PostgresStore) async throws -> T
     ) async throws -> T {
-        let client = PostgresClient(configuration: try url.clientConfiguration(), backgroundLogger: logger)
+        // The pool's own messages at error level: it warns about a lease requested before `run()` started, which
+        // is the normal order here (the lease waits for it).
+        var poolLogger = logger
+        poolLogger.logLevel = max(logger.logLevel, .error)
+        let client = PostgresClient(configuration: try url.clientConfiguration(), backgroundLogger: poolLogger)
         let store = PostgresStore(url: url, client: client, logger: logger)
         return try await withThrowingTaskGroup(of: Void.self, returning: T.self) { group in
             group.addTask { await client.run() }
@@ -79,6 +83,7 @@ public final class PostgresStore: Sendable {
 
     /// Runs `body` on the connection of the enclosing ``withExclusiveRun(_:after:_:)`` of this store (same task),
     /// or on a pooled one.
+    @discardableResult
     func withConnection<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
         do {
             if let transaction = RunTransaction.current, transaction.store == ObjectIdentifier(self) {
@@ -91,6 +96,7 @@ public final class PostgresStore: Sendable {
     }
 
     /// Runs `body` in a transaction: the enclosing exclusive run's, or a new one on a pooled connection.
+    @discardableResult
     func withTransaction<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
         if let transaction = RunTransaction.current, transaction.store == ObjectIdentifier(self) {
             do { return try await body(transaction.connection) } catch { throw translate(error) }
@@ -162,10 +168,9 @@ extension PostgresStore: Store {
     {
         var lastRowID: Int64?
         if !steps.isEmpty {
-            let answer = try await rows(PostgresRows.insertStepsQuery(steps), on: connection)
-            if let row = answer.first {
-                let (maxID, count) = try row.decode((Int64, Int64).self)
-                if count > 0 { lastRowID = maxID }
+            for try await (maxID, count) in try await connection.execute(InsertStepsStatement(steps: steps), logger: logger)
+            where count > 0 {
+                lastRowID = maxID
             }
         }
         let now = Date().timeIntervalSince1970
@@ -237,9 +242,11 @@ extension PostgresStore: Store {
 
     public func receipt(runID: String, key: String) async throws -> BatchReceipt? {
         try await withConnection { connection in
-            let found = try await rows(
-                "SELECT response FROM batch_receipts WHERE run_id = \(runID) AND key = \(key)", on: connection)
-            return try found.first.map { BatchReceipt(runID: runID, key: key, response: try $0.decode(String.self)) }
+            var response: String?
+            for try await row in try await connection.execute(ReceiptStatement(runID: runID, key: key), logger: logger) {
+                response = row
+            }
+            return response.map { BatchReceipt(runID: runID, key: key, response: $0) }
         }
     }
 

@@ -38,7 +38,7 @@ public protocol RunSerializingStore: Store {
     ///   - runID: The run whose batches are serialised.
     ///   - cursor: How far the caller has seen the run's rows (``RunCursor/start`` for nothing).
     ///   - body: Receives the rows stored after `cursor` (written by other processes, in arrival order) and the run
-    ///     as stored (nil when the store does not know it).
+    ///     as stored when it is finished (nil while it is open).
     /// - Returns: `body`'s value and the cursor after everything the transaction wrote.
     func withExclusiveRun<T: Sendable>(
         _ runID: String, after cursor: RunCursor, _ body: (RunCatchUp) async throws -> T
@@ -49,7 +49,7 @@ public protocol RunSerializingStore: Store {
 public struct RunCatchUp: Sendable {
     /// The run's rows stored after the caller's cursor, in arrival order.
     public var steps: [StoredStep]
-    /// The run as stored now; nil when it is not registered.
+    /// The run as stored, when it is finished (another server may have finished it); nil while it is open.
     public var run: RunRecord?
 
     public init(steps: [StoredStep], run: RunRecord?) {

@@ -63,7 +63,7 @@ struct PostgresStoreTests {
                     try await first.registerRun(RunRecord(runID: "r", framework: "trl", startedAt: 1, configJSON: "{}"))
                     // `first` writes steps 1...5 under the lock.
                     let (_, firstCursor) = try await first.withExclusiveRun("r", after: .start) { catchUp in
-                        #expect(catchUp.steps.isEmpty && catchUp.run?.runID == "r")
+                        #expect(catchUp.steps.isEmpty && catchUp.run == nil)
                         try await first.append(steps: ordinarySteps(runID: "r", steps: 1...5), alerts: [])
                     }
                     // `second` has seen nothing: it gets those five, then writes 6...8.
@@ -83,6 +83,10 @@ struct PostgresStoreTests {
                         catchUp.steps.count
                     }
                     #expect(none == 0 && sameCursor == secondCursor)
+                    // A run finished elsewhere is handed over with its record, so the caller can reopen it.
+                    try await first.finishRun(id: "r", at: 42)
+                    let (finished, _) = try await second.withExclusiveRun("r", after: secondCursor) { $0.run?.finishedAt }
+                    #expect(finished == 42)
                 }
             }
         }
