@@ -54,6 +54,8 @@ extension RLWatchCommand {
                 if delayMilliseconds > 0 { try await Task.sleep(for: .milliseconds(delayMilliseconds)) }
             }
             progress.finish()
+            // The simulated run is over: a later `serve` must not report it stalled.
+            try await store.finishRun(id: monitor.runID, at: Date().timeIntervalSince1970)
             guard let diagnosis = try await Diagnosis.load(from: store, runID: monitor.runID) else { return }
             print(DiagnosisRenderer.text(diagnosis))
             if !noStore {

@@ -93,6 +93,8 @@ extension RLWatchCommand {
                     }
                 }
                 try runner.flush()
+                // A replayed log is a run that ended: never watched for stalls by a later `serve`.
+                try await store?.finishRun(id: chosenID, at: Date().timeIntervalSince1970)
             } catch let error as MetricsFileError {
                 try runner.flush()
                 printError("error: \(error.description)")
