@@ -190,6 +190,19 @@ class Monitor:
             return False
         return self._shipper.flush(timeout)
 
+    def end_training(self, timeout: Optional[float] = None) -> bool:
+        """Training is over but the process goes on (a notebook, evaluation after training): flushes, then closes
+        the run on the server so that its silence is not reported as a stall. Steps logged later reopen it.
+        The trainer integrations call it at the end of training; ``stop()`` does the same and more.
+
+        - Returns: True if every step reached the server before the run was closed.
+        """
+        if self._closed or self._forked:
+            return False
+        delivered = self._shipper.flush(self.stop_timeout if timeout is None else timeout)
+        self._shipper.request_finish()
+        return delivered
+
     def stop(self, timeout: Optional[float] = None) -> None:
         """Flushes (at most ``timeout`` seconds, default ``stop_timeout``), tells the server the run
         finished, stops a server ``attach`` started, and says on stderr where unsent steps are.

@@ -109,6 +109,9 @@ class Shipper:
         self._abandoned = False
         # Set at exit after an uncaught exception: the run ends with a crash report instead of ``finish``.
         self.crash_report: Optional[Dict[str, Any]] = None
+        # Set when the trainer says training ended while the process lives on (a notebook): once everything
+        # is sent, the sender thread closes the run on the server (later steps reopen it).
+        self._finish_requested = threading.Event()
         self._warned: set = set()
         self._thread = threading.Thread(target=self._run, name="rlwatch-shipper", daemon=True)
 
@@ -275,6 +278,9 @@ class Shipper:
         batch = self._take_batch()
         if batch is None:
             self._try_now = False
+            if self._finish_requested.is_set() and self._inflight is None:
+                self._finish_requested.clear()
+                self._post_finish()
             return False
         self._send_live(*batch)
         return len(self._queue) >= (1 if self._stopping.is_set() else self._batch_size)
@@ -385,6 +391,23 @@ class Shipper:
                     self._reject(chunk, response)
                     pending.pop(0)
         return "ok"
+
+    def request_finish(self) -> None:
+        """Closes the run on the server once every step logged so far is there (the sender thread does it)."""
+        self._finish_requested.set()
+        self._wake.set()
+
+    def _post_finish(self) -> None:
+        transport = self._transport
+        if transport is None:
+            return
+        try:
+            response = transport.request("POST", transport.path("runs", self.run_id, "finish"), b"{}",
+                                         timeout=self._timeout_now())
+            if response.status >= 300:
+                log.warning("rlwatch: finishing run %s: HTTP %d %s", self.run_id, response.status, response.error_message)
+        except TransientError as error:
+            log.warning("rlwatch: could not tell the server that run %s finished: %s", self.run_id, error)
 
     def _finish(self) -> None:
         """Tells the server the run ended, if everything reached it."""

@@ -65,6 +65,19 @@ class TRLCallbackTests(support.TempDirTestCase):
         stored = self.server.get("/api/v1/runs/trl-run/metrics?limit=1000")["steps"]
         self.assertEqual([row["step"] for row in stored], [row["step"] for row in rows])
 
+    def test_the_end_of_training_closes_the_run_so_a_live_process_is_not_stalled(self) -> None:
+        rows = support.read_jsonl(str(support.fixture("trl-grpo-entropy-explosion.jsonl")))[:20]
+        rlwatch.attach(url=self.server.url, run_id="notebook-run", framework="trl", print_alerts=False)
+        self.train(rlwatch.RLWatchTRLCallback(), rows)
+        # The process (a notebook kernel, say) lives on; the server has the run closed, with every step.
+        support.wait_for(lambda: self.server.get("/api/v1/runs/notebook-run").get("finished_at") is not None, 60,
+                         "the run to be finished on the server")
+        self.assertEqual(self.server.step_count("notebook-run"), len(rows))
+        # Training again in the same process reopens the run.
+        rlwatch.log_step(1000, loss=0.1)
+        self.assertTrue(rlwatch.flush(30))
+        self.assertIsNone(self.server.get("/api/v1/runs/notebook-run").get("finished_at"))
+
     def test_attach_with_a_trainer_adds_the_callback(self) -> None:
         trainer = StubTrainer()
         monitor = rlwatch.attach(url=self.server.url, run_id="trainer-run", trainer=trainer)

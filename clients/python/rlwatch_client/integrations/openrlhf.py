@@ -34,7 +34,7 @@ class RLWatchOpenRLHFLogger:
     def close(self) -> None:
         monitor = resolve(self._monitor, "openrlhf", attach_if_missing=False)
         if monitor is not None:
-            monitor.flush(timeout=monitor.stop_timeout)
+            monitor.end_training()
 
     finish = close
 

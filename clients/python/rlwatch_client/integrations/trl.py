@@ -65,7 +65,7 @@ class RLWatchTRLCallback(_Base):
     def on_train_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
         monitor = resolve(self._monitor, "trl", attach_if_missing=False)
         if monitor is not None and getattr(state, "is_world_process_zero", True):
-            monitor.flush(timeout=monitor.stop_timeout)
+            monitor.end_training()
 
 
 def _only_eval(logs: Mapping[str, Any]) -> bool:

@@ -36,7 +36,7 @@ class RLWatchVerlBackend:
     def finish(self, *args: Any, **kwargs: Any) -> None:
         monitor = resolve(self._monitor, "verl", attach_if_missing=False)
         if monitor is not None:
-            monitor.flush(timeout=monitor.stop_timeout)
+            monitor.end_training()
 
     close = finish
 
