@@ -32,11 +32,11 @@ enum ChartData {
                     "series",
                     .array(
                         runs.enumerated().map { index, view in
-                            series(view, spec: spec, run: index)
+                            .object([("run", .int(index))] + (view.series[spec.metric] ?? []))
                         })
                 ),
             ]
-            if spec.metric == .entropy, runs.count == 1, let threshold = collapseThreshold(runs[0]) {
+            if spec.metric == .entropy, runs.count == 1, let threshold = runs[0].collapseThreshold {
                 members.append(("threshold", .object([("value", .double(threshold.value)), ("label", .string(threshold.label))])))
             }
             return .object(members)
@@ -71,11 +71,18 @@ enum ChartData {
         ])
     }
 
+    /// A run's downsampled line for every chart (computed once per read of the run, see ``RunViewCache``).
+    static func series(rows: [StoredStep], alerts: [AlertRecord]) -> [MetricName: [(String, JSONValue)]] {
+        var out: [MetricName: [(String, JSONValue)]] = [:]
+        let delivered = alerts.filter { $0.disposition.isDelivered }
+        for spec in ChartSpec.all { out[spec.metric] = series(rows: rows, delivered: delivered, spec: spec) }
+        return out
+    }
+
     /// One run's line on one chart: `s` (steps), `v` (values) and, for the reward mean, `sd` (the reward std at
     /// the same points, for the ±std band).
-    private static func series(_ view: RunView, spec: ChartSpec, run: Int) -> JSONValue {
-        let rows = view.rows
-        let marked = Set(view.delivered.filter { ChartSpec.chart(for: $0.alert.detector) == spec.metric }.map(\.alert.step))
+    private static func series(rows: [StoredStep], delivered: [AlertRecord], spec: ChartSpec) -> [(String, JSONValue)] {
+        let marked = Set(delivered.filter { ChartSpec.chart(for: $0.alert.detector) == spec.metric }.map(\.alert.step))
         var keep = Set<Int>()
         if !marked.isEmpty {
             for (index, row) in rows.enumerated() where marked.contains(row.metrics.step) { keep.insert(index) }
@@ -90,19 +97,19 @@ enum ChartData {
         for index in chosen {
             let metrics = rows[index].metrics
             steps.append(.int(metrics.step))
-            values.append(JSONValue.number(metrics[metric]))
-            if metric == .rewardMean { stds.append(JSONValue.number(metrics.rewardStd)) }
+            values.append(display(metrics[metric]))
+            if metric == .rewardMean { stds.append(display(metrics.rewardStd)) }
         }
-        var members: [(String, JSONValue)] = [("run", .int(run)), ("s", .array(steps)), ("v", .array(values))]
+        var members: [(String, JSONValue)] = [("s", .array(steps)), ("v", .array(values))]
         if metric == .rewardMean, stds.contains(where: { $0 != .null }) { members.append(("sd", .array(stds))) }
-        return .object(members)
+        return members
     }
 
     /// The entropy level under which `entropy_collapse` counts a step, from the run's stored config: the absolute
     /// `threshold` when one is set, else `relative_threshold` × the median of the first `baseline_window` entropy
     /// observations (the detector's own baseline).
-    static func collapseThreshold(_ view: RunView) -> (value: Double, label: String)? {
-        guard let data = view.run.configJSON.data(using: .utf8),
+    static func collapseThreshold(run: RunRecord, rows: [StoredStep]) -> (value: Double, label: String)? {
+        guard let data = run.configJSON.data(using: .utf8),
             let config = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
             let section = config["entropy_collapse"] as? [String: Any]
         else { return nil }
@@ -112,7 +119,7 @@ enum ChartData {
         }
         guard let relative = (section["relative_threshold"] as? NSNumber)?.doubleValue else { return nil }
         let window = (section["baseline_window"] as? NSNumber)?.intValue ?? 10
-        let early = view.rows.lazy.compactMap { $0.metrics.entropy }.filter(\.isFinite).prefix(max(1, window))
+        let early = rows.lazy.compactMap { $0.metrics.entropy }.filter(\.isFinite).prefix(max(1, window))
         let sorted = Array(early).sorted()
         guard sorted.count >= max(1, window) else { return nil }
         let median = sorted.count % 2 == 1
@@ -122,4 +129,12 @@ enum ChartData {
     }
 
     static func format(_ value: Double) -> String { String(format: "%.4g", value) }
+
+    /// A value as drawn: 6 significant digits (far finer than a pixel, and half the bytes of 17); non-finite
+    /// values and nil as they are. Exports and the API keep the exact values.
+    static func display(_ value: Double?) -> JSONValue {
+        guard let value else { return .null }
+        guard value.isFinite, value != 0, let short = Double(String(format: "%.6g", value)) else { return .double(value) }
+        return .double(short)
+    }
 }

@@ -23,6 +23,7 @@ public struct DashboardRoutes: Sendable {
     let store: any Store
     let options: DashboardOptions
     let live: LiveUpdates
+    let views = RunViewCache()
     let now: @Sendable () -> Double
     let logger: Logger
 
@@ -77,7 +78,7 @@ public struct DashboardRoutes: Sendable {
         guard let runID = query["id"].map(String.init), !runID.isEmpty else {
             return Self.html(Pages.message(title: "No run", text: "Pick a run from the list."), status: .badRequest)
         }
-        guard let view = try await RunView.load(from: store, runID: runID, now: now(), stallAfter: options.stallAfter) else {
+        guard let view = try await views.view(from: store, runID: runID, now: now(), stallAfter: options.stallAfter) else {
             return Self.html(Pages.message(title: "Run not found", text: "There is no run \(runID) in this database."), status: .notFound)
         }
         var events = "/events?run=\(HTML.queryValue(runID))&after_alert=\(view.lastAlertID)"
@@ -92,7 +93,7 @@ public struct DashboardRoutes: Sendable {
         let time = now()
         var views: [RunView] = []
         for id in ids.prefix(ChartData.palette.count) {
-            if let view = try await RunView.load(from: store, runID: id, now: time, stallAfter: options.stallAfter) {
+            if let view = try await self.views.view(from: store, runID: id, now: time, stallAfter: options.stallAfter) {
                 views.append(view)
             }
         }

@@ -115,7 +115,7 @@ enum Pages {
             \(run.finishedAt.map { " · finished \(time($0))" } ?? "") · \(state(run: run, stalled: view.stalled))\
              <span class="live" id="live-status" aria-live="polite"></span></p>
             <section class="tiles" aria-label="Summary">
-            \(tile("Steps", "tile-steps", String(view.rows.count)))
+            \(tile("Steps", "tile-steps", String(view.rowCount)))
             \(tile("Last step", "tile-last-step", last.map(String.init) ?? "–"))
             \(tile("Alerts", "tile-alerts", String(delivered.count)))
             \(tile("Critical", "tile-critical", String(critical)))
@@ -245,7 +245,7 @@ enum Pages {
         for view in views {
             let delivered = view.delivered
             let health = view.diagnosis.health.rawValue
-            body += "<tr><td>\(HTML.escape(view.run.runID))</td><td class=\"num\">\(view.rows.count)</td><td class=\"num\">\(delivered.count)</td><td class=\"num\">\(delivered.count { $0.alert.severity == .critical })</td><td><span class=\"badge health-\(health)\">\(health)</span></td><td class=\"num\">\(view.diagnosis.lastHealthyStep.map(String.init) ?? "–")</td></tr>"
+            body += "<tr><td>\(HTML.escape(view.run.runID))</td><td class=\"num\">\(view.rowCount)</td><td class=\"num\">\(delivered.count)</td><td class=\"num\">\(delivered.count { $0.alert.severity == .critical })</td><td><span class=\"badge health-\(health)\">\(health)</span></td><td class=\"num\">\(view.diagnosis.lastHealthyStep.map(String.init) ?? "–")</td></tr>"
         }
         body += "</tbody></table></div>"
         body += "<p class=\"exports\">Export: <a href=\"\(HTML.escape(exportLink("metrics.csv", ids)))\">metrics CSV</a><a href=\"\(HTML.escape(exportLink("metrics.jsonl", ids)))\">metrics JSONL</a><a href=\"\(HTML.escape(exportLink("alerts.csv", ids)))\">alerts CSV</a></p>"

@@ -7,13 +7,18 @@ extension Store {
     /// Built only on `steps(runID:sinceStep:limit:)`, so every store (SQLite, PostgreSQL, in memory) has it
     /// without a new protocol requirement: "is there a row at step ≥ s?" is a one-row query on the
     /// `(run_id, step)` index, so the largest step is found by galloping then bisecting (about 2·log₂(last step)
-    /// one-row queries, ~40 for a 100k-step run) instead of reading the whole run. The rows at that step are then
+    /// one-row queries, ~40 for a 100k-step run) instead of reading the whole run; `SQLiteStore` answers with one
+    /// index lookup (`SQLiteStore.largestStep`). The rows at that step are then
     /// read and the last to arrive is returned (its timestamp says when the run last sent something).
     ///
     /// - Parameter runID: the run.
     /// - Returns: the row, or nil.
     /// - Throws: the store's error.
     public func latestStep(runID: String) async throws -> StoredStep? {
+        if let sqlite = self as? SQLiteStore {
+            guard let largest = try await sqlite.largestStep(runID: runID) else { return nil }
+            return try await steps(runID: runID, sinceStep: largest, limit: 10_000).last
+        }
         guard let first = try await steps(runID: runID, sinceStep: nil, limit: 1).first else { return nil }
         func exists(_ step: Int) async throws -> Bool {
             try await !steps(runID: runID, sinceStep: step, limit: 1).isEmpty

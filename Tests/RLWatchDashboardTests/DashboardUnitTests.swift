@@ -53,3 +53,19 @@ import Testing
         #expect(shown.contains("entropy_collapse"))
     }
 }
+
+@Suite struct LatestStepSQLiteTests {
+    @Test func sqliteAnswersFromTheIndexAndAgreesWithTheGenericSearch() async throws {
+        try await withSQLiteStore { store, _ in
+            try await store.registerRun(RunRecord(runID: "r", framework: "manual", startedAt: 0, configJSON: "{}"))
+            let steps = [0, 5, 10, 3, 7, 10, 2]
+            try await store.append(
+                steps: steps.enumerated().map { StoredStep(runID: "r", segment: 0, timestamp: Double($0.offset), metrics: MetricStep(step: $0.element)) },
+                alerts: [])
+            let latest = try await store.latestStep(runID: "r")
+            #expect(latest?.metrics.step == 10)
+            #expect(latest?.timestamp == 5, "the last row to arrive at the largest step")
+            #expect(try await store.latestStep(runID: "none") == nil)
+        }
+    }
+}
