@@ -5,8 +5,10 @@ import PostgresNIO
 ///
 /// Query parameters understood: `sslmode` (`disable`, `allow`, `prefer` (the default, as in libpq), `require`,
 /// `verify-ca`, `verify-full`), `sslrootcert` (a PEM file of trusted roots), `connect_timeout` (seconds) and
-/// `pool_size` (rlwatch's own: the most connections one process opens, default 20). Any other parameter is an error,
-/// so that a typo in `sslmode` cannot silently turn TLS off.
+/// `pool_size` (rlwatch's own: the most connections one process opens, default 20) and `synchronous_commit` (sent to
+/// the server for rlwatch's sessions: `off` makes a commit not wait for its WAL flush, like the SQLite store's
+/// `synchronous=NORMAL`: nothing is lost when rlwatch dies, the last fraction of a second may be when the database
+/// host does). Any other parameter is an error, so that a typo in `sslmode` cannot silently turn TLS off.
 public struct PostgresURL: Sendable, Hashable, CustomStringConvertible {
     public enum SSLMode: String, Sendable, Hashable, CaseIterable {
         case disable
@@ -26,6 +28,8 @@ public struct PostgresURL: Sendable, Hashable, CustomStringConvertible {
     public var sslRootCert: String?
     public var connectTimeout: Double?
     public var poolSize: Int
+    /// `synchronous_commit` for rlwatch's sessions; nil keeps the server's setting (`on` by default).
+    public var synchronousCommit: String?
 
     /// Whether `text` names a PostgreSQL database (rather than an SQLite file).
     public static func isPostgres(_ text: String) -> Bool {
@@ -72,6 +76,13 @@ public struct PostgresURL: Sendable, Hashable, CustomStringConvertible {
                     throw PostgresStoreError.invalidURL(shown, problem: "connect_timeout must be a positive number of seconds")
                 }
                 connectTimeout = seconds
+            case "synchronous_commit":
+                let allowed = ["on", "off", "local", "remote_write", "remote_apply"]
+                guard allowed.contains(value) else {
+                    throw PostgresStoreError.invalidURL(
+                        shown, problem: "synchronous_commit must be one of \(allowed.joined(separator: ", "))")
+                }
+                synchronousCommit = value
             case "pool_size":
                 guard let size = Int(value), size >= 2 else {
                     throw PostgresStoreError.invalidURL(shown, problem: "pool_size must be an integer >= 2")
@@ -79,7 +90,7 @@ public struct PostgresURL: Sendable, Hashable, CustomStringConvertible {
                 poolSize = size
             default:
                 throw PostgresStoreError.invalidURL(
-                    shown, problem: "unknown parameter \(item.name) (known: sslmode, sslrootcert, connect_timeout, pool_size)")
+                    shown, problem: "unknown parameter \(item.name) (known: sslmode, sslrootcert, connect_timeout, pool_size, synchronous_commit)")
             }
         }
     }
@@ -139,6 +150,9 @@ public struct PostgresURL: Sendable, Hashable, CustomStringConvertible {
         configuration.options.additionalStartupParameters = [
             ("application_name", "rlwatch"), ("idle_in_transaction_session_timeout", "60000"),
         ]
+        if let synchronousCommit {
+            configuration.options.additionalStartupParameters.append(("synchronous_commit", synchronousCommit))
+        }
         return configuration
     }
 }

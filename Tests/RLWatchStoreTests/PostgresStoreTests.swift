@@ -197,6 +197,8 @@ struct PostgresStoreTests {
         #expect(plain.port == 5432 && plain.database == "bob" && plain.sslMode == .prefer)
         #expect(throws: PostgresStoreError.self) { try PostgresURL("postgres://u:pw@h/db?sslmode=maybe") }
         #expect(throws: PostgresStoreError.self) { try PostgresURL("postgres://u@h/db?ssl=true") }
+        #expect(try PostgresURL("postgres://u@h/db?synchronous_commit=off").synchronousCommit == "off")
+        #expect(throws: PostgresStoreError.self) { try PostgresURL("postgres://u@h/db?synchronous_commit=maybe") }
         do {
             _ = try PostgresURL("postgres://u:topsecret@h/db?sslmode=maybe")
         } catch {
