@@ -8,7 +8,7 @@ import Testing
 ///
 /// Needs the PostgreSQL server of `RLWATCH_TEST_DATABASE_URL` (`.ci/run` starts one); each test creates its own
 /// database with `psql` and drops it afterwards.
-@Suite("Several serve processes on one PostgreSQL database", .enabled(if: PostgresFixture.isAvailable))
+@Suite("Several serve processes on one PostgreSQL database", .serialized, .enabled(if: PostgresFixture.isAvailable))
 struct MultiInstanceCLITests {
     /// 100 steps: entropy collapses after step 40 (an `entropy_collapse` episode whose evidence spans many
     /// batches, so it is only raised right if the detector state follows the run from server to server), and every
@@ -41,11 +41,11 @@ struct MultiInstanceCLITests {
             let first = try sandbox.start(serve, environment: hook)
             let second = try sandbox.start(serve, environment: hook)
             let servers = [
-                HTTPTestClient(port: try await first.servePort()), HTTPTestClient(port: try await second.servePort()),
+                HTTPTestClient(port: try await first.servePort(timeout: .seconds(90))), HTTPTestClient(port: try await second.servePort(timeout: .seconds(90))),
             ]
             // The reference: one server (its own SQLite store, no channel) sees the same batches.
             let single = try sandbox.start(["serve", "--port", "0", "--log-dir", "reference"])
-            let reference = HTTPTestClient(port: try await single.servePort())
+            let reference = HTTPTestClient(port: try await single.servePort(timeout: .seconds(90)))
 
             #expect(try await servers[0].post("/api/v1/runs", json: ["run_id": "shared"]).status == 201)
             #expect(try await reference.post("/api/v1/runs", json: ["run_id": "shared"]).status == 201)
@@ -100,8 +100,8 @@ struct MultiInstanceCLITests {
             let doomed = try sandbox.start(serve)
             let survivor = try sandbox.start(serve)
             let clients = [
-                HTTPTestClient(port: try await doomed.servePort(), timeout: 60),
-                HTTPTestClient(port: try await survivor.servePort(), timeout: 60),
+                HTTPTestClient(port: try await doomed.servePort(timeout: .seconds(90)), timeout: 60),
+                HTTPTestClient(port: try await survivor.servePort(timeout: .seconds(90)), timeout: 60),
             ]
             #expect(try await clients[0].post("/api/v1/runs", json: ["run_id": "kill"]).status == 201)
 
@@ -155,7 +155,7 @@ struct MultiInstanceCLITests {
             try sandbox.write("rlwatch.yaml", Self.config)
             // An SQLite store with a resumed run (two segments), NaN and ±Infinity values, rewards and alerts.
             let local = try sandbox.start(["serve", "--port", "0", "--log-dir", "logs"])
-            let client = HTTPTestClient(port: try await local.servePort())
+            let client = HTTPTestClient(port: try await local.servePort(timeout: .seconds(90)))
             #expect(try await client.post("/api/v1/runs", json: ["run_id": "copied"]).status == 201)
             var trace = Self.trace
             trace[3]["grad_norm"] = "Infinity"
@@ -176,7 +176,7 @@ struct MultiInstanceCLITests {
             #expect(again.status == 1 && again.stderr.contains("already holds 2 run(s)"), "\(again)")
 
             let shared = try sandbox.start(["serve", "--port", "0", "--database", url])
-            let after = try await Self.snapshot(HTTPTestClient(port: try await shared.servePort()), runs: ["copied", "second"])
+            let after = try await Self.snapshot(HTTPTestClient(port: try await shared.servePort(timeout: .seconds(90))), runs: ["copied", "second"])
             #expect(after == before)
             #expect(try await shared.stop(signal: SIGTERM).status == 0)
         }

@@ -142,7 +142,7 @@ struct ConfigTestDirectory {
           discord: {webhook_url: "https://yaml/discord"}
           webhook: {url: "https://yaml/hook", template_json: "{}"}
           pagerduty: {routing_key: yaml-key}
-        storage: {log_dir: /yaml/logs}
+        storage: {log_dir: /yaml/logs, url: "postgres://yaml@db/yaml"}
         """
 
     static let everyVariable: [String: (value: String, check: @Sendable (RLWatchConfig) -> Bool)] = [
@@ -163,6 +163,7 @@ struct ConfigTestDirectory {
         "RLWATCH_WEBHOOK_URL": ("https://env/hook", { $0.alerts.webhook.url == "https://env/hook" }),
         "RLWATCH_WEBHOOK_TEMPLATE": (#"{"s": ${step}}"#, { $0.alerts.webhook.templateJSON == #"{"s": ${step}}"# }),
         "RLWATCH_PAGERDUTY_ROUTING_KEY": ("env-key", { $0.alerts.pagerduty.routingKey == "env-key" }),
+        "RLWATCH_DATABASE_URL": ("postgres://env@db/env", { $0.storage.url == "postgres://env@db/env" }),
     ]
 
     @Test(arguments: everyVariable.keys.sorted())
