@@ -39,6 +39,20 @@ public enum PostgresServer {
             return try await withThrowingTaskGroup(of: Void.self, returning: T.self) { group in
                 group.addTask { await client.run() }
                 defer { group.cancelAll() }
+                // Fail within the connect timeout (plus 5 s) rather than after the pool's retries give up.
+                let seconds = (url.connectTimeout ?? 10) + 5
+                try await withThrowingTaskGroup(of: Void.self) { probe in
+                    probe.addTask { try await client.withConnection { _ in } }
+                    probe.addTask {
+                        try await Task.sleep(for: .milliseconds(Int64(seconds * 1000)))
+                        throw PostgresStoreError.server(
+                            database: url.description,
+                            message: "no connection within \(Int(seconds)) s; is PostgreSQL running and reachable at "
+                                + "\(url.host):\(url.port)?")
+                    }
+                    defer { probe.cancelAll() }
+                    try await probe.next()
+                }
                 return try await client.withConnection { connection in try await body(connection) }
             }
         } catch let error as PostgresStoreError {

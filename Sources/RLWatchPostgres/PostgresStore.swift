@@ -49,14 +49,49 @@ public final class PostgresStore: Sendable {
         return try await withThrowingTaskGroup(of: Void.self, returning: T.self) { group in
             group.addTask { await client.run() }
             defer { group.cancelAll() }
-            if migrate {
-                _ = try await store.migrate()
-            } else {
-                try await store.withConnection { connection in
-                    try await PostgresSchema.check(connection, database: url.description, logger: logger)
+            try await store.prepare(migrate: migrate)
+            return try await body(store)
+        }
+    }
+
+    /// Connects and applies the missing migrations (`rlwatch db migrate`).
+    ///
+    /// - Returns: The version before, and the versions applied (empty when it was up to date).
+    public static func migrate(url: PostgresURL, logger: Logger = Logger(label: "rlwatch.postgres")) async throws
+        -> (from: Int, applied: [Int])
+    {
+        try await PostgresServer.withConnection(to: url, logger: logger) { connection in
+            let before = try await PostgresSchema.storedVersion(connection, logger: logger)
+            let applied = try await PostgresSchema.migrate(connection, database: url.description, logger: logger)
+            return (before, applied)
+        }
+    }
+
+    /// Checks the schema (or migrates it) on a first connection, failing within the connect timeout (plus 5 s) when
+    /// the server cannot be reached, instead of after the pool's retries give up.
+    private func prepare(migrate: Bool) async throws {
+        let seconds = (url.connectTimeout ?? 10) + 5
+        let database = url.description
+        let logger = logger
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask {
+                if migrate {
+                    _ = try await self.migrate()
+                } else {
+                    try await self.withConnection { connection in
+                        try await PostgresSchema.check(connection, database: database, logger: logger)
+                    }
                 }
             }
-            return try await body(store)
+            group.addTask {
+                try await Task.sleep(for: .milliseconds(Int64(seconds * 1000)))
+                throw PostgresStoreError.server(
+                    database: database,
+                    message: "no connection within \(Int(seconds)) s; is PostgreSQL running and reachable at "
+                        + "\(self.url.host):\(self.url.port)?")
+            }
+            defer { group.cancelAll() }
+            try await group.next()
         }
     }
 
@@ -118,6 +153,10 @@ public final class PostgresStore: Sendable {
     func translate(_ error: any Error) -> any Error {
         if error is PSQLError || error is PostgresTransactionError {
             return PostgresStoreError.server(database: url.description, message: PostgresStoreError.describe(error))
+        }
+        if String(reflecting: type(of: error)).contains("ConnectionPool") {
+            return PostgresStoreError.server(
+                database: url.description, message: "cannot connect to \(url.host):\(url.port) (\(error))")
         }
         return error
     }

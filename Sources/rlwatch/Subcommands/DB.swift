@@ -42,11 +42,20 @@ extension RLWatchCommand {
                     try await context.withStore(database: target.database) { _ in }
                     print("SQLite database \(path) is at the current schema.")
                 case .postgres(let url):
-                    let outcome = try await context.withStore(database: target.database, migrate: true) { store in
-                        try await (store as? PostgresStore)?.migrate() ?? (PostgresStore.schemaVersion, [])
+                    let outcome: (from: Int, applied: [Int])
+                    do {
+                        outcome = try await PostgresStore.migrate(url: url)
+                    } catch {
+                        printError("error: \(error)")
+                        throw ExitStatus.failure
                     }
-                    _ = outcome
-                    print("PostgreSQL database \(url) is at schema version \(PostgresStore.schemaVersion).")
+                    if outcome.applied.isEmpty {
+                        print("PostgreSQL database \(url) is at schema version \(outcome.from): nothing to do.")
+                    } else {
+                        print(
+                            "PostgreSQL database \(url) migrated from schema version \(outcome.from) to "
+                                + "\(outcome.applied.last ?? outcome.from) (applied \(outcome.applied.map(String.init).joined(separator: ", "))).")
+                    }
                 }
             }
         }
