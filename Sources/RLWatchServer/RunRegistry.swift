@@ -55,6 +55,12 @@ final class RunRegistry: Sendable {
                     status: 409,
                     message: "run \(runID) is live with a different configuration; finish it first or use a new run id")
             }
+            if options.store is any RunSerializingStore {
+                // Other servers may have judged batches since: catch up, so that the answer's progress is current.
+                try await live.lock.run {
+                    if !live.isRetired { try await serialized(live) {} }
+                }
+            }
             return Opened(session: live, resumed: true)
         }
         let stored = try await options.store.run(id: runID)

@@ -65,6 +65,12 @@ struct MultiInstanceCLITests {
                 "/api/v1/runs/shared/steps", json: Array(Self.trace[35..<40]), headers: ["Idempotency-Key": "batch-7"])
             #expect(retry.text == answers[7])
 
+            // Re-opening the run on either server reports its progress, batches judged by the other one included.
+            for server in servers {
+                let reopened = try #require(try await server.post("/api/v1/runs", json: ["run_id": "shared"]).object)
+                #expect(reopened["resumed"] as? Bool == true)
+                #expect(reopened["steps"] as? Int == 100 && reopened["last_step"] as? Int == 100, "\(reopened)")
+            }
             // Every step once, in order, whichever server is asked.
             for server in servers {
                 let rows = try #require(try await server.get("/api/v1/runs/shared/metrics?limit=10000").object)
