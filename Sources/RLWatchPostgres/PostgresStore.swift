@@ -405,3 +405,14 @@ extension PostgresStore: RunActivityStore {
         }
     }
 }
+
+extension PostgresStore {
+    /// A run's largest step number (any segment), or nil when it has no rows: one descent of the
+    /// `(run_id, step, segment)` index, like `SQLiteStore.largestStep`.
+    public func largestStep(runID: String) async throws -> Int? {
+        try await withConnection { connection in
+            let found = try await rows("SELECT MAX(step) FROM metrics WHERE run_id = \(runID)", on: connection)
+            return try found.first?.decode(Int64?.self).map(Int.init)
+        }
+    }
+}

@@ -231,3 +231,17 @@ actor AsyncFlag {
         await withCheckedContinuation { waiters.append($0) }
     }
 }
+
+extension PostgresStoreTests {
+    @Test func theLargestStepIsOneIndexLookup() async throws {
+        try await TestPostgres.withDatabase { url in
+            try await PostgresStore.withStore(url: url, migrate: true) { store in
+                #expect(try await store.largestStep(runID: "r") == nil)
+                try await store.append(
+                    steps: ordinarySteps(runID: "r", steps: 1...50) + ordinarySteps(runID: "r", steps: 10...20, segment: 1),
+                    alerts: [])
+                #expect(try await store.largestStep(runID: "r") == 50)
+            }
+        }
+    }
+}
