@@ -7,16 +7,16 @@ extension Store {
     /// Built only on `steps(runID:sinceStep:limit:)`, so every store (SQLite, PostgreSQL, in memory) has it
     /// without a new protocol requirement: "is there a row at step ≥ s?" is a one-row query on the
     /// `(run_id, step)` index, so the largest step is found by galloping then bisecting (about 2·log₂(last step)
-    /// one-row queries, ~40 for a 100k-step run) instead of reading the whole run; `SQLiteStore` answers with one
-    /// index lookup (`SQLiteStore.largestStep`). The rows at that step are then
+    /// one-row queries, ~40 for a 100k-step run) instead of reading the whole run; a store that adopts
+    /// `LargestStepLookup` (`SQLiteStore` does) answers with one index lookup instead. The rows at that step are then
     /// read and the last to arrive is returned (its timestamp says when the run last sent something).
     ///
     /// - Parameter runID: the run.
     /// - Returns: the row, or nil.
     /// - Throws: the store's error.
     public func latestStep(runID: String) async throws -> StoredStep? {
-        if let sqlite = self as? SQLiteStore {
-            guard let largest = try await sqlite.largestStep(runID: runID) else { return nil }
+        if let lookup = self as? any LargestStepLookup {
+            guard let largest = try await lookup.largestStep(runID: runID) else { return nil }
             return try await steps(runID: runID, sinceStep: largest, limit: 10_000).last
         }
         guard let first = try await steps(runID: runID, sinceStep: nil, limit: 1).first else { return nil }
