@@ -128,10 +128,23 @@ struct CommandContext {
         return try SQLiteStore(path: databasePath)
     }
 
-    /// Opens an existing store read-only (an older rlwatch database is read as it is, never upgraded by a
-    /// read); a missing file exits 1 with 0.5.1's message.
-    func openExistingStore() throws -> SQLiteStore {
-        try refusePostgres()
+    /// Opens an existing store to read it, runs `body`, then closes it: the SQLite file read-only (an older rlwatch
+    /// database is read as it is, never upgraded by a read; a missing file exits 1 with 0.5.1's message), or the
+    /// PostgreSQL database of `--database` / `storage.url` / `RLWATCH_DATABASE_URL`.
+    func withExistingStore<T: Sendable>(
+        database flag: String?, _ body: (any OutboxStore) async throws -> T
+    ) async throws -> T {
+        switch try storeLocation(database: flag) {
+        case .sqlite(let path):
+            let store = try openExistingSQLite(path: path)
+            defer { try? store.close() }
+            return try await body(store)
+        case .postgres:
+            return try await withStore(database: flag, body)
+        }
+    }
+
+    private func openExistingSQLite(path databasePath: String) throws -> SQLiteStore {
         guard FileManager.default.fileExists(atPath: databasePath) else {
             printError("No rlwatch database found at \(databasePath)")
             printError("Make sure you have completed at least one monitored training run.")

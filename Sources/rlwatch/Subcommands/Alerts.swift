@@ -15,6 +15,9 @@ extension RLWatchCommand {
 
         @OptionGroup var options: StoreOptions
 
+        @Option(help: "The store: postgres://USER@HOST:PORT/DB or sqlite:PATH (default: storage.url, else metrics.db in the log dir).")
+        var database: String?
+
         @Option(name: .customLong("run-id"), help: "Only this run (default: every run).")
         var runID: String?
 
@@ -33,7 +36,10 @@ extension RLWatchCommand {
 
         func run() async throws {
             let context = try CommandContext(options)
-            let store = try context.openExistingStore()
+            try await context.withExistingStore(database: database) { store in try await show(store) }
+        }
+
+        private func show(_ store: any OutboxStore) async throws {
             let filter: DeliveryFilter = pending ? .pending : failed ? .failed : .all
             let deliveries = try await store.deliveries(runID: runID, filter: filter)
             guard !deliveries.isEmpty else {

@@ -13,6 +13,9 @@ extension RLWatchCommand {
 
         @OptionGroup var options: StoreOptions
 
+        @Option(help: "The store: postgres://USER@HOST:PORT/DB or sqlite:PATH (default: storage.url, else metrics.db in the log dir).")
+        var database: String?
+
         @Option(name: .customLong("run-id"), help: "The run to diagnose (default: the latest).")
         var runID: String?
 
@@ -21,7 +24,10 @@ extension RLWatchCommand {
 
         func run() async throws {
             let context = try CommandContext(options)
-            let store = try context.openExistingStore()
+            try await context.withExistingStore(database: database) { store in try await report(store) }
+        }
+
+        private func report(_ store: any Store) async throws {
             let runID: String
             if let chosen = self.runID {
                 runID = chosen

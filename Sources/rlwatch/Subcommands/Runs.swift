@@ -9,9 +9,15 @@ extension RLWatchCommand {
 
         @OptionGroup var options: StoreOptions
 
+        @Option(help: "The store: postgres://USER@HOST:PORT/DB or sqlite:PATH (default: storage.url, else metrics.db in the log dir).")
+        var database: String?
+
         func run() async throws {
             let context = try CommandContext(options)
-            let store = try context.openExistingStore()
+            try await context.withExistingStore(database: database) { store in try await list(store) }
+        }
+
+        private func list(_ store: any Store) async throws {
             let runs = try await store.runs()
             guard !runs.isEmpty else {
                 print("No runs found.")
