@@ -127,13 +127,7 @@ enum PostgresRows {
             binds.appendNull()
             binds.appendNull()
         case .suppressed(let reason):
-            let (step, limit): (Int?, Int) =
-                switch reason {
-                case .cooldown(let lastStep, let cooldown): (lastStep, cooldown)
-                case .criticalCooldown(let criticalStep, let cooldown): (criticalStep, cooldown)
-                case .runCap(let limit): (nil, limit)
-                case .resolved: (nil, 0)
-                }
+            let (step, limit) = reason.storedFields
             binds.append("suppressed")
             binds.append(reason.code)
             binds.append(reason.description)
@@ -180,14 +174,10 @@ enum PostgresRows {
             let code = try cells[offset + 9].decode(String?.self)
             let step = try cells[offset + 10].decode(Int64?.self).map(Int.init)
             let limit = try cells[offset + 11].decode(Int64?.self).map(Int.init)
-            switch (code, step, limit) {
-            case ("cooldown", let step?, let limit?): disposition = .suppressed(.cooldown(lastStep: step, cooldown: limit))
-            case ("critical_cooldown", let step?, let limit?):
-                disposition = .suppressed(.criticalCooldown(criticalStep: step, cooldown: limit))
-            case ("run_cap", _, let limit?): disposition = .suppressed(.runCap(limit: limit))
-            case ("resolved", _, _): disposition = .suppressed(.resolved)
-            default: throw invalid("unknown suppression reason \"\(code ?? "NULL")\"")
+            guard let reason = SuppressionReason(code: code, step: step, limit: limit) else {
+                throw invalid("unknown suppression reason \"\(code ?? "NULL")\"")
             }
+            disposition = .suppressed(reason)
         default:
             throw invalid("unknown status \"\(status)\"")
         }

@@ -228,13 +228,7 @@ enum AlertsTable {
         case .delivered:
             values += [delivered.databaseValue, .null, .null, .null, .null]
         case .suppressed(let reason):
-            let (step, limit): (Int?, Int) =
-                switch reason {
-                case .cooldown(let lastStep, let cooldown): (lastStep, cooldown)
-                case .criticalCooldown(let criticalStep, let cooldown): (criticalStep, cooldown)
-                case .runCap(let limit): (nil, limit)
-                case .resolved: (nil, 0)
-                }
+            let (step, limit) = reason.storedFields
             values += [
                 suppressed.databaseValue, reason.code.databaseValue, reason.description.databaseValue,
                 step?.databaseValue ?? .null, limit.databaseValue,
@@ -298,18 +292,10 @@ enum AlertsTable {
             let code = try row.decode(String?.self, atIndex: 9)
             let step = try row.decode(Int?.self, atIndex: 10)
             let limit = try row.decode(Int?.self, atIndex: 11)
-            switch (code, step, limit) {
-            case ("cooldown", let step?, let limit?):
-                disposition = .suppressed(.cooldown(lastStep: step, cooldown: limit))
-            case ("critical_cooldown", let step?, let limit?):
-                disposition = .suppressed(.criticalCooldown(criticalStep: step, cooldown: limit))
-            case ("run_cap", _, let limit?):
-                disposition = .suppressed(.runCap(limit: limit))
-            case ("resolved", _, _):
-                disposition = .suppressed(.resolved)
-            default:
+            guard let reason = SuppressionReason(code: code, step: step, limit: limit) else {
                 throw invalid("unknown suppression reason \"\(code ?? "NULL")\"")
             }
+            disposition = .suppressed(reason)
         default:
             throw invalid("unknown status \"\(status)\"")
         }

@@ -62,6 +62,27 @@ public enum SuppressionReason: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
+    /// The step and limit columns a store keeps beside ``code`` (the last delivered step, the cooldown or cap).
+    public var storedFields: (step: Int?, limit: Int) {
+        switch self {
+        case .cooldown(let lastStep, let cooldown): (lastStep, cooldown)
+        case .criticalCooldown(let criticalStep, let cooldown): (criticalStep, cooldown)
+        case .runCap(let limit): (nil, limit)
+        case .resolved: (nil, 0)
+        }
+    }
+
+    /// The reason a store wrote as ``code`` and ``storedFields``; nil when they do not name one.
+    public init?(code: String?, step: Int?, limit: Int?) {
+        switch (code, step, limit) {
+        case ("cooldown", let step?, let limit?): self = .cooldown(lastStep: step, cooldown: limit)
+        case ("critical_cooldown", let step?, let limit?): self = .criticalCooldown(criticalStep: step, cooldown: limit)
+        case ("run_cap", _, let limit?): self = .runCap(limit: limit)
+        case ("resolved", _, _): self = .resolved
+        default: return nil
+        }
+    }
+
     /// A short machine-readable code: `cooldown`, `critical_cooldown` or `run_cap`.
     public var code: String {
         switch self {
