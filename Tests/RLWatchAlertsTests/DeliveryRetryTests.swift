@@ -6,7 +6,7 @@ import Testing
 
 /// Retries against a real server on loopback that fails on purpose.
 @Suite struct DeliveryRetryTests {
-    func webhook(_ url: String, timeout: Double = 5) -> WebhookChannel {
+    func webhook(_ url: String, timeout: Double = 30) -> WebhookChannel {
         var config = WebhookConfig()
         config.url = url
         config.timeoutSeconds = timeout

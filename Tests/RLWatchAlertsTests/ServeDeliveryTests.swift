@@ -37,7 +37,7 @@ import Testing
                 let reply = try await client.post("/api/v1/runs/served/steps", body: body, contentType: "application/json")
                 #expect(reply.status == 200, "\(reply)")
                 let clock = ContinuousClock()
-                let deadline = clock.now.advanced(by: .seconds(10))
+                let deadline = clock.now.advanced(by: .seconds(60))
                 while clock.now < deadline, endpoint.requests.isEmpty {
                     try await Task.sleep(for: .milliseconds(20))
                 }
