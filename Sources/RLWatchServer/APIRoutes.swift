@@ -32,23 +32,33 @@ struct APIRoutes: Sendable {
         router.post("/api/v1/runs") { request, _ in await self.answer { try await self.openRun(request) } }
         router.get("/api/v1/runs") { _, _ in await self.answer { try await self.listRuns() } }
         router.get("/api/v1/runs/:run") { _, context in
-            await self.answer { try await self.getRun(context.parameters.require("run")) }
+            await self.answer { try await self.getRun(Self.runID(context)) }
         }
         router.post("/api/v1/runs/:run/steps") { request, context in
-            await self.answer { try await self.postSteps(request, runID: context.parameters.require("run")) }
+            await self.answer { try await self.postSteps(request, runID: Self.runID(context)) }
         }
         router.get("/api/v1/runs/:run/metrics") { request, context in
-            await self.answer { try await self.getMetrics(request, runID: context.parameters.require("run")) }
+            await self.answer { try await self.getMetrics(request, runID: Self.runID(context)) }
         }
         router.get("/api/v1/runs/:run/alerts") { request, context in
-            await self.answer { try await self.getAlerts(request, runID: context.parameters.require("run")) }
+            await self.answer { try await self.getAlerts(request, runID: Self.runID(context)) }
         }
         router.post("/api/v1/runs/:run/finish") { _, context in
-            await self.answer { try await self.finish(runID: context.parameters.require("run")) }
+            await self.answer { try await self.finish(runID: Self.runID(context)) }
         }
         router.post("/api/v1/runs/:run/crash") { request, context in
-            await self.answer { try await self.crash(request, runID: context.parameters.require("run")) }
+            await self.answer { try await self.crash(request, runID: Self.runID(context)) }
         }
+    }
+
+    /// The `{run}` path segment, percent-decoded: clients encode spaces, non-ASCII and reserved characters
+    /// (the Python client quotes every segment), and the router hands the segment over as it was sent.
+    static func runID(_ context: BasicRequestContext) throws -> String {
+        let raw = try context.parameters.require("run")
+        guard let decoded = raw.removingPercentEncoding else {
+            throw APIError.badRequest("the run id in the path is not valid percent-encoding: \(raw)")
+        }
+        return decoded
     }
 
     // MARK: Handlers

@@ -309,6 +309,27 @@ struct ServerAPITests {
         }
     }
 
+    @Test func percentEncodedRunIDsInThePathAreDecoded() async throws {
+        let store = InMemoryStore()
+        try await withServer(store: store) { client in
+            let runID = "grpo qwen-7b é 100%"
+            let path = "/api/v1/runs/grpo%20qwen-7b%20%C3%A9%20100%25"
+            #expect(try await client.post("/api/v1/runs", json: ["run_id": runID]).status == 201)
+            let sent = try await client.post(path + "/steps", json: [["step": 1, "loss": 0.5], ["step": 2, "loss": 0.4]])
+            #expect(sent.status == 200, "\(sent.text)")
+            #expect(try await store.stepCount(runID: runID) == 2)
+            #expect(try await client.get(path).object?["run_id"] as? String == runID)
+            let metrics = try await client.get(path + "/metrics")
+            #expect((metrics.object?["steps"] as? [[String: Any]])?.count == 2)
+            #expect(try await client.get(path + "/alerts").status == 200)
+            #expect(try await client.send("POST", path + "/finish", body: nil).status == 200)
+            #expect(try await store.run(id: runID)?.finishedAt != nil)
+            // The raw, undecoded form was never stored as a run of its own.
+            #expect(try await store.run(id: "grpo%20qwen-7b%20%C3%A9%20100%25") == nil)
+            #expect(try await store.runs().map(\.runID) == [runID])
+        }
+    }
+
     @Test func prometheusMetricsCountStepsAlertsAndRequests() async throws {
         try await withServer(store: InMemoryStore()) { client in
             _ = try await client.post("/api/v1/runs", json: ["run_id": "r"])

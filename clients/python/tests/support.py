@@ -20,6 +20,7 @@ import tempfile
 import threading
 import time
 import unittest
+import urllib.parse
 import urllib.request
 from pathlib import Path
 from typing import Any, Dict, Iterator, List, Optional
@@ -135,7 +136,7 @@ class Server:
             return json.loads(reply.read())
 
     def step_count(self, run_id: str) -> int:
-        return int(self.get(f"/api/v1/runs/{run_id}")["steps"])
+        return int(self.get("/api/v1/runs/" + urllib.parse.quote(run_id, safe=""))["steps"])
 
     def __enter__(self) -> "Server":
         return self.start()

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import http.client
+import json
 import os
 import textwrap
 import unittest
+import urllib.request
+from urllib.parse import urlsplit
 from pathlib import Path
 
 import support
@@ -75,6 +79,30 @@ class GRPORunTests(ServerTestCase):
         self.assertTrue(rlwatch.flush(30))
         self.assertEqual(self.server.step_count("resumed-run"), 15)
         self.assertTrue(first.stopped)
+
+    def test_run_ids_with_spaces_non_ascii_and_percent_signs_are_kept_as_given(self) -> None:
+        run_id = "grpo qwen-7b é 100%"
+        monitor = rlwatch.attach(url=self.server.url, run_id=run_id, print_alerts=False)
+        for step in range(12):
+            rlwatch.log_step(step, loss=float("nan") if step == 9 else 0.3, entropy=2.0)
+        self.assertTrue(rlwatch.flush(30))
+        self.assertEqual(self.server.step_count(run_id), 12)
+        self.assertIn((9, "loss_nan", "critical"), [support.alert_key(alert) for alert in monitor.alerts])
+        rlwatch.stop()
+        with urllib.request.urlopen(self.server.url + "/api/v1/runs", timeout=30) as answer:
+            runs = [run["run_id"] for run in json.load(answer)["runs"]]
+        self.assertEqual(runs, [run_id])
+        # A path whose percent-encoding is broken is a 400 naming the problem, not an unknown run.
+        address = urlsplit(self.server.url)
+        connection = http.client.HTTPConnection(address.hostname, address.port, timeout=30)
+        try:
+            connection.request("GET", "/api/v1/runs/bad%zzrun")
+            answer = connection.getresponse()
+            body = answer.read().decode()
+        finally:
+            connection.close()
+        self.assertEqual(answer.status, 400, body)
+        self.assertIn("percent-encoding", body)
 
 
 class ConfigTests(ServerTestCase):
