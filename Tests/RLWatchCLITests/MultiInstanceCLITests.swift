@@ -31,7 +31,7 @@ struct MultiInstanceCLITests {
         try await PostgresFixture.withDatabase { url in
             let sandbox = try CLISandbox()
             try sandbox.write("rlwatch.yaml", Self.config)
-            let receiver = try AcknowledgingWebhookReceiver(sandbox: sandbox)
+            let receiver = try WebhookReceiverProcess(sandbox: sandbox)
             defer { receiver.stop() }
             let hook = ["RLWATCH_WEBHOOK_URL": "http://127.0.0.1:\(try await receiver.port())/hook"]
 
@@ -260,86 +260,5 @@ enum PostgresFixture {
             let text = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
             throw CLIHarnessError(description: "psql \(sql): \(text)")
         }
-    }
-}
-
-/// A webhook receiver (stdlib Python) that answers 200 at once and logs `run_id/detector/step` of each request
-/// after answering it.
-private final class AcknowledgingWebhookReceiver: @unchecked Sendable {
-    let process: Process
-    let directory: URL
-
-    static let script = """
-        import http.server, json, os, sys, threading
-        directory = sys.argv[1]
-        lock = threading.Lock()
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_POST(self):
-                alert = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))))
-                self.send_response(200)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-                self.wfile.flush()
-                with lock, open(os.path.join(directory, "acknowledged.log"), "a") as f:
-                    f.write("%s/%s/%s\\n" % (alert["run_id"], alert["detector"], alert["step"]))
-
-            def log_message(self, *args):
-                pass
-
-        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        server.daemon_threads = True
-        with open(os.path.join(directory, "port.tmp"), "w") as f:
-            f.write(str(server.server_address[1]))
-        os.rename(os.path.join(directory, "port.tmp"), os.path.join(directory, "port"))
-        server.serve_forever()
-        """
-
-    init(sandbox: CLISandbox) throws {
-        directory = sandbox.root.appendingPathComponent("receiver", isDirectory: true)
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", Self.script, directory.path]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.standardError
-        try process.run()
-    }
-
-    func stop() {
-        if process.isRunning {
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
-        }
-    }
-
-    /// The port, once it listens (bounded wait; returns as soon as it does).
-    func port(timeout: Duration = .seconds(90)) async throws -> Int {
-        let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline {
-            if let text = try? String(contentsOf: directory.appendingPathComponent("port"), encoding: .utf8),
-                let port = Int(text)
-            {
-                return port
-            }
-            guard process.isRunning else { throw CLIHarnessError(description: "the webhook receiver exited") }
-            try await Task.sleep(for: .milliseconds(20))
-        }
-        throw CLIHarnessError(description: "the webhook receiver did not listen within \(timeout)")
-    }
-
-    func waitForAcknowledged(_ count: Int, timeout: Duration = .seconds(90)) async throws {
-        let deadline = ContinuousClock.now + timeout
-        while acknowledged().count < count {
-            if ContinuousClock.now >= deadline {
-                throw CLIHarnessError(description: "the webhook receiver acknowledged \(acknowledged()) within \(timeout)")
-            }
-            try await Task.sleep(for: .milliseconds(20))
-        }
-    }
-
-    func acknowledged() -> [String] {
-        let text = (try? String(contentsOf: directory.appendingPathComponent("acknowledged.log"), encoding: .utf8)) ?? ""
-        return text.split(separator: "\n").map(String.init)
     }
 }
