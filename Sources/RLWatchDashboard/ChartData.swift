@@ -51,9 +51,14 @@ enum ChartData {
             })),
             ("charts", .array(charts)),
             ("alerts", .array(alerts)),
+            ("lanes", .array(timelineLanes.map { .string($0.rawValue) })),
             ("live", live ?? .null),
         ])
     }
+
+    /// The alert timeline's lanes on a run page, drawn from the start whether or not they fired: every detector
+    /// rlwatch ships (metric detectors, then liveness). A detector outside this list gets a lane when it fires.
+    static let timelineLanes: [DetectorID] = DetectorID.all + DetectorID.liveness
 
     /// An alert as the page script draws it (markers, timeline, table rows added live).
     static func alert(_ record: AlertRecord, run: Int) -> JSONValue {

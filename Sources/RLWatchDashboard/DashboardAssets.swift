@@ -41,6 +41,8 @@ figure.chart{margin:0;background:var(--panel);border:1px solid var(--line);borde
 figure.chart figcaption{font-weight:600;margin-bottom:4px;display:flex;justify-content:space-between;gap:8px}
 figure.chart .plot{position:relative;width:100%;aspect-ratio:600/240}
 figure.timeline .plot{aspect-ratio:auto;min-height:140px}
+.timeline text.lane.quiet{opacity:.55}
+.timeline text.none{fill:var(--muted)}
 .plot svg{display:block;width:100%;height:100%;overflow:visible}
 .plot .empty{position:absolute;inset:0;display:flex;align-items:center;justify-content:center;color:var(--muted)}
 svg .grid{stroke:var(--grid);stroke-width:1}
@@ -300,12 +302,18 @@ details summary{cursor:pointer;font-weight:600;margin:1em 0 .5em}
     var plot = fig.querySelector('.plot');
     plot.textContent = '';
     var shown = alerts.filter(function (a) { return a.delivered !== false; });
-    if (!shown.length) { plot.appendChild(html('div', { class: 'empty' }, 'No alerts triggered.')); return; }
     var multi = D.runs.length > 1;
     var keyOf = function (a) { return multi ? D.runs[a.run].id + ' \u2014 ' + a.detector : a.detector; };
-    var rows = [];
-    shown.forEach(function (a) { var k = keyOf(a); if (rows.indexOf(k) < 0) rows.push(k); });
-    rows.sort();
+    // A single run's page has a lane for every detector from the start, so a live alert of a new kind marks its
+    // lane instead of adding a row (and moving everything below); a comparison has one row per run and detector.
+    var lanes = multi ? [] : (D.lanes || []);
+    var rows = lanes.slice();
+    var extra = [];
+    shown.forEach(function (a) { var k = keyOf(a); if (rows.indexOf(k) < 0 && extra.indexOf(k) < 0) extra.push(k); });
+    rows = rows.concat(extra.sort());
+    if (!rows.length) { plot.appendChild(html('div', { class: 'empty' }, 'No alerts triggered.')); return; }
+    var fired = {};
+    shown.forEach(function (a) { fired[keyOf(a)] = true; });
     // Drawn at the plot's pixel width (not scaled like the metric charts): rows stay 24 px whatever the screen.
     var TW = Math.max(320, Math.round(plot.clientWidth || W));
     var L = Math.min(220, Math.round(TW * 0.35)), rowH = 24, h = M.t + M.b + rows.length * rowH;
@@ -317,7 +325,8 @@ details summary{cursor:pointer;font-weight:600;margin:1em 0 .5em}
       var y = M.t + i * rowH + rowH / 2;
       axis.appendChild(svg('line', { class: 'grid', x1: L, x2: TW - M.r, y1: y, y2: y }));
       var max = Math.floor(L / 6.5);
-      var t = svg('text', { x: L - 6, y: y + 4, 'text-anchor': 'end' }, k.length > max ? k.slice(0, max - 1) + '\u2026' : k);
+      var t = svg('text', { x: L - 6, y: y + 4, 'text-anchor': 'end', class: fired[k] ? 'lane fired' : 'lane quiet', 'data-lane': k },
+        k.length > max ? k.slice(0, max - 1) + '\u2026' : k);
       t.appendChild(svg('title', {}, k));
       axis.appendChild(t);
     });
@@ -325,6 +334,9 @@ details summary{cursor:pointer;font-weight:600;margin:1em 0 .5em}
       if (t !== Math.round(t)) return;
       axis.appendChild(svg('text', { x: X(t), y: h - 8, 'text-anchor': 'middle' }, String(t)));
     });
+    if (!shown.length) {
+      axis.appendChild(svg('text', { class: 'none', x: L + (TW - L - M.r) / 2, y: M.t + 12, 'text-anchor': 'middle' }, 'No alerts triggered.'));
+    }
     root.appendChild(axis);
     var marks = svg('g', { class: 'markers' });
     shown.forEach(function (a) {

@@ -114,6 +114,13 @@ import Testing
                 #expect(try await page.evaluate("document.getElementById('tile-steps').textContent") as? String == "60")
                 _ = try await page.evaluate("window.__sameDocument = 'yes'")
                 try await page.waitUntil("document.getElementById('live-status').textContent === 'live'")
+                // Every detector has its timeline lane before anything fires, so the first alert moves nothing.
+                let lanes = "Array.from(document.querySelectorAll('#timeline text.lane')).map(function (t) { return t.getAttribute('data-lane'); }).join(',')"
+                let expectedLanes = (DetectorID.all + DetectorID.liveness).map(\.rawValue).joined(separator: ",")
+                #expect(try await page.evaluate(lanes) as? String == expectedLanes)
+                #expect(try await page.evaluate("document.querySelectorAll('#timeline text.lane.fired').length") as? Int == 0)
+                let layout = "JSON.stringify([document.getElementById('timeline').getBoundingClientRect().height, document.getElementById('timeline').nextElementSibling.getBoundingClientRect().top + window.scrollY])"
+                let layoutBefore = try await page.evaluate(layout) as? String
 
                 var rest = Array(healthy.dropFirst(60))
                 rest[10].loss = .nan
@@ -124,6 +131,10 @@ import Testing
                 try await page.waitUntil("document.querySelector('#alerts-table tr[data-detector=\"loss_nan\"]') !== null")
                 try await page.waitUntil("document.querySelector('svg[data-chart=\"loss\"] circle.marker[data-detector=\"loss_nan\"]') !== null")
                 #expect(try await page.evaluate("window.__sameDocument") as? String == "yes", "the page was reloaded")
+                try await page.waitUntil("document.querySelector('#timeline circle.marker[data-detector=\"loss_nan\"]') !== null")
+                #expect(try await page.evaluate(lanes) as? String == expectedLanes)
+                #expect(try await page.evaluate("document.querySelector('#timeline text.lane.fired').getAttribute('data-lane')") as? String == "loss_nan")
+                #expect(try await page.evaluate(layout) as? String == layoutBefore, "the timeline and what follows it did not move")
                 #expect(try await page.evaluate("document.getElementById('tile-steps').textContent") as? String == "120")
                 #expect(try await page.evaluate("document.getElementById('tile-health').textContent") as? String == "critical")
                 let row = try await page.evaluate("document.querySelector('#alerts-table tr[data-detector=\"loss_nan\"]').textContent") as? String
