@@ -3,6 +3,7 @@ import Logging
 import RLWatchCore
 import RLWatchStore
 import ServiceLifecycle
+import Synchronization
 
 /// Delivers the alert outbox: a `Service` that claims due entries, sends them, and logs every attempt.
 ///
@@ -37,7 +38,7 @@ public struct AlertDispatcher: Service {
     ///   - transport: sends the requests; nil to create an HTTP client for the service's lifetime.
     ///   - pollInterval: how often an idle dispatcher looks for new entries.
     ///   - lease: how long a claimed entry is reserved for this dispatcher.
-    ///   - batchSize: entries claimed (and sent concurrently) per pass.
+    ///   - batchSize: the most sends in flight at once (and the entries one ``deliverDue(using:)`` pass claims).
     ///   - logger: delivery failures are logged here, secrets scrubbed.
     ///   - now: the wall clock the store's times are in.
     public init(
@@ -64,41 +65,68 @@ public struct AlertDispatcher: Service {
         }
     }
 
+    /// The service's work: a window of at most `batchSize` sends in flight. A free slot is filled with the next
+    /// due entry as soon as one send finishes, so a slow or timing-out channel holds one slot, not a whole pass
+    /// (a receiver answering in 2 s gets `batchSize` / 2 alerts a second, and a second channel is not held up).
     private func loop(_ transport: any AlertTransport) async throws {
-        while !Task.isCancelled && !Task.isShuttingDownGracefully {
-            let sent = await deliverDue(using: transport)
-            if sent > 0 { continue }
-            var wait = pollInterval
-            if let due = try? await store.nextDeliveryDue() {
-                let seconds = due - now().timeIntervalSince1970
-                if seconds <= 0 { continue }
-                wait = min(wait, .milliseconds(Int64(seconds * 1000) + 1))
+        let inFlight = InFlightCount()
+        await withDiscardingTaskGroup { group in
+            while !Task.isCancelled && !Task.isShuttingDownGracefully {
+                let free = batchSize - inFlight.value
+                if free <= 0 {
+                    // Every slot holds a send that takes a while: look again shortly.
+                    guard await pause(.milliseconds(20)) else { return }
+                    continue
+                }
+                let due = await claim(limit: free)
+                for entry in due {
+                    inFlight.add(1)
+                    group.addTask {
+                        await attempt(entry, transport: transport)
+                        inFlight.add(-1)
+                    }
+                }
+                if due.count == free { continue }  // There may be more due: fill the window as slots free up.
+                var wait = pollInterval
+                if due.isEmpty, let next = try? await store.nextDeliveryDue() {
+                    let seconds = next - now().timeIntervalSince1970
+                    if seconds <= 0 { continue }
+                    wait = min(wait, .milliseconds(Int64(seconds * 1000) + 1))
+                }
+                guard await pause(wait) else { return }
             }
-            // Returns early (by throwing) on graceful shutdown or cancellation.
-            let pause = wait
-            do {
-                try await cancelWhenGracefulShutdown { try await Task.sleep(for: pause) }
-            } catch {
-                return
-            }
+        }
+        // Leaving the group waited for the sends in flight, and recorded them.
+    }
+
+    /// Sleeps; false when graceful shutdown or cancellation cut it short.
+    private func pause(_ duration: Duration) async -> Bool {
+        do {
+            try await cancelWhenGracefulShutdown { try await Task.sleep(for: duration) }
+            return true
+        } catch {
+            return false
         }
     }
 
-    /// One pass: claims the entries due now and attempts each once, concurrently.
+    /// Claims up to `limit` due entries (leased, so no other dispatcher sends them meanwhile).
+    private func claim(limit: Int) async -> [DueDelivery] {
+        let start = now().timeIntervalSince1970
+        do {
+            return try await store.claimDueDeliveries(at: start, leaseUntil: start + lease.seconds, limit: limit)
+        } catch {
+            logger.error("rlwatch could not read the alert outbox: \(error)")
+            return []
+        }
+    }
+
+    /// One pass: claims the entries due now (at most `batchSize`) and attempts each once, concurrently.
     ///
     /// - Parameter transport: sends the requests.
     /// - Returns: how many entries were attempted.
     @discardableResult
     public func deliverDue(using transport: any AlertTransport) async -> Int {
-        let start = now().timeIntervalSince1970
-        let due: [DueDelivery]
-        do {
-            due = try await store.claimDueDeliveries(
-                at: start, leaseUntil: start + lease.seconds, limit: batchSize)
-        } catch {
-            logger.error("rlwatch could not read the alert outbox: \(error)")
-            return 0
-        }
+        let due = await claim(limit: batchSize)
         if due.isEmpty { return 0 }
         await withTaskGroup(of: Void.self) { group in
             for entry in due {
@@ -158,6 +186,13 @@ public struct AlertDispatcher: Service {
             logger.error("rlwatch could not record a delivery attempt of alert \(delivery.alertID): \(error)")
         }
     }
+}
+
+/// The number of sends in flight in the dispatcher's window.
+private final class InFlightCount: Sendable {
+    private let count = Mutex(0)
+    var value: Int { count.withLock { $0 } }
+    func add(_ delta: Int) { count.withLock { $0 += delta } }
 }
 
 extension Duration {

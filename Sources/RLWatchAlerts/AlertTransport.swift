@@ -34,6 +34,9 @@ public struct NetworkAlertTransport: AlertTransport {
         var configuration = HTTPClient.Configuration(
             redirectConfiguration: .disallow, timeout: .init(connect: .seconds(10)))
         configuration.connectionPool.retryConnectionEstablishment = false
+        // The dispatcher keeps up to 16 sends in flight, often to one host (a webhook): AsyncHTTPClient's default
+        // of 8 connections per host would queue half of them behind slow answers.
+        configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = 16
         return configuration
     }
 

@@ -143,4 +143,75 @@ import Testing
             #expect(log.requests.count == 1)
         }
     }
+
+    /// A channel whose answer takes long holds one of the dispatcher's slots, not a whole pass: an alert queued
+    /// for another channel meanwhile is sent at once.
+    @Test func aSlowChannelHoldsOneSlotNotTheWholeQueue() async throws {
+        let gate = Gate()
+        defer { gate.open() }
+        try await withFakeEndpoint([ScriptedResponse(status: 200, gate: gate)]) { hookBase, hookLog in
+            try await withFakeEndpoint([.ok]) { slackBase, slackLog in
+                var config = Self.config(webhookURL: hookBase + "/hook")
+                config.webhook.timeoutSeconds = 600
+                config.slack.enabled = true
+                config.slack.webhookURL = slackBase + "/slack"
+                let store = InMemoryStore()
+                try await Self.queueAlert(store, channels: ["webhook", "slack"])
+                var logger = Logger(label: "test")
+                logger.logLevel = .critical
+                let dispatcher = AlertDispatcher(
+                    store: store, config: config, pollInterval: .milliseconds(20), logger: logger)
+                let statuses = { @Sendable (channel: String) async throws -> [DeliveryStatus] in
+                    try await store.deliveries(runID: "r", filter: .all).filter { $0.channel == channel }.map(\.status)
+                }
+                try await runService(dispatcher) {
+                    // On a failed wait the held send must still be answered, or the shutdown would wait for it.
+                    do {
+                        try await body()
+                    } catch {
+                        gate.open()
+                        throw error
+                    }
+                }
+                #expect(slackLog.requests.count == 2)
+                #expect(hookLog.requests.count == 1)
+
+                func body() async throws {
+                    try await Self.waitUntil("the first alert's two sends") {
+                        let slack = try await statuses("slack")
+                        return hookLog.requests.count == 1 && slack == [.delivered]
+                    }
+                    var later = Fixtures.critical
+                    later.step = 43
+                    try await store.append(
+                        steps: [StoredStep(runID: "r", segment: 0, timestamp: 2, metrics: MetricStep(step: 43))],
+                        alerts: [
+                            AlertRecord(runID: "r", timestamp: 2, alert: later, disposition: .delivered, channels: ["slack"])
+                        ])
+                    try await Self.waitUntil("the later Slack alert, with the webhook's answer still held") {
+                        (try await statuses("slack")) == [.delivered, .delivered]
+                    }
+                    #expect(try await statuses("webhook") == [.pending])
+                    #expect(hookLog.requests.count == 1)
+                    gate.open()
+                    try await Self.waitUntil("the held webhook send") { (try await statuses("webhook")) == [.delivered] }
+                }
+            }
+        }
+    }
+
+    /// Polls `condition` until it holds; fails after 60 s (it returns as soon as the condition holds).
+    static func waitUntil(_ what: String, _ condition: () async throws -> Bool) async throws {
+        let clock = ContinuousClock()
+        let deadline = clock.now.advanced(by: .seconds(60))
+        while try await !condition() {
+            if clock.now >= deadline { throw WaitTimedOut(what: what) }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+    }
+
+    struct WaitTimedOut: Error, CustomStringConvertible {
+        var what: String
+        var description: String { "timed out after 60 s waiting for \(what)" }
+    }
 }

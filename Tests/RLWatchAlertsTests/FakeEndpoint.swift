@@ -23,8 +23,35 @@ struct ScriptedResponse: Sendable {
     var body: String = "ok"
     /// Waits this long before answering (a slow server).
     var delay: Duration = .zero
+    /// Holds the answer until the test opens this gate.
+    var gate: Gate? = nil
 
     static let ok = ScriptedResponse(status: 200)
+}
+
+/// A gate a scripted answer waits on until the test opens it.
+final class Gate: Sendable {
+    private let state = Mutex<(open: Bool, waiters: [CheckedContinuation<Void, Never>])>((false, []))
+
+    func wait() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let alreadyOpen = state.withLock { state in
+                if state.open { return true }
+                state.waiters.append(continuation)
+                return false
+            }
+            if alreadyOpen { continuation.resume() }
+        }
+    }
+
+    func open() {
+        let waiters = state.withLock { state in
+            state.open = true
+            defer { state.waiters = [] }
+            return state.waiters
+        }
+        for waiter in waiters { waiter.resume() }
+    }
 }
 
 /// The requests received so far, and the script.
@@ -69,6 +96,7 @@ func withFakeEndpoint<T: Sendable>(
                 method: request.method.rawValue, path: request.uri.path, headers: headers,
                 body: String(buffer: buffer)))
         if answer.delay > .zero { try await Task.sleep(for: answer.delay) }
+        if let gate = answer.gate { await gate.wait() }
         var fields = HTTPFields()
         for (name, value) in answer.headers {
             if let name = HTTPField.Name(name) { fields[name] = value }
