@@ -69,21 +69,22 @@ public struct AlertDispatcher: Service {
     /// due entry as soon as one send finishes, so a slow or timing-out channel holds one slot, not a whole pass
     /// (a receiver answering in 2 s gets `batchSize` / 2 alerts a second, and a second channel is not held up).
     private func loop(_ transport: any AlertTransport) async throws {
-        let inFlight = InFlightCount()
+        let inFlight = InFlight()
         await withDiscardingTaskGroup { group in
             while !Task.isCancelled && !Task.isShuttingDownGracefully {
-                let free = batchSize - inFlight.value
+                let free = batchSize - inFlight.count
                 if free <= 0 {
                     // Every slot holds a send that takes a while: look again shortly.
                     guard await pause(.milliseconds(20)) else { return }
                     continue
                 }
                 let due = await claim(limit: free)
-                for entry in due {
-                    inFlight.add(1)
+                // An entry whose lease ran out while this dispatcher still sends it (a lease shorter than the
+                // channel's timeout) is claimed again: it is already in flight here, so it is not sent twice.
+                for entry in due where inFlight.begin(entry.delivery.id) {
                     group.addTask {
                         await attempt(entry, transport: transport)
-                        inFlight.add(-1)
+                        inFlight.end(entry.delivery.id)
                     }
                 }
                 if due.count == free { continue }  // There may be more due: fill the window as slots free up.
@@ -188,11 +189,13 @@ public struct AlertDispatcher: Service {
     }
 }
 
-/// The number of sends in flight in the dispatcher's window.
-private final class InFlightCount: Sendable {
-    private let count = Mutex(0)
-    var value: Int { count.withLock { $0 } }
-    func add(_ delta: Int) { count.withLock { $0 += delta } }
+/// The outbox entries the dispatcher's window is sending.
+private final class InFlight: Sendable {
+    private let ids = Mutex(Set<Int64>())
+    var count: Int { ids.withLock { $0.count } }
+    /// False when `id` is already in flight.
+    func begin(_ id: Int64) -> Bool { ids.withLock { $0.insert(id).inserted } }
+    func end(_ id: Int64) { _ = ids.withLock { $0.remove(id) } }
 }
 
 extension Duration {

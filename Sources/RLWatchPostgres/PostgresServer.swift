@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import NIOPosix
 import PostgresNIO
 
 /// Server-level chores that happen outside any rlwatch database: creating and dropping databases (the tests create
@@ -39,20 +40,7 @@ public enum PostgresServer {
             return try await withThrowingTaskGroup(of: Void.self, returning: T.self) { group in
                 group.addTask { await client.run() }
                 defer { group.cancelAll() }
-                // Fail within the connect timeout (plus 5 s) rather than after the pool's retries give up.
-                let seconds = (url.connectTimeout ?? 10) + 5
-                try await withThrowingTaskGroup(of: Void.self) { probe in
-                    probe.addTask { try await client.withConnection { _ in } }
-                    probe.addTask {
-                        try await Task.sleep(for: .milliseconds(Int64(seconds * 1000)))
-                        throw PostgresStoreError.server(
-                            database: url.description,
-                            message: "no connection within \(Int(seconds)) s; is PostgreSQL running and reachable at "
-                                + "\(url.host):\(url.port)?")
-                    }
-                    defer { probe.cancelAll() }
-                    try await probe.next()
-                }
+                try await probe(url, logger: logger)
                 return try await client.withConnection { connection in try await body(connection) }
             }
         } catch let error as PostgresStoreError {
@@ -60,6 +48,42 @@ public enum PostgresServer {
         } catch {
             throw PostgresStoreError.server(database: url.description, message: PostgresStoreError.describe(error))
         }
+    }
+
+    /// Opens and closes one connection outside any pool, within the connect timeout (plus 5 s), so that a server
+    /// that cannot be used is reported at once and as it is (refused, certificate not trusted, password rejected)
+    /// rather than as a pool that quietly retries until a timeout.
+    public static func probe(_ url: PostgresURL, logger: Logger = Logger(label: "rlwatch.postgres")) async throws {
+        let seconds = (url.connectTimeout ?? 10) + 5
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask {
+                let connection: PostgresConnection
+                do {
+                    connection = try await PostgresConnection.connect(
+                        on: MultiThreadedEventLoopGroup.singleton.next(), configuration: try url.connectionConfiguration(),
+                        id: 0, logger: logger)
+                } catch {
+                    var problem = PostgresStoreError.describe(error)
+                    if problem.contains("CERTIFICATE_VERIFY_FAILED") {
+                        problem = "the server's TLS certificate is not trusted (sslmode=\(url.sslMode.rawValue), "
+                            + (url.sslRootCert.map { "sslrootcert=\($0)" } ?? "the system's root certificates") + "): "
+                            + problem
+                    }
+                    throw unreachable(url, problem)
+                }
+                try? await connection.close()
+            }
+            group.addTask {
+                try await Task.sleep(for: .milliseconds(Int64(seconds * 1000)))
+                throw unreachable(url, "no answer within \(Int(seconds)) s; is PostgreSQL running and reachable there?")
+            }
+            defer { group.cancelAll() }
+            try await group.next()
+        }
+    }
+
+    private static func unreachable(_ url: PostgresURL, _ problem: String) -> PostgresStoreError {
+        .server(database: url.description, message: "cannot connect to \(url.host):\(url.port): " + problem)
     }
 
     private static func validate(_ name: String, url: PostgresURL) throws {

@@ -67,31 +67,16 @@ public final class PostgresStore: Sendable {
         }
     }
 
-    /// Checks the schema (or migrates it) on a first connection, failing within the connect timeout (plus 5 s) when
-    /// the server cannot be reached, instead of after the pool's retries give up.
+    /// Checks the schema (or migrates it) on a first connection, after ``PostgresServer/probe(_:logger:)`` has
+    /// reported a server that cannot be reached as it is.
     private func prepare(migrate: Bool) async throws {
-        let seconds = (url.connectTimeout ?? 10) + 5
-        let database = url.description
-        let logger = logger
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask {
-                if migrate {
-                    _ = try await self.migrate()
-                } else {
-                    try await self.withConnection { connection in
-                        try await PostgresSchema.check(connection, database: database, logger: logger)
-                    }
-                }
+        try await PostgresServer.probe(url, logger: logger)
+        if migrate {
+            _ = try await self.migrate()
+        } else {
+            try await withConnection { connection in
+                try await PostgresSchema.check(connection, database: url.description, logger: logger)
             }
-            group.addTask {
-                try await Task.sleep(for: .milliseconds(Int64(seconds * 1000)))
-                throw PostgresStoreError.server(
-                    database: database,
-                    message: "no connection within \(Int(seconds)) s; is PostgreSQL running and reachable at "
-                        + "\(self.url.host):\(self.url.port)?")
-            }
-            defer { group.cancelAll() }
-            try await group.next()
         }
     }
 

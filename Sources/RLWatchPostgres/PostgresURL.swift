@@ -1,4 +1,5 @@
 import Foundation
+import NIOSSL
 import PostgresNIO
 
 /// A parsed `postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE[?sslmode=...]` URL.
@@ -119,40 +120,66 @@ public struct PostgresURL: Sendable, Hashable, CustomStringConvertible {
         return String(text[..<colon]) + ":***" + String(text[at...])
     }
 
+    /// TLS as `sslmode` says: nil for `disable`; else the settings, and whether TLS is required (`require` and the
+    /// `verify-*` modes) or only preferred (`allow`, `prefer`).
+    func tls() -> (settings: TLSConfiguration, required: Bool)? {
+        var settings = TLSConfiguration.makeClientConfiguration()
+        switch sslMode {
+        case .disable:
+            return nil
+        case .allow, .prefer:
+            settings.certificateVerification = .none
+            return (settings, false)
+        case .verifyFull:
+            settings.certificateVerification = .fullVerification
+        case .verifyCA:
+            settings.certificateVerification = .noHostnameVerification
+        case .require:
+            // libpq's `require` encrypts without checking the certificate, unless a root certificate is given.
+            settings.certificateVerification = sslRootCert == nil ? .none : .noHostnameVerification
+        }
+        if let sslRootCert { settings.trustRoots = .file(sslRootCert) }
+        return (settings, true)
+    }
+
+    /// The startup parameters every rlwatch session sets.
+    var startupParameters: [(String, String)] {
+        // A server that died mid-transaction (not just its process: the host) must not hold a run's lock for ever.
+        var parameters = [("application_name", "rlwatch"), ("idle_in_transaction_session_timeout", "60000")]
+        if let synchronousCommit { parameters.append(("synchronous_commit", synchronousCommit)) }
+        return parameters
+    }
+
+    /// One connection's configuration, outside any pool (``PostgresServer/probe(_:logger:)``).
+    func connectionConfiguration() throws -> PostgresConnection.Configuration {
+        let tls: PostgresConnection.Configuration.TLS
+        if let (settings, required) = self.tls() {
+            let context = try NIOSSLContext(configuration: settings)
+            tls = required ? .require(context) : .prefer(context)
+        } else {
+            tls = .disable
+        }
+        var configuration = PostgresConnection.Configuration(
+            host: host, port: port, username: username, password: password, database: database, tls: tls)
+        if let connectTimeout { configuration.options.connectTimeout = .milliseconds(Int64(connectTimeout * 1000)) }
+        configuration.options.additionalStartupParameters = startupParameters
+        return configuration
+    }
+
     /// The postgres-nio client configuration: TLS as `sslmode` says, a pool of `pool_size` connections.
     func clientConfiguration() throws -> PostgresClient.Configuration {
         let tls: PostgresClient.Configuration.TLS
-        switch sslMode {
-        case .disable:
+        if let (settings, required) = self.tls() {
+            tls = required ? .require(settings) : .prefer(settings)
+        } else {
             tls = .disable
-        case .allow, .prefer:
-            var settings = TLSConfiguration.makeClientConfiguration()
-            settings.certificateVerification = .none
-            tls = .prefer(settings)
-        case .require, .verifyCA, .verifyFull:
-            var settings = TLSConfiguration.makeClientConfiguration()
-            switch sslMode {
-            case .verifyFull: settings.certificateVerification = .fullVerification
-            case .verifyCA: settings.certificateVerification = .noHostnameVerification
-            default:
-                // libpq's `require` encrypts without checking the certificate, unless a root certificate is given.
-                settings.certificateVerification = sslRootCert == nil ? .none : .noHostnameVerification
-            }
-            if let sslRootCert { settings.trustRoots = .file(sslRootCert) }
-            tls = .require(settings)
         }
         var configuration = PostgresClient.Configuration(
             host: host, port: port, username: username, password: password, database: database, tls: tls)
         configuration.options.maximumConnections = poolSize
         configuration.options.minimumConnections = 0
         if let connectTimeout { configuration.options.connectTimeout = .milliseconds(Int64(connectTimeout * 1000)) }
-        // A server that died mid-transaction (not just its process: the host) must not hold a run's lock for ever.
-        configuration.options.additionalStartupParameters = [
-            ("application_name", "rlwatch"), ("idle_in_transaction_session_timeout", "60000"),
-        ]
-        if let synchronousCommit {
-            configuration.options.additionalStartupParameters.append(("synchronous_commit", synchronousCommit))
-        }
+        configuration.options.additionalStartupParameters = startupParameters
         return configuration
     }
 }

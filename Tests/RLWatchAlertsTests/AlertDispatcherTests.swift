@@ -200,6 +200,46 @@ import Testing
         }
     }
 
+    /// A lease that runs out while the send is still waiting for its answer makes the entry due again; the
+    /// dispatcher that is sending it claims it again but does not send it a second time.
+    @Test func anEntryStillInFlightIsNotSentAgainWhenItsLeaseRunsOut() async throws {
+        let gate = Gate()
+        defer { gate.open() }
+        try await withFakeEndpoint([ScriptedResponse(status: 200, gate: gate)]) { base, log in
+            var config = Self.config(webhookURL: base + "/hook")
+            config.webhook.timeoutSeconds = 600
+            let store = InMemoryStore()
+            try await Self.queueAlert(store, channels: ["webhook"])
+            let time = ManualTime()
+            var logger = Logger(label: "test")
+            logger.logLevel = .critical
+            let dispatcher = AlertDispatcher(
+                store: store, config: config, pollInterval: .milliseconds(20), lease: .seconds(30), logger: logger,
+                now: { time.now })
+            let entry = { @Sendable () async throws -> DeliveryRecord? in
+                try await store.deliveries(runID: "r", filter: .all).first
+            }
+            try await runService(dispatcher) {
+                do {
+                    try await Self.waitUntil("the first send") { log.requests.count == 1 }
+                    let firstLease = try #require(try await entry()).nextAttemptAt
+                    time.advance(31)
+                    try await Self.waitUntil("the entry claimed again after its lease") {
+                        (try await entry()?.nextAttemptAt ?? 0) > firstLease
+                    }
+                    #expect(log.requests.count == 1)
+                    gate.open()
+                    try await Self.waitUntil("the send answered") { (try await entry()?.status) == .delivered }
+                } catch {
+                    gate.open()
+                    throw error
+                }
+            }
+            #expect(log.requests.count == 1)
+            #expect(try await entry()?.attempts == 1)
+        }
+    }
+
     /// Polls `condition` until it holds; fails after 60 s (it returns as soon as the condition holds).
     static func waitUntil(_ what: String, _ condition: () async throws -> Bool) async throws {
         let clock = ContinuousClock()
