@@ -91,13 +91,18 @@ public final class Monitor: Sendable {
 
     /// Judges a batch and stores it together with a watched file's checkpoint or a batch receipt.
     ///
-    /// - Parameter receipt: builds the receipt from the batch's outcomes (the answer a re-sent batch gets).
+    /// - Parameters:
+    ///   - receipt: builds the receipt from the batch's outcomes (the answer a re-sent batch gets).
+    ///   - skippingRepeats: leave out steps that repeat one of the run's latest steps value for value
+    ///     (``RunAnalyzer/isRepeat(_:)``): a client retrying a batch whose answer it lost. `serve` sets it; a
+    ///     watched file read again from its start is a new segment instead.
     /// - Throws: the store's error when the batch could not be stored (its alerts were still printed).
     public func log(
         batch: [MetricStep], checkpoint: SourceCheckpoint? = nil,
-        receipt: (([AlertOutcome]) -> BatchReceipt)? = nil
+        receipt: (([AlertOutcome]) -> BatchReceipt)? = nil, skippingRepeats: Bool = false
     ) async throws -> [AlertOutcome] {
-        try await log(batch: batch, throwing: true, checkpoint: checkpoint, receipt: receipt)
+        try await log(
+            batch: batch, throwing: true, checkpoint: checkpoint, receipt: receipt, skippingRepeats: skippingRepeats)
     }
 
     /// Brings the detectors and the alert policy to where they were after `history` (a run's stored rows,
@@ -160,7 +165,7 @@ public final class Monitor: Sendable {
 
     private func log(
         batch: [MetricStep], throwing: Bool, checkpoint: SourceCheckpoint? = nil,
-        receipt: (([AlertOutcome]) -> BatchReceipt)? = nil
+        receipt: (([AlertOutcome]) -> BatchReceipt)? = nil, skippingRepeats: Bool = false
     ) async throws -> [AlertOutcome] {
         let timestamp = Date().timeIntervalSince1970
         let (stored, judged, outcomes) = analyzer.withLock { analyzer in
@@ -169,6 +174,8 @@ public final class Monitor: Sendable {
             var outcomes: [AlertOutcome] = []
             stored.reserveCapacity(batch.count)
             for step in batch {
+                // The same step sent again (a retried batch whose answer was lost): already judged and stored.
+                if skippingRepeats && analyzer.isRepeat(step) { continue }
                 let result = analyzer.process(step)
                 let rows = result.records(runID: runID, timestamp: timestamp)
                 stored.append(rows.step)

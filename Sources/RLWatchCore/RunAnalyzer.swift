@@ -16,6 +16,10 @@ public struct AnalyzedStep: Sendable {
 /// or a re-logged step) starts a new *segment*: detectors keep their baselines, warmups and episodes (the
 /// model resumed from weights they have already seen) but restart their step-counted streaks, and the
 /// alert policy restarts its cooldown windows. Stores use (run, segment, step) to keep such rows apart.
+///
+/// A step identical to one of the segment's latest ``recentCapacity`` steps (same number, same values) is not a
+/// resume but the same step sent again — a client retrying a batch whose answer it lost — and
+/// ``isRepeat(_:)`` says so, so that it is neither judged nor stored a second time.
 public final class RunAnalyzer {
     public let config: RLWatchConfig
     private let suite: DetectorSuite
@@ -23,6 +27,13 @@ public final class RunAnalyzer {
     public private(set) var segment = 0
     public private(set) var lastStep: Int?
     public private(set) var stepsSeen = 0
+
+    /// How many of the current segment's latest steps are remembered to recognise a repeat.
+    public static let recentCapacity = 1024
+    /// Fingerprints of the current segment's latest steps, by step number, and their numbers oldest first.
+    private var recent: [Int: UInt64] = [:]
+    private var recentSteps: [Int] = []
+    private var recentHead = 0
 
     public init(config: RLWatchConfig) {
         self.config = config
@@ -37,13 +48,24 @@ public final class RunAnalyzer {
         policy.decide(alert, stepCooldown: false)
     }
 
+    /// Whether `step` is one of the current segment's latest steps again, value for value: a re-sent step, to be
+    /// skipped rather than processed (which would start a new segment). A step with a new number never is.
+    public func isRepeat(_ step: MetricStep) -> Bool {
+        guard let lastStep, step.step <= lastStep, let known = recent[step.step] else { return false }
+        return known == step.resolved().fingerprint
+    }
+
     public func process(_ step: MetricStep) -> AnalyzedStep {
         let resolved = step.resolved()
         if let lastStep, resolved.step <= lastStep {
             segment += 1
             policy.startSegment()
+            recent.removeAll(keepingCapacity: true)
+            recentSteps.removeAll(keepingCapacity: true)
+            recentHead = 0
         }
         lastStep = resolved.step
+        remember(resolved)
         stepsSeen += 1
         let alerts = suite.observe(resolved)
         var outcomes: [AlertOutcome] = []
@@ -52,5 +74,17 @@ public final class RunAnalyzer {
             outcomes.append(AlertOutcome(alert: alert, disposition: policy.decide(alert)))
         }
         return AnalyzedStep(metrics: resolved, segment: segment, outcomes: outcomes)
+    }
+
+    /// Adds a step to the segment's recent ones, forgetting the oldest beyond ``recentCapacity``.
+    private func remember(_ step: MetricStep) {
+        recent[step.step] = step.fingerprint
+        if recentSteps.count < Self.recentCapacity {
+            recentSteps.append(step.step)
+        } else {
+            recent[recentSteps[recentHead]] = nil
+            recentSteps[recentHead] = step.step
+            recentHead = (recentHead + 1) % Self.recentCapacity
+        }
     }
 }

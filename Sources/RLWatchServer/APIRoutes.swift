@@ -156,6 +156,8 @@ struct APIRoutes: Sendable {
                         if let key, let receipt = try await store.receipt(runID: runID, key: key) {
                             return (receipt.response, [])
                         }
+                        // Steps that repeat the run's latest ones value for value are a retry without a key:
+                        // neither stored nor judged again.
                         let outcomes = try await session.monitor.log(
                             batch: steps,
                             receipt: key.map { key in
@@ -164,7 +166,7 @@ struct APIRoutes: Sendable {
                                         runID: runID, key: key,
                                         response: Self.batchAnswer(runID: runID, steps: steps, outcomes: outcomes))
                                 }
-                            })
+                            }, skippingRepeats: true)
                         return (nil, outcomes)
                     }
                 } catch {

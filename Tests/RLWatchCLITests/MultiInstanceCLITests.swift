@@ -168,7 +168,14 @@ struct MultiInstanceCLITests {
             trace[4]["entropy"] = "-Infinity"
             trace[5]["rewards"] = [1.0, "NaN", 0.25]
             #expect(try await client.post("/api/v1/runs/copied/steps", json: trace).status == 200)
-            #expect(try await client.post("/api/v1/runs/copied/steps", json: Array(Self.trace[50..<60])).status == 200)
+            // A resume from an earlier checkpoint: steps 50-59 again, with other values (an identical re-send would
+            // be a retry, not stored twice).
+            let resumed: [[String: Any]] = Self.trace[50..<60].map { step in
+                var step = step
+                step["loss"] = 0.42
+                return step
+            }
+            #expect(try await client.post("/api/v1/runs/copied/steps", json: resumed).status == 200)
             #expect(try await client.post("/api/v1/runs", json: ["run_id": "second"]).status == 201)
             #expect(try await client.post("/api/v1/runs/second/steps", json: Array(Self.trace[0..<10])).status == 200)
             let before = try await Self.snapshot(client, runs: ["copied", "second"])

@@ -186,6 +186,55 @@ struct ServerAPITests {
         }
     }
 
+    /// A client that lost the answer re-sends the batch without an `Idempotency-Key` (curl, a proxy retry): the
+    /// steps it repeats value for value are recognised, even by a restarted server, and neither stored nor judged
+    /// again; a real resume (the same step numbers with other values) still opens a new segment.
+    @Test func aBatchSentAgainWithoutAKeyIsNotStoredOrAlertedTwice() async throws {
+        try await withTemporaryDirectory { directory in
+            let path = directory.appendingPathComponent("metrics.db").path
+            let store = try SQLiteStore(path: path)
+            let batch = trace.prefix(260).map(stepJSON)
+            var firstAlerts: [String] = []
+            try await withServer(store: store) { client in
+                _ = try await client.post("/api/v1/runs", json: ["run_id": "r"])
+                let first = try await client.post("/api/v1/runs/r/steps", json: batch)
+                firstAlerts = alertKeys(first.object?["alerts"])
+                #expect(!firstAlerts.isEmpty, "the trace raises alerts by step 260")
+                let again = try await client.post("/api/v1/runs/r/steps", json: batch)
+                #expect(again.status == 200, "\(again)")
+                let againAlerts = alertKeys(again.object?["alerts"])
+                #expect(againAlerts == [])
+                // The tail of the batch again, then new steps in the same request.
+                let overlap = try await client.post("/api/v1/runs/r/steps", json: trace[240..<280].map(stepJSON))
+                #expect(overlap.status == 200)
+            }
+            try store.close()
+            let reopened = try SQLiteStore(path: path)
+            try await withServer(store: reopened) { client in
+                let afterRestart = try await client.post("/api/v1/runs/r/steps", json: trace[250..<280].map(stepJSON))
+                let restartAlerts = alertKeys(afterRestart.object?["alerts"])
+                #expect(afterRestart.status == 200 && restartAlerts == [], "\(afterRestart)")
+            }
+            let rows = try await reopened.steps(runID: "r")
+            #expect(rows.map(\.metrics.step) == Array(0..<280).map { trace[$0].step })
+            #expect(Set(rows.map(\.segment)) == [0])
+            let stored = try await reopened.alerts(runID: "r", filter: .all)
+            #expect(stored.filter { $0.alert.step < 260 && $0.disposition.isDelivered }.count == firstAlerts.count)
+
+            // A resume from an earlier checkpoint: the same numbers with other values are new rows, segment 1.
+            try await withServer(store: reopened) { client in
+                var resumed = Array(trace[270..<280])
+                for index in resumed.indices { resumed[index].loss = (resumed[index].loss ?? 0) + 0.5 }
+                let reply = try await client.post("/api/v1/runs/r/steps", json: resumed.map(stepJSON))
+                #expect(reply.status == 200)
+            }
+            let after = try await reopened.steps(runID: "r")
+            #expect(after.count == 290)
+            #expect(after.suffix(10).allSatisfy { $0.segment == 1 })
+            try reopened.close()
+        }
+    }
+
     @Test func runsAreIsolatedFromEachOther() async throws {
         let store = InMemoryStore()
         let healthy = SyntheticRuns.healthy()

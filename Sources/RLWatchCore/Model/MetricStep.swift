@@ -107,3 +107,40 @@ public struct MetricStep: Sendable, Hashable {
         return copy
     }
 }
+
+extension MetricStep {
+    /// A 64-bit fingerprint of everything the step carries (FNV-1a over the step number, each metric's presence
+    /// and bits, the per-sample rewards and the extras in key order; every NaN counts as the same value, as stores
+    /// do not keep NaN payloads). Equal steps have equal fingerprints; a run uses it to recognise a step sent twice.
+    public var fingerprint: UInt64 {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        func mix(_ value: UInt64) {
+            var value = value
+            for _ in 0..<8 {
+                hash ^= value & 0xff
+                hash = hash &* 0x0000_0100_0000_01b3
+                value >>= 8
+            }
+        }
+        func mix(_ value: Double?) {
+            guard let value else { return mix(UInt64(0)) }
+            mix(UInt64(1))
+            mix(value.isNaN ? Double.nan.bitPattern : value.bitPattern)
+        }
+        mix(UInt64(bitPattern: Int64(step)))
+        for name in MetricName.allCases { mix(self[name]) }
+        if let rewards {
+            mix(UInt64(rewards.count) + 1)
+            for value in rewards { mix(value) }
+        } else {
+            mix(UInt64(0))
+        }
+        mix(UInt64(extras.count))
+        for key in extras.keys.sorted() {
+            for byte in key.utf8 { mix(UInt64(byte)) }
+            mix(UInt64(0xff))
+            mix(extras[key])
+        }
+        return hash
+    }
+}
