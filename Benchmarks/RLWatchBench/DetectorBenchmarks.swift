@@ -22,6 +22,17 @@ enum DetectorBenchmarks {
                 ]
             },
             Benchmark(
+                name: "analyzer.rewards256.binary.remembering",
+                summary: "the same as serve's analyzer: also fingerprints each step to recognise a re-sent batch"
+            ) {
+                let steps = BenchInput.binaryRewardSteps(primingSteps + Int(20_000 * scale))
+                return [
+                    measure(
+                        "analyzer.rewards256.binary.remembering", steps, target: .atMost(nanoseconds: 10_000),
+                        note: "compare analyzer.rewards256.binary", remembering: true)
+                ]
+            },
+            Benchmark(
                 name: "analyzer.rewards256.continuous",
                 summary: "one step with 256 continuous rewards (dip test each step)"
             ) {
@@ -37,15 +48,17 @@ enum DetectorBenchmarks {
 
     /// Primes a fresh analyzer, then times the remaining steps twice: once as one loop (the mean) and
     /// once step by step on another fresh analyzer (the percentiles, each including a clock read).
-    static func measure(_ name: String, _ steps: [MetricStep], target: Target, note: String) -> BenchmarkResult {
+    static func measure(
+        _ name: String, _ steps: [MetricStep], target: Target, note: String, remembering: Bool = false
+    ) -> BenchmarkResult {
         let config = RLWatchConfig()
         let measured = steps[primingSteps...]
 
         // Warm-up: one full pass on a throwaway analyzer (page-faults the inputs, trains the branch predictor).
-        let warm = RunAnalyzer(config: config)
+        let warm = RunAnalyzer(config: config, remembersRecentSteps: remembering)
         for step in steps { blackHole(warm.process(step)) }
 
-        let analyzer = RunAnalyzer(config: config)
+        let analyzer = RunAnalyzer(config: config, remembersRecentSteps: remembering)
         var sink = 0
         for step in steps[..<primingSteps] { sink &+= analyzer.process(step).outcomes.count }
         let times = measureTimes {
@@ -56,7 +69,7 @@ enum DetectorBenchmarks {
         }
         blackHole(sink)
 
-        let sampled = RunAnalyzer(config: config)
+        let sampled = RunAnalyzer(config: config, remembersRecentSteps: remembering)
         for step in steps[..<primingSteps] { blackHole(sampled.process(step)) }
         let samples = sampleEach(measured.count) { i in
             blackHole(sampled.process(measured[measured.startIndex + i]))

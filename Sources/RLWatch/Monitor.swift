@@ -60,7 +60,7 @@ public final class Monitor: Sendable {
         }
         deliveryChannels = channels
         self.logger = logger
-        analyzer = Mutex(RunAnalyzer(config: config))
+        analyzer = Mutex(RunAnalyzer(config: config, remembersRecentSteps: true))
         try await store.registerRun(
             RunRecord(
                 runID: self.runID, framework: framework ?? config.framework,

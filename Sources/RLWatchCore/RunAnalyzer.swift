@@ -19,7 +19,8 @@ public struct AnalyzedStep: Sendable {
 ///
 /// A step identical to one of the segment's latest ``recentCapacity`` steps (same number, same values) is not a
 /// resume but the same step sent again — a client retrying a batch whose answer it lost — and
-/// ``isRepeat(_:)`` says so, so that it is neither judged nor stored a second time.
+/// ``isRepeat(_:)`` says so (when the analyzer ``remembersRecentSteps``), so that it is neither judged nor stored a
+/// second time.
 public final class RunAnalyzer {
     public let config: RLWatchConfig
     private let suite: DetectorSuite
@@ -35,8 +36,13 @@ public final class RunAnalyzer {
     private var recentSteps: [Int] = []
     private var recentHead = 0
 
-    public init(config: RLWatchConfig) {
+    /// Whether the analyzer keeps the fingerprints ``isRepeat(_:)`` needs (a dictionary update per step); a
+    /// one-pass replay of a file has no use for them.
+    public let remembersRecentSteps: Bool
+
+    public init(config: RLWatchConfig, remembersRecentSteps: Bool = false) {
         self.config = config
+        self.remembersRecentSteps = remembersRecentSteps
         suite = DetectorSuite(config: config)
         policy = AlertPolicy(config.alerts)
     }
@@ -65,7 +71,7 @@ public final class RunAnalyzer {
             recentHead = 0
         }
         lastStep = resolved.step
-        remember(resolved)
+        if remembersRecentSteps { remember(resolved) }
         stepsSeen += 1
         let alerts = suite.observe(resolved)
         var outcomes: [AlertOutcome] = []

@@ -10,7 +10,7 @@ import Testing
     }
 
     @Test func aStepSentAgainIsARepeatAndOtherValuesOrNumbersAreNot() {
-        let analyzer = RunAnalyzer(config: RLWatchConfig())
+        let analyzer = RunAnalyzer(config: RLWatchConfig(), remembersRecentSteps: true)
         for number in 0..<10 { _ = analyzer.process(Self.step(number)) }
         #expect(analyzer.isRepeat(Self.step(9)))
         #expect(analyzer.isRepeat(Self.step(3)))
@@ -32,7 +32,7 @@ import Testing
     }
 
     @Test func onlyTheCurrentSegmentsLatestStepsAreRemembered() {
-        let analyzer = RunAnalyzer(config: RLWatchConfig())
+        let analyzer = RunAnalyzer(config: RLWatchConfig(), remembersRecentSteps: true)
         let count = RunAnalyzer.recentCapacity + 50
         for number in 0..<count { _ = analyzer.process(Self.step(number)) }
         #expect(!analyzer.isRepeat(Self.step(49)), "older than the window")
@@ -43,6 +43,12 @@ import Testing
         #expect(analyzer.segment == 1)
         #expect(!analyzer.isRepeat(Self.step(count - 1)))
         #expect(analyzer.isRepeat(Self.step(100, loss: 9)))
+    }
+
+    @Test func anAnalyzerThatDoesNotRememberSeesNoRepeats() {
+        let analyzer = RunAnalyzer(config: RLWatchConfig())
+        for number in 0..<10 { _ = analyzer.process(Self.step(number)) }
+        #expect(!analyzer.isRepeat(Self.step(9)))
     }
 
     @Test func fingerprintsDependOnEveryField() {
@@ -67,6 +73,12 @@ import Testing
         var renamed = base
         renamed.extras = ["completions/clipped_ratio": 0.1, "c": -0.0]
         variants.append(renamed)
+        var longer = base
+        longer.extras = ["completions/clipped_ratio_": 0.1, "b": -0.0]
+        variants.append(longer)
+        var positiveZero = base
+        positiveZero.extras = ["completions/clipped_ratio": 0.1, "b": 0.0]
+        variants.append(positiveZero)
         var noRewards = base
         noRewards.rewards = nil
         variants.append(noRewards)
