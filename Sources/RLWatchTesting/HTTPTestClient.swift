@@ -23,7 +23,7 @@ public struct HTTPTestClient: Sendable {
     public var headers: [String: String]
     public var timeout: TimeInterval
 
-    public init(port: Int, host: String = "127.0.0.1", headers: [String: String] = [:], timeout: TimeInterval = 30) {
+    public init(port: Int, host: String = "127.0.0.1", headers: [String: String] = [:], timeout: TimeInterval = 90) {
         baseURL = URL(string: "http://\(host):\(port)")!
         self.headers = headers
         self.timeout = timeout

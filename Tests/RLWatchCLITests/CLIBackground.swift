@@ -26,12 +26,12 @@ final class BackgroundCommand: @unchecked Sendable {
     var stderr: String { (try? String(contentsOf: stderrURL, encoding: .utf8)) ?? "" }
 
     /// Waits until standard output contains `text`; returns all of it.
-    func waitForStdout(containing text: String, timeout: Duration = .seconds(30)) async throws -> String {
+    func waitForStdout(containing text: String, timeout: Duration = .seconds(90)) async throws -> String {
         try await wait(for: text, in: { self.stdout }, timeout: timeout)
     }
 
     /// Waits until standard error contains `text`; returns all of it.
-    func waitForStderr(containing text: String, timeout: Duration = .seconds(30)) async throws -> String {
+    func waitForStderr(containing text: String, timeout: Duration = .seconds(90)) async throws -> String {
         try await wait(for: text, in: { self.stderr }, timeout: timeout)
     }
 
@@ -48,7 +48,7 @@ final class BackgroundCommand: @unchecked Sendable {
     }
 
     /// Waits until standard output has a line containing `text`; returns that line.
-    func waitForLine(containing text: String, timeout: Duration = .seconds(30)) async throws -> String {
+    func waitForLine(containing text: String, timeout: Duration = .seconds(90)) async throws -> String {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
             if let line = stdout.split(separator: "\n").first(where: { $0.contains(text) }) { return String(line) }
@@ -61,7 +61,7 @@ final class BackgroundCommand: @unchecked Sendable {
     }
 
     /// The port of `rlwatch serve`'s `listening on http://HOST:PORT` line.
-    func servePort(timeout: Duration = .seconds(30)) async throws -> Int {
+    func servePort(timeout: Duration = .seconds(90)) async throws -> Int {
         let line = try await waitForLine(containing: "listening on http://", timeout: timeout)
         guard let port = line.split(separator: ":").last.flatMap({ Int($0) }) else {
             throw CLIHarnessError(description: "no port in \(line)")
@@ -70,7 +70,7 @@ final class BackgroundCommand: @unchecked Sendable {
     }
 
     /// Sends a signal and waits for the process to end; returns its exit status (or the signal).
-    func stop(signal: Int32 = SIGTERM, timeout: Duration = .seconds(30)) async throws -> (status: Int32, exited: Bool) {
+    func stop(signal: Int32 = SIGTERM, timeout: Duration = .seconds(90)) async throws -> (status: Int32, exited: Bool) {
         kill(process.processIdentifier, signal)
         let deadline = ContinuousClock.now + timeout
         while process.isRunning {
