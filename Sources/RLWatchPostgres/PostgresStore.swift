@@ -61,10 +61,17 @@ public final class PostgresStore: Sendable {
         -> (from: Int, applied: [Int])
     {
         try await PostgresServer.withConnection(to: url, logger: logger) { connection in
-            let before = try await PostgresSchema.storedVersion(connection, logger: logger)
-            let applied = try await PostgresSchema.migrate(connection, database: url.description, logger: logger)
-            return (before, applied)
+            try await migrate(connection, database: url.description, logger: logger)
         }
+    }
+
+    /// The stored version, then the migrations applied on `connection`.
+    private static func migrate(_ connection: PostgresConnection, database: String, logger: Logger) async throws
+        -> (from: Int, applied: [Int])
+    {
+        let before = try await PostgresSchema.storedVersion(connection, logger: logger)
+        let applied = try await PostgresSchema.migrate(connection, database: database, logger: logger)
+        return (before, applied)
     }
 
     /// Checks the schema (or migrates it) on a first connection, after ``PostgresServer/probe(_:logger:)`` has
@@ -85,9 +92,7 @@ public final class PostgresStore: Sendable {
     /// - Returns: The version before, and the versions applied (empty when it was up to date).
     public func migrate() async throws -> (from: Int, applied: [Int]) {
         try await withConnection { connection in
-            let before = try await PostgresSchema.storedVersion(connection, logger: logger)
-            let applied = try await PostgresSchema.migrate(connection, database: url.description, logger: logger)
-            return (before, applied)
+            try await Self.migrate(connection, database: url.description, logger: logger)
         }
     }
 
