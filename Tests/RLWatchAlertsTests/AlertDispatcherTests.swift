@@ -3,6 +3,7 @@ import Logging
 import RLWatchAlerts
 import RLWatchCore
 import RLWatchStore
+import RLWatchTesting
 import Synchronization
 import Testing
 
@@ -177,7 +178,7 @@ import Testing
                 #expect(hookLog.requests.count == 1)
 
                 func body() async throws {
-                    try await Self.waitUntil("the first alert's two sends") {
+                    try await waitUntil("the first alert's two sends") {
                         let slack = try await statuses("slack")
                         return hookLog.requests.count == 1 && slack == [.delivered]
                     }
@@ -188,13 +189,13 @@ import Testing
                         alerts: [
                             AlertRecord(runID: "r", timestamp: 2, alert: later, disposition: .delivered, channels: ["slack"])
                         ])
-                    try await Self.waitUntil("the later Slack alert, with the webhook's answer still held") {
+                    try await waitUntil("the later Slack alert, with the webhook's answer still held") {
                         (try await statuses("slack")) == [.delivered, .delivered]
                     }
                     #expect(try await statuses("webhook") == [.pending])
                     #expect(hookLog.requests.count == 1)
                     gate.open()
-                    try await Self.waitUntil("the held webhook send") { (try await statuses("webhook")) == [.delivered] }
+                    try await waitUntil("the held webhook send") { (try await statuses("webhook")) == [.delivered] }
                 }
             }
         }
@@ -221,15 +222,15 @@ import Testing
             }
             try await runService(dispatcher) {
                 do {
-                    try await Self.waitUntil("the first send") { log.requests.count == 1 }
+                    try await waitUntil("the first send") { log.requests.count == 1 }
                     let firstLease = try #require(try await entry()).nextAttemptAt
                     time.advance(31)
-                    try await Self.waitUntil("the entry claimed again after its lease") {
+                    try await waitUntil("the entry claimed again after its lease") {
                         (try await entry()?.nextAttemptAt ?? 0) > firstLease
                     }
                     #expect(log.requests.count == 1)
                     gate.open()
-                    try await Self.waitUntil("the send answered") { (try await entry()?.status) == .delivered }
+                    try await waitUntil("the send answered") { (try await entry()?.status) == .delivered }
                 } catch {
                     gate.open()
                     throw error
@@ -238,20 +239,5 @@ import Testing
             #expect(log.requests.count == 1)
             #expect(try await entry()?.attempts == 1)
         }
-    }
-
-    /// Polls `condition` until it holds; fails after 60 s (it returns as soon as the condition holds).
-    static func waitUntil(_ what: String, _ condition: () async throws -> Bool) async throws {
-        let clock = ContinuousClock()
-        let deadline = clock.now.advanced(by: .seconds(60))
-        while try await !condition() {
-            if clock.now >= deadline { throw WaitTimedOut(what: what) }
-            try await Task.sleep(for: .milliseconds(20))
-        }
-    }
-
-    struct WaitTimedOut: Error, CustomStringConvertible {
-        var what: String
-        var description: String { "timed out after 60 s waiting for \(what)" }
     }
 }

@@ -236,10 +236,5 @@ final class DevToolsSession: @unchecked Sendable {
 
 /// Polls `condition` every 100 ms until it is true, failing after `timeout` seconds.
 func waitFor(_ what: String, timeout: Double = 60, _ condition: () async throws -> Bool) async throws {
-    let deadline = Date().addingTimeInterval(timeout)
-    while true {
-        if try await condition() { return }
-        if Date() > deadline { throw ChromiumError("timed out after \(Int(timeout)) s waiting for \(what)") }
-        try await Task.sleep(for: .milliseconds(100))
-    }
+    try await waitUntil(what, timeout: .milliseconds(Int64(timeout * 1000)), interval: .milliseconds(100), condition)
 }
