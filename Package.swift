@@ -18,6 +18,7 @@ let package = Package(
         .library(name: "RLWatchAlerts", targets: ["RLWatchAlerts"]),
         .library(name: "RLWatchPostgres", targets: ["RLWatchPostgres"]),
         .library(name: "RLWatchDashboard", targets: ["RLWatchDashboard"]),
+        .library(name: "RLWatchEval", targets: ["RLWatchEval"]),
         .executable(name: "rlwatch", targets: ["rlwatch"]),
     ],
     dependencies: [
@@ -72,6 +73,11 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(
+            name: "RLWatchEval",
+            dependencies: ["RLWatchCore", "RLWatchIngest", .product(name: "Yams", package: "Yams")],
+            swiftSettings: strict
+        ),
+        .target(
             name: "RLWatch",
             dependencies: [
                 "RLWatchCore", "RLWatchStore", "RLWatchIngest",
@@ -114,7 +120,7 @@ let package = Package(
             dependencies: [
                 "RLWatch", "RLWatchCore", "RLWatchStore", "RLWatchIngest", "RLWatchTesting",
                 "RLWatchServer", "RLWatchTensorBoard", "RLWatchAlerts", "RLWatchPostgres", "RLWatchDashboard",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "RLWatchEval", .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
             ],

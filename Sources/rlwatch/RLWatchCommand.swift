@@ -9,7 +9,7 @@ struct RLWatchCommand: AsyncParsableCommand {
         commandName: "rlwatch",
         abstract: "Watch GRPO/PPO training runs for entropy collapse, KL explosion, reward hacking and more.",
         version: "rlwatch, version \(RLWatchVersion.current)",
-        subcommands: [Demo.self, Replay.self, Watch.self, Serve.self, Dashboard.self, Diagnose.self, Runs.self, Alerts.self, TestAlert.self, Init.self, ConfigCommand.self, DB.self, MigrateStore.self]
+        subcommands: [Demo.self, Replay.self, Watch.self, Serve.self, Dashboard.self, Diagnose.self, Runs.self, Alerts.self, TestAlert.self, Init.self, ConfigCommand.self, DB.self, MigrateStore.self, Eval.self]
     )
 }
 

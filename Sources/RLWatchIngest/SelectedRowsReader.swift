@@ -1,0 +1,271 @@
+import Foundation
+import RLWatchCore
+
+/// Which rows of a raw log make up one run, and where each row keeps its step number.
+///
+/// Real logs are not always one run of `{"step": …}` lines: several runs appended to one file (the step
+/// restarts at 1), typed rows (`{"type": "rollout" | "train" | "eval", …}`) of which only some are training
+/// steps, a step counter under another name (`optimizer_step`, `global_step`), CSV exports with an aborted run
+/// in front. A selection says which rows to read without editing the file.
+public struct RowSelection: Sendable, Hashable {
+    /// A value a row's key must equal to be read: a string, or a number (compared as a `Double`).
+    public enum Match: Sendable, Hashable, CustomStringConvertible {
+        case string(String)
+        case number(Double)
+
+        public var description: String {
+            switch self {
+            case .string(let text): "\"\(text)\""
+            case .number(let value): formatNumber(value)
+            }
+        }
+    }
+
+    /// The 1-based, inclusive range of file lines to read (a CSV's header line is read whatever the range).
+    public var lines: ClosedRange<Int>?
+    /// Key → value every read row must carry.
+    public var matches: [String: Match]
+    /// The key holding the row's step number.
+    public var stepKey: String
+
+    public init(lines: ClosedRange<Int>? = nil, matches: [String: Match] = [:], stepKey: String = "step") {
+        self.lines = lines
+        self.matches = matches
+        self.stepKey = stepKey
+    }
+
+    /// Reads every row: the whole file, step under `step`.
+    public static let all = RowSelection()
+
+    /// Whether the selection is anything but ``all``.
+    public var isRestrictive: Bool { self != .all }
+}
+
+/// An error reading a log through a ``RowSelection``, naming the file and line at fault.
+public struct SelectedRowsError: Error, Sendable, Hashable, CustomStringConvertible {
+    public let file: String
+    public let line: Int?
+    public let message: String
+
+    public var description: String {
+        if let line { return "\(file):\(line): \(message)" }
+        return "\(file): \(message)"
+    }
+}
+
+/// Reads the rows of a JSONL or CSV log that a ``RowSelection`` picks, as metric steps.
+///
+/// The general-purpose companion of ``MetricsJSONLReader`` (which is the fast path for `{"step": …}` lines):
+/// it parses each line with Foundation, so it reads any JSON object — numbers at top level or one level down
+/// (`data`, `metrics`, `extras`, or any other object), strings spelling `NaN`/`Infinity`, bare `NaN` tokens —
+/// and CSV files with a header row. Consecutive rows with the same step number are merged into one step
+/// (later values win), as trainers that log a step's metrics in several calls produce them.
+public struct SelectedRowsReader: Sendable {
+    public enum Format: String, Sendable, CaseIterable { case jsonl, csv }
+
+    public let path: String
+    public let format: Format
+    public let selection: RowSelection
+    public let keyMap: MetricKeyMap
+
+    public init(path: String, format: Format, selection: RowSelection = .all, keyMap: MetricKeyMap = .builtIn) {
+        self.path = path
+        self.format = format
+        self.selection = selection
+        self.keyMap = keyMap
+    }
+
+    /// Every selected step, in file order.
+    ///
+    /// - Throws: ``SelectedRowsError`` for an unreadable file, a malformed line or a selected row without a
+    ///   step number.
+    public func steps() throws -> [MetricStep] {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw SelectedRowsError(file: path, line: nil, message: "cannot read the file")
+        }
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw SelectedRowsError(file: path, line: nil, message: "not UTF-8 text")
+        }
+        var rows: [(line: Int, row: [String: Any])] = []
+        switch format {
+        case .jsonl: rows = try jsonlRows(text)
+        case .csv: rows = try csvRows(text)
+        }
+        var steps: [MetricStep] = []
+        var pending: (step: Int, values: [String: Double], rewards: [Double]?)?
+        for (line, row) in rows where selects(row) {
+            guard let step = Self.integer(row[selection.stepKey]) else {
+                throw SelectedRowsError(
+                    file: path, line: line, message: "no integer \"\(selection.stepKey)\" in a selected row")
+            }
+            var values: [String: Double] = [:]
+            var rewards: [Double]?
+            Self.collect(row, into: &values, rewards: &rewards, skipping: selection.stepKey)
+            if var current = pending, current.step == step {
+                current.values.merge(values) { _, new in new }
+                current.rewards = rewards ?? current.rewards
+                pending = current
+                continue
+            }
+            if let current = pending {
+                steps.append(keyMap.makeStep(step: current.step, values: current.values, rewards: current.rewards))
+            }
+            pending = (step, values, rewards)
+        }
+        if let current = pending {
+            steps.append(keyMap.makeStep(step: current.step, values: current.values, rewards: current.rewards))
+        }
+        return steps
+    }
+
+    private func selects(_ row: [String: Any]) -> Bool {
+        for (key, match) in selection.matches {
+            guard let value = row[key] else { return false }
+            switch match {
+            case .string(let text):
+                guard (value as? String) == text || Self.number(value).map(formatNumber) == text else { return false }
+            case .number(let expected):
+                guard let number = Self.number(value), number == expected else { return false }
+            }
+        }
+        return true
+    }
+
+    private func inRange(_ line: Int) -> Bool {
+        guard let range = selection.lines else { return true }
+        return range.contains(line)
+    }
+
+    private func jsonlRows(_ text: String) throws -> [(line: Int, row: [String: Any])] {
+        var rows: [(line: Int, row: [String: Any])] = []
+        var number = 0
+        for rawLine in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline) {
+            number += 1
+            guard inRange(number) else { continue }
+            let line = rawLine.trimmingCharacters(in: .whitespacesAndNewlines)
+            if line.isEmpty || line.hasPrefix("#") { continue }
+            let data = TrainerStateReader.acceptingNonFiniteTokens(Data(line.utf8))
+            guard let object = try? JSONSerialization.jsonObject(with: data), let row = object as? [String: Any]
+            else {
+                throw SelectedRowsError(file: path, line: number, message: "not a JSON object")
+            }
+            rows.append((number, row))
+        }
+        return rows
+    }
+
+    private func csvRows(_ text: String) throws -> [(line: Int, row: [String: Any])] {
+        var rows: [(line: Int, row: [String: Any])] = []
+        var header: [String]?
+        var number = 0
+        for rawLine in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline) {
+            number += 1
+            var line = String(rawLine)
+            if line.hasSuffix("\r") { line.removeLast() }
+            if number == 1, line.hasPrefix("\u{FEFF}") { line.removeFirst() }
+            if line.trimmingCharacters(in: .whitespaces).isEmpty { continue }
+            let cells = try Self.csvCells(line, file: path, line: number)
+            guard let names = header else {
+                header = cells
+                continue
+            }
+            guard inRange(number) else { continue }
+            guard cells.count == names.count else {
+                throw SelectedRowsError(
+                    file: path, line: number, message: "\(cells.count) cells, the header has \(names.count)")
+            }
+            var row: [String: Any] = [:]
+            for (name, cell) in zip(names, cells) where !cell.isEmpty {
+                row[name] = Double(cell) ?? Self.nonFinite(cell) ?? cell
+            }
+            rows.append((number, row))
+        }
+        return rows
+    }
+
+    /// The cells of one CSV line: commas separate, double quotes enclose, `""` inside quotes is a quote.
+    static func csvCells(_ line: String, file: String, line number: Int) throws -> [String] {
+        var cells: [String] = []
+        var cell = ""
+        var quoted = false
+        var iterator = line.makeIterator()
+        while let character = iterator.next() {
+            if quoted {
+                if character == "\"" {
+                    var lookahead = iterator
+                    if lookahead.next() == "\"" {
+                        cell.append("\"")
+                        iterator = lookahead
+                    } else {
+                        quoted = false
+                    }
+                } else {
+                    cell.append(character)
+                }
+            } else if character == "\"" {
+                quoted = true
+            } else if character == "," {
+                cells.append(cell.trimmingCharacters(in: .whitespaces))
+                cell = ""
+            } else {
+                cell.append(character)
+            }
+        }
+        guard !quoted else { throw SelectedRowsError(file: file, line: number, message: "unterminated quote") }
+        cells.append(cell.trimmingCharacters(in: .whitespaces))
+        return cells
+    }
+
+    /// Numeric values at the top level and one object down, by key; `rewards` when it is an array of numbers.
+    private static func collect(
+        _ row: [String: Any], into values: inout [String: Double], rewards: inout [Double]?, skipping stepKey: String
+    ) {
+        for (key, value) in row where key != stepKey {
+            if key == "rewards", let array = value as? [Any] {
+                rewards = array.compactMap(number)
+            } else if let nested = value as? [String: Any] {
+                for (inner, innerValue) in nested {
+                    if let number = number(innerValue) { values[inner] = number }
+                }
+            } else if let number = number(value) {
+                values[key] = number
+            }
+        }
+    }
+
+    private static func number(_ value: Any) -> Double? {
+        if value is NSNull { return nil }
+        if let number = value as? NSNumber {
+            // JSON booleans come through as NSNumber too; they are not metrics.
+            if isJSONBoolean(number) { return nil }
+            if number is NSDecimalNumber, let exact = Double(number.description) { return exact }
+            return number.doubleValue
+        }
+        if let double = value as? Double { return double }
+        if let text = value as? String { return nonFinite(text) }
+        return nil
+    }
+
+    private static func integer(_ value: Any?) -> Int? {
+        guard let value, let number = number(value) ?? (value as? String).flatMap(Double.init), number.isFinite,
+            number == number.rounded(), abs(number) < 9.2e18
+        else { return nil }
+        return Int(number)
+    }
+
+    private static func nonFinite(_ text: String) -> Double? {
+        switch text.lowercased() {
+        case "nan", "+nan", "-nan": .nan
+        case "inf", "+inf", "infinity", "+infinity": .infinity
+        case "-inf", "-infinity": -.infinity
+        default: nil
+        }
+    }
+}
+
+/// Whether an `NSNumber` is a JSON boolean (Foundation's parser returns booleans as `NSNumber`).
+@inline(__always)
+private func isJSONBoolean(_ number: NSNumber) -> Bool {
+    String(cString: number.objCType) == "c" && (number == NSNumber(value: true) || number == NSNumber(value: false))
+        && !(number is NSDecimalNumber)
+}
