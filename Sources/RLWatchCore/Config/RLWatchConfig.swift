@@ -70,19 +70,26 @@ public struct EntropyCollapseConfig: Sendable, Hashable {
 
 public struct KLExplosionConfig: Sendable, Hashable {
     public var enabled = true
-    /// Warning above this many standard deviations over the baseline mean; critical above 1.5×.
+    /// Warning needs this many robust standard deviations (1.4826 × MAD) over the baseline median; critical 1.5×.
     public var sigmaMultiplier = 3.0
     /// PPO clip region, reported in alert metric values for context only.
     public var clipRegion = 0.2
     public var rollingWindow = 100
     public var warmupSteps = 20
     public var baselineMode = BaselineMode.rolling
-    /// Addition: the value must also exceed the baseline mean by this fraction of it (warning;
-    /// twice the fraction for critical), so ordinary noise on a quiet series does not alert.
-    public var minRelativeIncrease = 1.0
-    /// Addition: a KL below this never alerts, however far above a tiny baseline it is. Healthy per-token
-    /// KL is 1e-4–0.05; a jump from 0.0002 to 0.0006 (a real sparse-reward run) is not an explosion.
-    public var minKL = 0.01
+    /// Addition: a warning needs a KL of at least (1 + this) × the baseline median (3× with 2.0), held on two
+    /// observations in a row.
+    public var minRelativeIncrease = 2.0
+    /// Addition: a critical needs a KL of at least this many times the baseline median; it alerts on its own step.
+    public var criticalRatio = 10.0
+    /// Addition: a KL below this never alerts against the baseline. KL to the reference ramps up from ~1e-4 to
+    /// its working level (0.01–0.1 nat per token) over the first tens of steps of every healthy run, and a
+    /// single-prompt run's KL jumps between 0.002 and 0.12 step to step; explosions go well past 0.1.
+    public var minKL = 0.1
+    /// Addition: a KL at or above this many nats per token is critical from the first step, with or without a
+    /// baseline (0 turns it off). Log-ratio KL estimators summed over the sequence rather than averaged per
+    /// token run higher: raise it for them.
+    public var criticalKL = 5.0
     public init() {}
 }
 
@@ -132,9 +139,14 @@ public struct GradientNormSpikeConfig: Sendable, Hashable {
     public var sigmaMultiplier = 3.0
     public var rollingWindow = 100
     public var warmupSteps = 20
-    public var baselineMode = BaselineMode.frozen
-    /// Addition, as for `kl_explosion.min_relative_increase`.
-    public var minRelativeIncrease = 1.0
+    /// Rolling: grad norms drift over a long healthy run (they grow as entropy falls), and the robust baseline
+    /// leaves spikes out, so it does not follow a real explosion.
+    public var baselineMode = BaselineMode.rolling
+    /// Addition: a warning needs a grad norm of at least (1 + this) × the baseline median (5× with 4.0), held on
+    /// two observations in a row.
+    public var minRelativeIncrease = 4.0
+    /// Addition: a critical needs at least this many times the baseline median; it alerts on its own step.
+    public var criticalRatio = 20.0
     public init() {}
 }
 

@@ -1,38 +1,34 @@
 /// Advantage-variance spike: the value/advantage estimates became unstable.
 ///
-/// A ratio of the current advantage std to the baseline mean (not a z-score, as in rlwatch 0.5.1):
-/// warning above `std_multiplier`, critical above twice it. A baseline that is zero or negative has no
-/// scale and is not judged against (0.5.1 clamps it to 1e-8 and turns any positive value into a critical).
+/// A ratio of the current advantage std to the run's own level — the median of its earlier non-zero values
+/// (see ``RobustBaseline``) — not a z-score, as in rlwatch 0.5.1: warning above `std_multiplier`, critical above
+/// twice it, each held on two observations in a row (see ``SpikeRule``). Zeros stay out of the baseline: with
+/// group-normalised advantages the std is ≈1 on every step with any reward variance and exactly 0 on a step
+/// where every group got the same reward, so a baseline *mean* over both (≈0.3) made every ordinary step look
+/// 3× "unstable". A baseline that is zero or negative has no scale and is not judged against.
 public final class AdvantageVarianceDetector: Detector {
     public let id = DetectorID.advantageVariance
     private let config: AdvantageVarianceConfig
-    private var warmup: Warmup
-    private var baseline: Baseline
-    private var episode = Episode()
-    private var clock = StepClock()
+    private var spike: SpikeTracker
 
     public init(_ config: AdvantageVarianceConfig) {
         self.config = config
-        warmup = Warmup(steps: config.warmupSteps)
-        baseline = Baseline(mode: config.baselineMode, window: config.rollingWindow)
+        spike = SpikeTracker(
+            warmupSteps: config.warmupSteps, window: config.rollingWindow, mode: config.baselineMode,
+            rule: SpikeRule(
+                warningRatio: config.stdMultiplier, criticalRatio: 2 * config.stdMultiplier, sigma: 0,
+                persistence: 2))
     }
 
     public func observe(_ step: MetricStep) -> Alert? {
-        let tick = clock.tick(step.step)
-        guard let value = finite(step.advantageStd) else { return nil }
-        defer { baseline.add(value) }
-        var level: Severity?
-        var judged: (stats: BaselineStats, ratio: Double)?
-        if warmup.observe(tick), let stats = baseline.stats, stats.mean > 0 {
-            let ratio = value / stats.mean
-            judged = (stats, ratio)
-            level =
-                ratio > 2 * config.stdMultiplier ? .critical : (ratio > config.stdMultiplier ? .warning : nil)
-        }
-        guard let severity = episode.update(level, magnitude: judged?.ratio), let (stats, ratio) = judged else { return nil }
+        let tick = spike.tick(step.step)
+        guard let value = finite(step.advantageStd),
+            let judgement = spike.observe(value, step: step.step, tick: tick), let stats = judgement.baseline
+        else { return nil }
+        let severity = judgement.severity
         let message =
-            "Advantage std = \(f4(value)), \(fixed(ratio, decimals: 1))× its \(config.baselineMode.rawValue) "
-            + "baseline mean \(f4(stats.mean)) — the advantage estimates have become unstable."
+            "Advantage std = \(f4(value)), \(fixed(judgement.ratio, decimals: 1))× its \(config.baselineMode.rawValue) "
+            + "baseline (median \(f4(stats.median))) — the advantage estimates have become unstable."
         let recommendation =
             severity == .critical
             ? "Enable advantage normalisation (the most common fix), increase the batch size, and lower the "
@@ -44,10 +40,11 @@ public final class AdvantageVarianceDetector: Detector {
             step: step.step, detector: id, severity: severity, message: message,
             metricValues: [
                 "advantage_std": .double(value),
-                "baseline_mean": .double(stats.mean),
-                "baseline_std": .double(stats.std),
-                "ratio": .double(ratio),
+                "baseline_median": .double(stats.median),
+                "baseline_scale": .double(stats.scale),
+                "ratio": .double(judgement.ratio),
             ],
-            recommendation: recommendation, magnitude: ratio)
+            recommendation: recommendation, magnitude: judgement.ratio
+        ).withOnset(judgement.onsetStep)
     }
 }

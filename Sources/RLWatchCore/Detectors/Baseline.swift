@@ -1,95 +1,216 @@
-/// Mean and spread of a detector's baseline at the moment a value is judged.
-public struct BaselineStats: Sendable, Hashable {
-    public var mean: Double
-    public var std: Double
-    public var count: Int
-}
-
-/// A rolling or frozen baseline over a detector's previous finite observations.
+/// A rolling or frozen robust baseline over a detector's earlier finite, non-zero observations.
 ///
-/// The current value is judged against the observations before it, never against itself. A baseline
-/// is *informative* only once it holds `minimumCount` values of which at least `minimumCount` are
-/// non-zero: a series that has been exactly zero (KL before the first update, a dead gradient) has no
-/// scale to compare against, so nothing is judged against it (rlwatch 0.5.1 divides by 1e-8 and
-/// raises criticals on the first non-zero value).
+/// The current value is judged against the observations before it, never against itself. Its level is the
+/// **median** and its spread 1.4826 × the median absolute deviation (see ``RobustWindow``), so one spike
+/// cannot move it: a mean and standard deviation taken after a KL of 36,108 hid the next spike for a whole
+/// window. Exact zeros are not added: a KL of 0 before the first update or a grad norm of 0 on a step where
+/// every group got the same reward says nothing about the series' scale (a run with long dead stretches kept
+/// its spike detectors blind). The baseline is *informative* once it holds `minimumCount` values.
 ///
-/// In frozen mode the baseline locks the first time the window is full and informative; until then the
-/// rolling rule applies so early spikes are still caught.
-public struct Baseline: Sendable {
+/// In frozen mode the baseline locks the first time the window is full; until then the rolling rule applies so
+/// early spikes are still caught. Frozen is for slow drifts: a rolling baseline follows them.
+public struct RobustBaseline: Sendable {
     public let mode: BaselineMode
     public let minimumCount: Int
-    private var window: SlidingWindow
-    public private(set) var frozen: BaselineStats?
+    private var window: RobustWindow
+    public private(set) var frozen: RobustStats?
 
     /// The smallest baseline judged against: 20 observations, or the whole window when it is smaller.
     public static func defaultMinimumCount(window: Int) -> Int { max(2, min(20, window)) }
 
     public init(mode: BaselineMode, window: Int, minimumCount: Int? = nil) {
         self.mode = mode
-        self.window = SlidingWindow(capacity: max(2, window))
-        self.minimumCount = minimumCount ?? Baseline.defaultMinimumCount(window: window)
-    }
-
-    private var rollingStats: BaselineStats? {
-        guard window.count >= minimumCount, window.nonZeroCount >= minimumCount else { return nil }
-        return BaselineStats(mean: window.mean, std: window.populationStd, count: window.count)
+        self.window = RobustWindow(capacity: max(2, window))
+        self.minimumCount = minimumCount ?? RobustBaseline.defaultMinimumCount(window: window)
     }
 
     /// The baseline to judge the next value against, or nil while it is not informative.
-    public var stats: BaselineStats? { frozen ?? rollingStats }
+    public mutating func stats() -> RobustStats? {
+        if let frozen { return frozen }
+        guard window.count >= minimumCount else { return nil }
+        return window.stats()
+    }
 
-    /// Adds a finite observation after it has been judged.
+    /// Values kept (the frozen baseline counts as full).
+    public var count: Int { frozen != nil ? window.capacity : window.count }
+
+    /// Adds a finite observation after it has been judged; zeros are left out.
     public mutating func add(_ value: Double) {
+        guard value != 0, frozen == nil else { return }
         window.append(value)
-        if mode == .frozen, frozen == nil, window.isFull, let stats = rollingStats {
-            frozen = stats
-        }
+        if mode == .frozen, window.isFull { frozen = window.stats() }
     }
 }
 
-/// The z-score test shared by the KL and gradient-norm detectors, with a minimum effect size.
+/// How a spike detector (KL, gradient norm) judges one value against its robust baseline.
 ///
-/// - **Critical**: more than 1.5 × `sigma` standard deviations above the baseline mean *and* at least
-///   2 × `minRelativeIncrease` × |mean| above it (with the default 1.0: three times the baseline mean).
-/// - **Warning**: more than `sigma` standard deviations above the baseline mean *and* at least
-///   `minRelativeIncrease` × its reference level above that level, where the reference level is the
-///   larger of the baseline mean and the mean of the last few observations.
-///
-/// The effect-size gates keep a statistically "significant" wiggle on a quiet, low-noise series from
-/// alerting (a 3σ test over ~100 noisy samples fires by chance every few hundred steps). Judging the
-/// warning against where the series just was keeps a smooth healthy trend quiet — KL growing from zero
-/// early in training, a grad norm climbing slowly above its frozen baseline — while a runaway that keeps
-/// accelerating still reaches the critical gate against the baseline, and a real spike (a grad norm of
-/// 111 after values of 0.1–3) clears both on its step. The standard deviation is floored at 0.1 % of
-/// |mean| so a constant baseline gives finite z-scores.
-public struct ZScoreRule: Sendable, Hashable {
+/// - **Relative**: the value is at least `warningRatio` × the baseline's reference level (its median, or its
+///   spread when that is larger: a signed KL estimator hovers around 0) and `sigma` robust standard deviations
+///   above the median, and at least `minimumValue` — a *warning*; at least `criticalRatio` × and 1.5 × `sigma`
+///   — a *critical*. A relative condition must hold on `persistence` observations in a row before it alerts,
+///   because single-step excursions of 3–30× are ordinary on small-batch runs (one prompt per step, 4–8
+///   completions) and come straight back; a value `criticalRatio` × out alerts on its own step.
+/// - **Absolute**: a value at or above `absoluteCritical` is critical from the first step, baseline or not
+///   (KL of many nats per token): a run that blows up on step 2 has no baseline yet.
+/// - **Runaway**: a value `runawayFactor` × above every value seen so far is critical from the second
+///   observation on, warmup or not — orders of magnitude above anything the run has logged.
+public struct SpikeRule: Sendable, Hashable {
+    public var warningRatio: Double
+    public var criticalRatio: Double
     public var sigma: Double
-    public var minRelativeIncrease: Double
-    /// A value below this never alerts (the KL detector's `min_kl`); 0 means no floor.
     public var minimumValue: Double
+    public var absoluteCritical: Double?
+    public var persistence: Int
+    /// Whether a critical-level value alerts on its own step; false: it needs `persistence` like a warning.
+    public var criticalAlone: Bool
+    public var runawayFactor: Double?
 
-    public init(sigma: Double, minRelativeIncrease: Double, minimumValue: Double = 0) {
+    public init(
+        warningRatio: Double, criticalRatio: Double, sigma: Double, minimumValue: Double = 0,
+        absoluteCritical: Double? = nil, persistence: Int = 2, criticalAlone: Bool = true,
+        runawayFactor: Double? = nil
+    ) {
+        self.criticalAlone = criticalAlone
+        self.warningRatio = warningRatio
+        self.criticalRatio = max(criticalRatio, warningRatio)
         self.sigma = sigma
-        self.minRelativeIncrease = minRelativeIncrease
         self.minimumValue = minimumValue
+        self.absoluteCritical = absoluteCritical
+        self.persistence = max(1, persistence)
+        self.runawayFactor = runawayFactor
     }
 
-    public func zScore(_ value: Double, _ baseline: BaselineStats) -> Double {
-        let floor = max(1e-3 * abs(baseline.mean), 1e-12)
-        return (value - baseline.mean) / max(baseline.std, floor)
+    /// The level a baseline's median and spread are compared at: the median, or the spread when larger.
+    public static func reference(_ stats: RobustStats) -> Double {
+        max(abs(stats.median), stats.scale, 1e-12)
     }
 
-    /// - Parameter recentLevel: the mean of the last few observations before this one, if any.
-    public func level(_ value: Double, _ baseline: BaselineStats, recentLevel: Double? = nil) -> Severity? {
+    /// How many robust standard deviations above the median `value` is (the spread floored at 10 % of the
+    /// median, so a constant baseline gives finite scores).
+    public static func zScore(_ value: Double, _ stats: RobustStats) -> Double {
+        (value - stats.median) / max(stats.scale, 0.1 * abs(stats.median), 1e-12)
+    }
+
+    /// The relative level `value` reaches against `stats` on its own, before persistence.
+    public func relativeLevel(_ value: Double, _ stats: RobustStats) -> Severity? {
         guard value >= minimumValue else { return nil }
-        let z = zScore(value, baseline)
-        if z > 1.5 * sigma && value - baseline.mean >= 2 * minRelativeIncrease * abs(baseline.mean) {
-            return .critical
-        }
-        let reference = max(baseline.mean, recentLevel ?? baseline.mean)
-        if z > sigma && value - reference >= minRelativeIncrease * abs(reference) { return .warning }
+        let ratio = value / Self.reference(stats)
+        let z = Self.zScore(value, stats)
+        if ratio >= criticalRatio, z >= 1.5 * sigma { return .critical }
+        if ratio >= warningRatio, z >= sigma { return .warning }
         return nil
     }
+}
+
+/// What a spike detector decided about one value.
+public struct SpikeJudgement: Sendable, Hashable {
+    public enum Reason: Sendable, Hashable {
+        /// Against the run's own baseline.
+        case relative
+        /// At or above the absolute critical level.
+        case absolute
+        /// Orders of magnitude above every value seen so far.
+        case runaway(previousMaximum: Double)
+    }
+
+    public var severity: Severity
+    public var reason: Reason
+    /// The baseline it was judged against, when there was one.
+    public var baseline: RobustStats?
+    /// The value over the baseline's reference level (∞ without a baseline).
+    public var ratio: Double
+    public var zScore: Double
+    /// The step the episode began: the first of the observations the condition has held on.
+    public var onsetStep: Int
+}
+
+/// Warmup, robust baseline, spike rule, persistence and episode of a spike detector (KL, gradient norm).
+struct SpikeTracker {
+    private var warmup: Warmup
+    private var clock = StepClock()
+    private var baseline: RobustBaseline
+    private let rule: SpikeRule
+    private(set) var episode = Episode()
+    /// Consecutive observations whose relative level held, and the step of the first of them.
+    private var flagged = 0
+    private var flaggedSince: Int?
+    private var episodeOnset: Int?
+    private var maximumSeen: Double?
+
+    /// Observations a relative condition must hold before its values enter the baseline after all: a new
+    /// level that lasts this long is the run's new normal, not a spike.
+    static let acceptAfter = 20
+
+    init(warmupSteps: Int, window: Int, mode: BaselineMode, rule: SpikeRule) {
+        warmup = Warmup(steps: warmupSteps)
+        baseline = RobustBaseline(mode: mode, window: window)
+        self.rule = rule
+    }
+
+    /// Records a row the detector sees, with or without its metric (see `StepClock`).
+    mutating func tick(_ step: Int) -> StepTick { clock.tick(step) }
+
+    /// Judges a finite value, then adds it to the baseline unless it stood out.
+    mutating func observe(_ value: Double, step: Int, tick: StepTick) -> SpikeJudgement? {
+        let evaluated = warmup.observe(tick)
+        if tick.resumed { (flagged, flaggedSince) = (0, nil) }
+        var level: Severity?
+        var reason = SpikeJudgement.Reason.relative
+        let stats = baseline.stats()
+        var ratio = Double.infinity
+        var z = Double.infinity
+        var relative: Severity?
+        if let stats {
+            ratio = value / SpikeRule.reference(stats)
+            z = SpikeRule.zScore(value, stats)
+            if evaluated { relative = rule.relativeLevel(value, stats) }
+        }
+        if relative != nil {
+            flagged += 1
+            if flaggedSince == nil { flaggedSince = step }
+        } else {
+            (flagged, flaggedSince) = (0, nil)
+        }
+        if let relative, flagged >= rule.persistence || (relative == .critical && rule.criticalAlone) {
+            level = relative
+        }
+        if let factor = rule.runawayFactor, let maximum = maximumSeen, maximum > 0, value >= factor * maximum,
+            value >= rule.minimumValue
+        {
+            level = .critical
+            reason = .runaway(previousMaximum: maximum)
+        }
+        if let absolute = rule.absoluteCritical, value >= absolute {
+            level = .critical
+            reason = .absolute
+        }
+        if relative == nil || flagged >= Self.acceptAfter { baseline.add(value) }
+        maximumSeen = max(maximumSeen ?? value, value)
+        let wasActive = episode.isActive
+        let magnitude = ratio.isFinite ? ratio : nil
+        let emitted = episode.update(level, magnitude: magnitude)
+        if !wasActive, episode.isActive { episodeOnset = flaggedSince ?? step }
+        if !episode.isActive { episodeOnset = nil }
+        guard let severity = emitted else { return nil }
+        return SpikeJudgement(
+            severity: severity, reason: reason, baseline: stats, ratio: ratio, zScore: z,
+            onsetStep: episodeOnset ?? step)
+    }
+
+    /// Feeds a level decided outside the baseline (a non-finite value) into the episode.
+    mutating func force(_ level: Severity, step: Int) -> Severity? {
+        let wasActive = episode.isActive
+        let emitted = episode.update(level, magnitude: .infinity)
+        if !wasActive { episodeOnset = step }
+        return emitted
+    }
+
+    /// Whether the baseline is informative yet.
+    var hasBaseline: Bool { baselineCount >= baseline.minimumCount }
+    private var baselineCount: Int { baseline.count }
+
+    /// The step the current episode began, if one is in progress.
+    var onsetStep: Int? { episode.isActive ? episodeOnset : nil }
 }
 
 /// A run's own early level: the median of its first `window` finite observations, fixed once collected.

@@ -12,6 +12,15 @@
 /// `consecutive_steps` (at least 1), a critical at `consecutive_steps`, once per collapse episode. A step
 /// number that goes back (a resume) restarts the count. NaN/±∞ entropies are ignored (rlwatch 0.5.1
 /// counted a NaN as a recovery).
+///
+/// **Convergence is not collapse.** When the run logs a reward and it is clearly improving (see ``RewardTrend``),
+/// a falling entropy is the policy converging on what it learned, and the streak does not alert; entropy falling
+/// while reward stalls or falls is the collapse.
+///
+/// **Sudden collapse.** From the first steps on, warmup and baseline or not: an entropy at or below 5 % of the
+/// run's first observations (their median) that fell at least 10× within its last five observations is critical
+/// on its step — a run whose entropy goes 3.8 → 0 on step 2, or 0.22 → 0.007 in two steps while completions
+/// shrink to one token. A slow 30× fall over hundreds of steps is judged by the streak rule instead.
 public final class EntropyCollapseDetector: Detector {
     public let id = DetectorID.entropyCollapse
     private let config: EntropyCollapseConfig
@@ -25,6 +34,18 @@ public final class EntropyCollapseDetector: Detector {
     /// The first 20 finite observations: the "from" in "dropped from X to Y" of the absolute rule.
     private var initial = Moments()
     private var baseline: EarlyMedian
+    private var trend = RewardTrend()
+    /// The first few finite observations (the "started high" of a sudden collapse) and the last few.
+    private var firstValues: [Double] = []
+    private var lastValues: [Double] = []
+    private var streakStart: Int?
+    private var suddenEpisode = Episode()
+
+    /// A sudden collapse: at most this fraction of the early level, after a fall of this factor within the
+    /// last ``suddenWindow`` observations.
+    static let suddenFraction = 0.05
+    static let suddenFall = 10.0
+    static let suddenWindow = 5
 
     public init(_ config: EntropyCollapseConfig) {
         self.config = config
@@ -40,25 +61,76 @@ public final class EntropyCollapseDetector: Detector {
 
     public func observe(_ step: MetricStep) -> Alert? {
         let tick = clock.tick(step.step)
-        if tick.resumed { (stepsBelow, observationsBelow) = (0, 0) }
+        trend.observe(step.rewardMean)
+        if tick.resumed { (stepsBelow, observationsBelow, streakStart) = (0, 0, nil) }
         guard let value = finite(step.entropy) else { return nil }
         if initial.count < 20 { initial.add(value) }
+        let sudden = suddenCollapse(value)
+        if firstValues.count < config.baselineWindow { firstValues.append(value) }
+        lastValues.append(value)
+        if lastValues.count > Self.suddenWindow { lastValues.removeFirst() }
+        if let sudden, let severity = suddenEpisode.update(.critical) {
+            return suddenAlert(step, severity: severity, value: value, early: sudden.early, before: sudden.before)
+        } else if sudden == nil {
+            _ = suddenEpisode.update(nil)
+        }
         let evaluated = warmup.observe(tick)
         guard let floor else {
             baseline.add(value)
             return nil
         }
         guard evaluated else { return nil }
-        stepsBelow = value < floor ? addingSteps(stepsBelow, tick.steps) : 0
-        observationsBelow = value < floor ? observationsBelow + 1 : 0
+        if value < floor {
+            if stepsBelow == 0 { streakStart = step.step }
+            stepsBelow = addingSteps(stepsBelow, tick.steps)
+            observationsBelow += 1
+        } else {
+            (stepsBelow, observationsBelow, streakStart) = (0, 0, nil)
+        }
         let criticalAt = max(1, config.consecutiveSteps)
         let warningAt = max(1, config.consecutiveSteps / 2)
         let held = { (steps: Int) in
             self.stepsBelow >= steps && self.observationsBelow >= minimumStreakObservations(steps)
         }
-        let level: Severity? = held(criticalAt) ? .critical : (held(warningAt) ? .warning : nil)
+        var level: Severity? = held(criticalAt) ? .critical : (held(warningAt) ? .warning : nil)
+        // Reward still climbing: the policy is converging, not collapsing.
+        if trend.isImproving == true { level = nil }
         guard let severity = episode.update(level) else { return nil }
         return alert(step, severity: severity, value: value, floor: floor, criticalAt: criticalAt)
+            .withOnset(streakStart ?? step.step)
+    }
+
+    /// The early level and the highest recent value when `value` is a sudden collapse (see the type's notes).
+    private func suddenCollapse(_ value: Double) -> (early: Double, before: Double)? {
+        guard !firstValues.isEmpty, let before = lastValues.max() else { return nil }
+        let early = EarlyMedian.median(firstValues)
+        guard early > EarlyMedian.minimumBaseline, value <= Self.suddenFraction * early,
+            value * Self.suddenFall <= before
+        else { return nil }
+        return (early, before)
+    }
+
+    private func suddenAlert(_ step: MetricStep, severity: Severity, value: Double, early: Double, before: Double)
+        -> Alert
+    {
+        Alert(
+            step: step.step, detector: id, severity: severity,
+            message:
+                "Entropy collapsed suddenly: policy entropy is \(f4(value)), down from \(f4(before)) a few "
+                + "observations ago and \(fixed(100 * value / early, decimals: 1)) % of the run's early level "
+                + "\(f4(early)) — the policy has become (almost) deterministic.",
+            metricValues: [
+                "current_entropy": .double(value),
+                "recent_max_entropy": .double(before),
+                "early_entropy": .double(early),
+            ],
+            recommendation:
+                "Stop and revert to the last checkpoint from before the drop: a policy that collapses this fast has "
+                + "usually diverged (check KL, the loss and the completions — one repeated token, empty answers). "
+                + "Resume with the learning rate cut 5–10× and gradient clipping on; raise the KL coefficient or "
+                + "add an entropy bonus.",
+            magnitude: early / max(value, 1e-12)
+        ).withOnset(step.step)
     }
 
     private func alert(_ step: MetricStep, severity: Severity, value: Double, floor: Double, criticalAt: Int)

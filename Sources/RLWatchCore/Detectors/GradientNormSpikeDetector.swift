@@ -1,9 +1,12 @@
 /// Gradient-norm spike: gradients exploded, usually the step before a NaN loss.
 ///
-/// The same z-score model as the KL detector, with a frozen baseline by default (grad norms drift up
-/// slowly on healthy runs; a rolling baseline would follow a real climb). A NaN/±∞ gradient norm is a
-/// critical on that same step, whatever the warmup: the Hugging Face Trainer often hides the NaN loss
-/// that goes with it, so a non-finite grad norm may be the only symptom a user sees.
+/// The same robust model as the KL detector (see ``SpikeRule``): a warning at `1 + min_relative_increase` ×
+/// the run's own level (5× by default, the median of its earlier non-zero grad norms) held on two observations
+/// in a row; a critical at `critical_ratio` × (20×) on its own step — real explosions are orders of magnitude
+/// out (16,384 or 2.75e6 against 0.2; 111 against 0.1–3) while healthy small-batch runs log single-step grad
+/// norms 5–10× their median. Exact zeros (every group got the same reward, so there was no gradient) never enter
+/// the baseline, so a long dead stretch cannot blind the detector. A NaN/±∞ gradient norm is a critical on that
+/// same step, whatever the warmup: the Hugging Face Trainer often hides the NaN loss that goes with it.
 public final class GradientNormSpikeDetector: Detector {
     public let id = DetectorID.gradientNormSpike
     private let config: GradientNormSpikeConfig
@@ -13,7 +16,9 @@ public final class GradientNormSpikeDetector: Detector {
         self.config = config
         spike = SpikeTracker(
             warmupSteps: config.warmupSteps, window: config.rollingWindow, mode: config.baselineMode,
-            rule: ZScoreRule(sigma: config.sigmaMultiplier, minRelativeIncrease: config.minRelativeIncrease))
+            rule: SpikeRule(
+                warningRatio: 1 + config.minRelativeIncrease, criticalRatio: config.criticalRatio,
+                sigma: config.sigmaMultiplier))
     }
 
     private static let criticalRecommendation =
@@ -25,33 +30,41 @@ public final class GradientNormSpikeDetector: Detector {
         let tick = spike.tick(step.step)
         guard let value = step.gradNorm else { return nil }
         guard value.isFinite else {
-            guard spike.force(.critical, magnitude: .infinity) != nil else { return nil }
+            guard spike.force(.critical, step: step.step) != nil else { return nil }
             return Alert(
                 step: step.step, detector: id, severity: .critical,
                 message:
                     "Gradient norm is non-finite (\(nonFiniteKind(value))) — the optimizer step has blown up; "
                     + "the loss is likely NaN even if the trainer's log does not show it.",
                 metricValues: ["grad_norm": .double(value), "kind": .string(nonFiniteKind(value))],
-                recommendation: Self.criticalRecommendation, magnitude: .infinity)
+                recommendation: Self.criticalRecommendation, magnitude: .infinity
+            ).withOnset(step.step)
         }
-        guard let (severity, baseline, z) = spike.observe(value, tick: tick) else { return nil }
+        guard let judgement = spike.observe(value, step: step.step, tick: tick) else { return nil }
+        let baseline = judgement.baseline
+        let reached =
+            judgement.severity == .critical
+            ? "past the \(formatNumber(config.criticalRatio))× critical level"
+            : "\(formatNumber(1 + config.minRelativeIncrease))× or more for two observations in a row"
         let message =
-            "Gradient norm = \(f4(value)), \(fixed(z, decimals: 1))σ above its \(config.baselineMode.rawValue) "
-            + "baseline mean \(f4(baseline.mean)) (\(fixed(SpikeTracker.magnitude(value, baseline), decimals: 1))×) — "
-            + "gradients are exploding; this often precedes a NaN loss."
+            "Gradient norm = \(f4(value)), \(fixed(judgement.ratio, decimals: 1))× its \(config.baselineMode.rawValue) "
+            + "baseline (median \(baseline.map { f4($0.median) } ?? "?")) — \(reached): gradients are exploding; "
+            + "this often precedes a NaN loss."
         let recommendation =
-            severity == .critical
+            judgement.severity == .critical
             ? Self.criticalRecommendation
             : "Set or tighten gradient clipping (max_grad_norm=1.0) and consider lowering the learning rate; "
                 + "watch the next steps closely — a NaN loss often follows within 10–50 steps."
+        var values: MetricValues = ["grad_norm": .double(value)]
+        if let baseline {
+            values["baseline_median"] = .double(baseline.median)
+            values["baseline_scale"] = .double(baseline.scale)
+            values["ratio"] = .double(judgement.ratio)
+            values["z_score"] = .double(judgement.zScore)
+        }
         return Alert(
-            step: step.step, detector: id, severity: severity, message: message,
-            metricValues: [
-                "grad_norm": .double(value),
-                "baseline_mean": .double(baseline.mean),
-                "baseline_std": .double(baseline.std),
-                "z_score": .double(z),
-            ],
-            recommendation: recommendation, magnitude: SpikeTracker.magnitude(value, baseline))
+            step: step.step, detector: id, severity: judgement.severity, message: message, metricValues: values,
+            recommendation: recommendation, magnitude: judgement.ratio.isFinite ? judgement.ratio : nil
+        ).withOnset(judgement.onsetStep)
     }
 }

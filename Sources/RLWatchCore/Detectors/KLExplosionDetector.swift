@@ -1,8 +1,19 @@
 /// KL explosion: the policy is running away from the reference model.
 ///
-/// A z-score against a rolling (default) or frozen baseline of earlier finite KL values, with a
-/// minimum effect size (see `ZScoreRule`). NaN/±∞ KL values are ignored and never enter the baseline,
-/// so one bad value cannot blind the detector (rlwatch 0.5.1 stays silent for a whole window after a NaN).
+/// Judged three ways (see ``SpikeRule``):
+/// - a non-finite KL (NaN/±∞) is critical on its step, warmup or not;
+/// - a KL of `critical_kl` nats or more is critical from the first step, with or without a baseline — a run
+///   that blows up on step 2 has none;
+/// - otherwise against the run's own level after its ramp: a robust (median/MAD) baseline of earlier non-zero
+///   values, rolling by default. A warning needs `1 + min_relative_increase` × that level (3× by default),
+///   `sigma_multiplier` robust σ and at least `min_kl`, held on two observations in a row (small-batch runs
+///   log single-step KL excursions of 3–30× that come straight back); a critical needs `critical_ratio` ×
+///   (10×) and 1.5 × `sigma_multiplier` σ, and alerts on its own step.
+///
+/// KL to the reference starts near 0 and ramps up over the first tens of steps on every healthy run; the
+/// `min_kl` floor (0.1 nat per token) keeps that ramp quiet, and a KL that climbs two orders of magnitude to
+/// past a nat per token still clears every gate. NaN/±∞ values never enter the baseline, nor do values that
+/// stood out (unless they last: see ``SpikeTracker/acceptAfter``), so one spike cannot hide the next.
 public final class KLExplosionDetector: Detector {
     public let id = DetectorID.klExplosion
     private let config: KLExplosionConfig
@@ -12,95 +23,76 @@ public final class KLExplosionDetector: Detector {
         self.config = config
         spike = SpikeTracker(
             warmupSteps: config.warmupSteps, window: config.rollingWindow, mode: config.baselineMode,
-            rule: ZScoreRule(
-                sigma: config.sigmaMultiplier, minRelativeIncrease: config.minRelativeIncrease,
-                minimumValue: config.minKL))
+            rule: SpikeRule(
+                warningRatio: 1 + config.minRelativeIncrease, criticalRatio: config.criticalRatio,
+                sigma: config.sigmaMultiplier, minimumValue: config.minKL,
+                absoluteCritical: config.criticalKL > 0 ? config.criticalKL : nil))
     }
 
     public func observe(_ step: MetricStep) -> Alert? {
         let tick = spike.tick(step.step)
-        guard let value = finite(step.klDivergence),
-            let (severity, baseline, z) = spike.observe(value, tick: tick)
-        else { return nil }
+        guard let value = step.klDivergence else { return nil }
+        guard value.isFinite else {
+            guard spike.force(.critical, step: step.step) != nil else { return nil }
+            let kind = nonFiniteKind(value)
+            return Alert(
+                step: step.step, detector: id, severity: .critical,
+                message:
+                    "KL divergence is non-finite (\(kind)) — the policy's log-probabilities have blown up (a token "
+                    + "with probability 0 under the policy or the reference), and every update from here is corrupt.",
+                metricValues: ["kl_divergence": .double(value), "kind": .string(kind)],
+                recommendation: Self.criticalRecommendation, magnitude: .infinity
+            ).withOnset(step.step)
+        }
+        guard let judgement = spike.observe(value, step: step.step, tick: tick) else { return nil }
+        return alert(step, value: value, judgement)
+    }
+
+    private static let criticalRecommendation =
+        "Stop and revert to a checkpoint from before the rise: a policy this far from the reference rarely comes "
+        + "back on its own. Resume with the KL coefficient raised 2–3× and the learning rate lowered; inspect the "
+        + "completions at this step (degenerate text, a reward exploit). Check entropy too — if it is also "
+        + "collapsing or exploding, fix that first."
+
+    private func alert(_ step: MetricStep, value: Double, _ judgement: SpikeJudgement) -> Alert {
         let modeWord = config.baselineMode.rawValue
-        let message =
-            "KL divergence = \(f4(value)), \(fixed(z, decimals: 1))σ above its \(modeWord) baseline mean "
-            + "\(f4(baseline.mean)) (\(fixed(SpikeTracker.magnitude(value, baseline), decimals: 1))×) — the policy is "
-            + "drifting away from the reference model."
-        let recommendation: String
-        switch severity {
-        case .critical:
-            recommendation =
-                "Raise the KL penalty coefficient 2–3× now and lower the learning rate. A KL this far out is "
-                + "usually unrecoverable from the current weights: revert to a checkpoint from before the spike "
-                + "and resume with the tighter coefficient. Check entropy too — if it is also falling, fix that first."
-        case .warning:
-            recommendation =
-                "Increase the KL penalty coefficient (double it) or lower the learning rate, and inspect the "
-                + "completions at this step for an out-of-distribution behaviour the reward model likes. Look at "
-                + "entropy alongside KL."
+        var values: MetricValues = ["kl_divergence": .double(value)]
+        let message: String
+        switch judgement.reason {
+        case .absolute:
+            message =
+                "KL divergence = \(f4(value)) nats, at or above the \(formatNumber(config.criticalKL))-nat critical "
+                + "level — the policy has left the reference model far behind."
+            values["critical_kl"] = .double(config.criticalKL)
+        case .runaway(let previous):
+            message = "KL divergence = \(f4(value)), \(fixed(value / previous, decimals: 0))× the largest value so far (\(f4(previous)))."
+        case .relative:
+            let baseline = judgement.baseline.map { f4($0.median) } ?? "?"
+            let reached =
+                judgement.severity == .critical
+                ? "at least \(formatNumber(config.criticalRatio))× (the critical level)"
+                : "\(formatNumber(1 + config.minRelativeIncrease))× or more for two observations in a row"
+            message =
+                "KL divergence = \(f4(value)), \(fixed(judgement.ratio, decimals: 1))× its \(modeWord) baseline "
+                + "(median \(baseline)) and \(fixed(judgement.zScore, decimals: 1))σ above it — \(reached): the "
+                + "policy is drifting away from the reference model."
         }
+        if let baseline = judgement.baseline {
+            values["baseline_median"] = .double(baseline.median)
+            values["baseline_scale"] = .double(baseline.scale)
+            values["ratio"] = .double(judgement.ratio)
+            values["z_score"] = .double(judgement.zScore)
+        }
+        values["clip_region"] = .double(config.clipRegion)
+        let recommendation =
+            judgement.severity == .critical
+            ? Self.criticalRecommendation
+            : "Raise the KL penalty coefficient (double it) or lower the learning rate, keep the latest checkpoint "
+                + "from before the rise, and inspect the completions at this step for a behaviour the reward likes "
+                + "but the reference does not. Look at entropy alongside KL; if KL keeps climbing, revert."
         return Alert(
-            step: step.step, detector: id, severity: severity, message: message,
-            metricValues: [
-                "kl_divergence": .double(value),
-                "rolling_mean": .double(baseline.mean),
-                "rolling_std": .double(baseline.std),
-                "z_score": .double(z),
-                "clip_region": .double(config.clipRegion),
-            ],
-            recommendation: recommendation, magnitude: SpikeTracker.magnitude(value, baseline))
-    }
-}
-
-/// Warmup, baseline, z-score rule and episode of a spike detector (KL, gradient norm), in one piece.
-struct SpikeTracker {
-    private var warmup: Warmup
-    private var clock = StepClock()
-    private var baseline: Baseline
-    private var recent = SlidingWindow(capacity: SpikeTracker.recentCount)
-    private let rule: ZScoreRule
-    private(set) var episode = Episode()
-
-    /// Observations that make up the "where the series just was" level of `ZScoreRule`.
-    static let recentCount = 5
-
-    init(warmupSteps: Int, window: Int, mode: BaselineMode, rule: ZScoreRule) {
-        warmup = Warmup(steps: warmupSteps)
-        baseline = Baseline(mode: mode, window: window)
-        self.rule = rule
-    }
-
-    /// Judges a finite value against the baseline before it, then adds it to the baseline.
-    ///
-    /// The warmup counts training steps (`tick`, from ``tick(_:)``); the baseline and the recent level count
-    /// observations.
-    ///
-    /// - Returns: the severity to alert at (start or escalation of an episode), the baseline and z-score.
-    mutating func observe(_ value: Double, tick: StepTick) -> (Severity, BaselineStats, Double)? {
-        defer {
-            baseline.add(value)
-            recent.append(value)
-        }
-        guard warmup.observe(tick), let stats = baseline.stats else {
-            _ = episode.update(nil)
-            return nil
-        }
-        let level = rule.level(value, stats, recentLevel: recent.count > 0 ? recent.mean : nil)
-        guard let severity = episode.update(level, magnitude: Self.magnitude(value, stats)) else { return nil }
-        return (severity, stats, rule.zScore(value, stats))
-    }
-
-    /// Records a row the detector sees, with or without its metric (see `StepClock`).
-    mutating func tick(_ step: Int) -> StepTick { clock.tick(step) }
-
-    /// Feeds a level decided outside the baseline (a non-finite gradient norm) into the episode.
-    mutating func force(_ level: Severity, magnitude: Double) -> Severity? {
-        episode.update(level, magnitude: magnitude)
-    }
-
-    /// How many times the baseline mean a value is: the alert's `magnitude`.
-    static func magnitude(_ value: Double, _ baseline: BaselineStats) -> Double {
-        value / max(abs(baseline.mean), 1e-12)
+            step: step.step, detector: id, severity: judgement.severity, message: message, metricValues: values,
+            recommendation: recommendation, magnitude: judgement.ratio.isFinite ? judgement.ratio : nil
+        ).withOnset(judgement.onsetStep)
     }
 }

@@ -34,6 +34,9 @@ public final class LearningSignalDeadDetector: Detector {
     private enum Evidence {
         case fracZeroStd(Double)
         case flatRewards(std: Double, gradNorm: Double?)
+        /// Neither `frac_reward_zero_std` nor a reward std is logged (custom loops often log neither): a grad
+        /// norm of exactly 0 step after step is the same dead signal seen from the optimizer's side.
+        case zeroGradient(Double)
     }
 
     /// Dead observations in the current stretch, which survives one isolated live observation.
@@ -77,6 +80,8 @@ public final class LearningSignalDeadDetector: Detector {
             isDead = fraction >= config.fracZeroStdThreshold
         case .flatRewards(let std, let gradNorm):
             isDead = std <= Self.zeroTolerance && (gradNorm.map { abs($0) <= Self.zeroTolerance } ?? true)
+        case .zeroGradient(let gradNorm):
+            isDead = abs(gradNorm) <= Self.zeroTolerance
         }
         stretch.add(dead: isDead, step: step.step, tick: tick)
         let warningAt = max(1, config.consecutiveSteps)
@@ -90,13 +95,16 @@ public final class LearningSignalDeadDetector: Detector {
             : (enough && stretch.steps >= criticalAt
                 ? .critical : ((enough && stretch.steps >= warningAt) || episode.isActive ? .warning : nil))
         guard let severity = episode.update(level) else { return nil }
-        return alert(step, severity: severity, evidence: evidence, criticalAt: criticalAt)
+        return alert(step, severity: severity, evidence: evidence, criticalAt: criticalAt).withOnset(stretch.firstStep ?? step.step)
     }
 
     /// The evidence a step carries, or nil when it says nothing about the learning signal.
     private static func evidence(_ step: MetricStep) -> Evidence? {
         if let fraction = step.fracRewardZeroStd { return .fracZeroStd(fraction) }
-        guard let std = finite(step.rewardStd) else { return nil }
+        guard let std = finite(step.rewardStd) else {
+            guard let gradNorm = step.gradNorm, gradNorm.isFinite else { return nil }
+            return .zeroGradient(gradNorm)
+        }
         guard let gradNorm = step.gradNorm else { return .flatRewards(std: std, gradNorm: nil) }
         guard gradNorm.isFinite else { return nil }
         return .flatRewards(std: std, gradNorm: gradNorm)
@@ -114,6 +122,9 @@ public final class LearningSignalDeadDetector: Detector {
         case .flatRewards(_, let gradNorm):
             what = gradNorm == nil ? "the reward std was 0" : "the reward std and the grad norm were 0"
             signal = gradNorm == nil ? "reward_std" : "reward_std_and_grad_norm"
+        case .zeroGradient:
+            what = "the grad norm was exactly 0 (no reward std or frac_reward_zero_std is logged)"
+            signal = "grad_norm"
         }
         let since = stretch.firstStep ?? step.step
         let rewardNote = finite(step.rewardMean).map { " Reward mean: \(f4($0))." } ?? ""

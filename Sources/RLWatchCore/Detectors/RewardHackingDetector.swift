@@ -1,11 +1,14 @@
 /// Reward hacking: the reward distribution suddenly got strange — far more variance than before, or two
 /// clusters where there was one.
 ///
-/// **Variance check.** The current reward variance (`reward_std²`) against a frozen baseline, the mean
-/// of the first 20 finite variances (or `baseline_window`, if smaller): warning above
-/// `variance_multiplier`, critical above twice it. A baseline that is (near) zero — constant rewards —
-/// has no scale; it is discarded and the next 20 observations are used instead, so a sparse-reward run
-/// does not turn its first non-zero reward into a critical.
+/// **Variance check.** The current reward variance (`reward_std²`) against the run's own level: the median of
+/// its last `baseline_window` non-zero variances (see ``RobustBaseline``): warning above `variance_multiplier`
+/// ×, critical above twice it — and, like every ratio test here, only when the variance also stands 3 robust
+/// standard deviations (1.4826 × MAD) above that median and the condition holds on three observations in a row
+/// (see ``SpikeRule``). With 4–8 completions per step a healthy run's reward std jumps between 0 and 0.5 from
+/// one step to the next: a test that does not know how noisy its own statistic is fires on that noise. Zero
+/// variances (every sample scored the same) stay out of the baseline, so a stretch of all-zero rewards cannot
+/// become a baseline that makes every later step look 20× "exploded".
 ///
 /// **Bimodality check.** A Hartigan dip test on the last 200 per-sample rewards, run on steps that bring
 /// new samples when the variance check is quiet. It applies only when the baseline samples were
@@ -32,9 +35,9 @@ public final class RewardHackingDetector: Detector {
     public let id = DetectorID.rewardHacking
     private let config: RewardHackingConfig
     private var warmup: Warmup
-    private var baselineCollector = Moments()
-    private var baselineVariance: Double?
-    private var varianceEpisode = Episode()
+    private var variance: SpikeTracker
+    /// Whether the variance baseline has been formed (the dip test's shape is judged from then on).
+    private var varianceBaselineFormed = false
     private var bimodalEpisode = Episode()
     private var samples: SampleRing
     private var baselineShape = BaselineShape.unknown
@@ -64,42 +67,36 @@ public final class RewardHackingDetector: Detector {
         samples = SampleRing(capacity: Self.sampleBufferSize)
         saturation = SaturationState()
         saturationStreak = TierStreak(required: config.saturationConsecutiveSteps)
+        variance = SpikeTracker(
+            warmupSteps: config.warmupSteps, window: max(2, config.baselineWindow), mode: .rolling,
+            rule: SpikeRule(
+                warningRatio: config.varianceMultiplier, criticalRatio: 2 * config.varianceMultiplier, sigma: 3,
+                persistence: 3, criticalAlone: false))
     }
 
     public func observe(_ step: MetricStep) -> Alert? {
         saturation.observeKL(finite(step.klDivergence), step: step.step)
-        let variance = finite(step.rewardStd).map { $0 * $0 }
         let newSamples = step.rewards.map { samples.appendFinite($0) } ?? 0
-        guard variance != nil || newSamples > 0 else { return nil }
+        guard variance_(step) != nil || newSamples > 0 else { return nil }
         let evaluated = warmup.observe(step.step)
         let saturationAlert = checkSaturation(step, evaluated: evaluated)
 
-        if let variance, baselineVariance == nil {
-            baselineCollector.add(variance)
-            if baselineCollector.count >= max(1, min(20, config.baselineWindow)) {
-                if baselineCollector.mean > 1e-12 {
-                    baselineVariance = baselineCollector.mean
-                } else {
-                    baselineCollector = Moments()
-                }
-            }
+        let tick = variance.tick(step.step)
+        var judged: SpikeJudgement?
+        if let value = variance_(step) {
+            judged = variance.observe(value, step: step.step, tick: tick)
+            varianceBaselineFormed = varianceBaselineFormed || judged?.baseline != nil || variance.hasBaseline
         }
-        if baselineShape == .unknown, baselineVariance != nil, samples.count >= Self.minimumSamples {
+        if baselineShape == .unknown, varianceBaselineFormed, samples.count >= Self.minimumSamples {
             let (_, p, continuous) = dipTest()
             baselineShape = continuous && p >= config.dipTestSignificance ? .unimodal : .notApplicable
         }
-        guard evaluated, let baseline = baselineVariance else { return saturationAlert }
-
-        if let variance {
-            let ratio = variance / baseline
-            let level: Severity? =
-                ratio > 2 * config.varianceMultiplier
-                ? .critical : (ratio > config.varianceMultiplier ? .warning : nil)
-            if let severity = varianceEpisode.update(level, magnitude: ratio) {
-                return varianceAlert(step, severity: severity, variance: variance, baseline: baseline, ratio: ratio)
-            }
-            if level != nil { return saturationAlert }
+        if let judged, let stats = judged.baseline, let value = variance_(step) {
+            return varianceAlert(step, severity: judged.severity, variance: value, baseline: stats.median, ratio: judged.ratio)
+                .withOnset(judged.onsetStep)
         }
+        guard evaluated else { return saturationAlert }
+        if variance.episode.isActive { return saturationAlert }
         if let saturationAlert { return saturationAlert }
         guard newSamples > 0, baselineShape == .unimodal, samples.count >= Self.minimumSamples else { return nil }
         let (dip, p, continuous) = dipTest()
@@ -119,6 +116,9 @@ public final class RewardHackingDetector: Detector {
             ],
             recommendation: Self.recommendation)
     }
+
+    /// The step's reward variance (`reward_std²`), when it logs a finite reward std.
+    private func variance_(_ step: MetricStep) -> Double? { finite(step.rewardStd).map { $0 * $0 } }
 
     private static let recommendation =
         "Inspect the completions at this step first: look for repeated tokens, format gaming, length "

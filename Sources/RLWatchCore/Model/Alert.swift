@@ -112,3 +112,23 @@ public struct AlertOutcome: Sendable, Hashable {
         self.disposition = disposition
     }
 }
+
+extension Alert {
+    /// The `metric_values` key holding the step the alert's episode began.
+    public static let onsetStepKey = "onset_step"
+
+    /// The step the alert's episode began: where the condition first held (the first of the observations a
+    /// streak or a persistence rule counted), which may be before the alert's own step. "Last healthy step" is
+    /// the step before the earliest onset. Alerts stored before rlwatch recorded it answer their own step.
+    public var onsetStep: Int {
+        if case .int(let onset)? = metricValues[Self.onsetStepKey] { return onset }
+        return step
+    }
+
+    /// The alert with `onsetStep` recorded (never after the alert's own step).
+    public func withOnset(_ onset: Int) -> Alert {
+        var copy = self
+        copy.metricValues[Self.onsetStepKey] = .int(min(onset, step))
+        return copy
+    }
+}
