@@ -287,6 +287,8 @@ enum ConfigSchema {
                 "Critical: KL at least this many times the baseline median, on its own step (> 0)."),
         .double("kl_explosion.min_kl", \.klExplosion.minKL, .nonNegative,
                 "Never alert against the baseline on a KL below this (per-token nats; 0 turns the floor off; >= 0)."),
+        .double("kl_explosion.warning_kl", \.klExplosion.warningKL, .nonNegative,
+                "A KL at or above this on two observations in a row is a warning from step 1 (0: off; >= 0)."),
         .double("kl_explosion.critical_kl", \.klExplosion.criticalKL, .nonNegative,
                 "A KL at or above this (nats per token) is critical from step 1, baseline or not (0: off; >= 0)."),
 
@@ -371,6 +373,8 @@ enum ConfigSchema {
                 "Warning when at least this fraction of completions hits the max length (> 0, <= 1)."),
         .double("length_truncation.critical_ratio", \.lengthTruncation.criticalRatio, .unitFraction,
                 "Critical when at least this fraction of completions hits the max length (> 0, <= 1)."),
+        .double("length_truncation.rising_ratio", \.lengthTruncation.risingRatio, .nonNegative,
+                "Warning also at this fraction when it is 4x the early level and reward is flat (0: off; >= 0)."),
         .int("length_truncation.consecutive_steps", \.lengthTruncation.consecutiveSteps, .atLeast(1),
              "Training steps in a row each level must hold before it alerts (>= 1)."),
         .int("length_truncation.warmup_steps", \.lengthTruncation.warmupSteps, .nonNegative,

@@ -90,6 +90,10 @@ public struct KLExplosionConfig: Sendable, Hashable {
     /// baseline (0 turns it off). Log-ratio KL estimators summed over the sequence rather than averaged per
     /// token run higher: raise it for them.
     public var criticalKL = 5.0
+    /// Addition: a KL at or above this many nats per token on two observations in a row is a warning from the
+    /// first step, baseline or not (0 turns it off): sustained KL past a nat per token is far outside any healthy
+    /// per-token reference KL, whatever the run's own history.
+    public var warningKL = 1.0
     public init() {}
 }
 
@@ -208,6 +212,10 @@ public struct LengthTruncationConfig: Sendable, Hashable {
     public var warningRatio = 0.5
     /// Critical when at least this fraction is cut for `consecutiveSteps` observations.
     public var criticalRatio = 0.9
+    /// Addition: warning also when at least this fraction is cut, `risingFactor` times the run's early level or
+    /// more, while reward is not improving, for `consecutiveSteps` — truncation growing from 1 % to 20–36 % while
+    /// the score stays flat is the failure starting, not a steady share of long answers (0 turns it off).
+    public var risingRatio = 0.2
     /// Training steps in a row each tier must hold (15: three rows of a 5-step-logged run; see entropy explosion).
     public var consecutiveSteps = 15
     public var warmupSteps = 0

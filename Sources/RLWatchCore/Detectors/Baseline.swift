@@ -64,12 +64,20 @@ public struct SpikeRule: Sendable, Hashable {
     /// Whether a critical-level value alerts on its own step; false: it needs `persistence` like a warning.
     public var criticalAlone: Bool
     public var runawayFactor: Double?
+    /// A value at or above this, on `persistence` observations in a row, is a warning from the first step.
+    public var absoluteWarning: Double?
+    /// Ratios are taken against the baseline's 90th percentile instead of its median: for a statistic whose
+    /// healthy values are bimodal (a small group's reward variance is either ~0 or large), "far above its
+    /// ordinary range" rather than "far above its middle".
+    public var againstUpperRange: Bool
 
     public init(
         warningRatio: Double, criticalRatio: Double, sigma: Double, minimumValue: Double = 0,
         absoluteCritical: Double? = nil, persistence: Int = 2, criticalAlone: Bool = true,
-        runawayFactor: Double? = nil
+        runawayFactor: Double? = nil, absoluteWarning: Double? = nil, againstUpperRange: Bool = false
     ) {
+        self.absoluteWarning = absoluteWarning
+        self.againstUpperRange = againstUpperRange
         self.criticalAlone = criticalAlone
         self.warningRatio = warningRatio
         self.criticalRatio = max(criticalRatio, warningRatio)
@@ -85,6 +93,11 @@ public struct SpikeRule: Sendable, Hashable {
         max(abs(stats.median), stats.scale, 1e-12)
     }
 
+    /// The level this rule takes ratios against.
+    public func reference(_ stats: RobustStats) -> Double {
+        againstUpperRange && stats.upper.isFinite ? max(stats.upper, Self.reference(stats)) : Self.reference(stats)
+    }
+
     /// How many robust standard deviations above the median `value` is (the spread floored at 10 % of the
     /// median, so a constant baseline gives finite scores).
     public static func zScore(_ value: Double, _ stats: RobustStats) -> Double {
@@ -94,7 +107,7 @@ public struct SpikeRule: Sendable, Hashable {
     /// The relative level `value` reaches against `stats` on its own, before persistence.
     public func relativeLevel(_ value: Double, _ stats: RobustStats) -> Severity? {
         guard value >= minimumValue else { return nil }
-        let ratio = value / Self.reference(stats)
+        let ratio = value / reference(stats)
         let z = Self.zScore(value, stats)
         if ratio >= criticalRatio, z >= 1.5 * sigma { return .critical }
         if ratio >= warningRatio, z >= sigma { return .warning }
@@ -136,6 +149,8 @@ struct SpikeTracker {
     private var flaggedSince: Int?
     private var episodeOnset: Int?
     private var maximumSeen: Double?
+    private var absoluteFlagged = 0
+    private var absoluteSince: Int?
 
     /// Observations a relative condition must hold before its values enter the baseline after all: a new
     /// level that lasts this long is the run's new normal, not a spike.
@@ -161,7 +176,7 @@ struct SpikeTracker {
         var z = Double.infinity
         var relative: Severity?
         if let stats {
-            ratio = value / SpikeRule.reference(stats)
+            ratio = value / rule.reference(stats)
             z = SpikeRule.zScore(value, stats)
             if evaluated { relative = rule.relativeLevel(value, stats) }
         }
@@ -180,6 +195,16 @@ struct SpikeTracker {
             level = .critical
             reason = .runaway(previousMaximum: maximum)
         }
+        if let warningLevel = rule.absoluteWarning, value >= warningLevel {
+            absoluteFlagged += 1
+            if absoluteSince == nil { absoluteSince = step }
+            if absoluteFlagged >= rule.persistence, level == nil {
+                level = .warning
+                reason = .absolute
+            }
+        } else {
+            (absoluteFlagged, absoluteSince) = (0, nil)
+        }
         if let absolute = rule.absoluteCritical, value >= absolute {
             level = .critical
             reason = .absolute
@@ -189,7 +214,7 @@ struct SpikeTracker {
         let wasActive = episode.isActive
         let magnitude = ratio.isFinite ? ratio : nil
         let emitted = episode.update(level, magnitude: magnitude)
-        if !wasActive, episode.isActive { episodeOnset = flaggedSince ?? step }
+        if !wasActive, episode.isActive { episodeOnset = [flaggedSince, absoluteSince].compactMap { $0 }.min() ?? step }
         if !episode.isActive { episodeOnset = nil }
         guard let severity = emitted else { return nil }
         return SpikeJudgement(

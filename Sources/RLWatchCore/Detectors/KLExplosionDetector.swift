@@ -26,7 +26,8 @@ public final class KLExplosionDetector: Detector {
             rule: SpikeRule(
                 warningRatio: 1 + config.minRelativeIncrease, criticalRatio: config.criticalRatio,
                 sigma: config.sigmaMultiplier, minimumValue: config.minKL,
-                absoluteCritical: config.criticalKL > 0 ? config.criticalKL : nil))
+                absoluteCritical: config.criticalKL > 0 ? config.criticalKL : nil,
+                absoluteWarning: config.warningKL > 0 ? config.warningKL : nil))
     }
 
     public func observe(_ step: MetricStep) -> Alert? {
@@ -59,6 +60,12 @@ public final class KLExplosionDetector: Detector {
         var values: MetricValues = ["kl_divergence": .double(value)]
         let message: String
         switch judgement.reason {
+        case .absolute where judgement.severity == .warning:
+            message =
+                "KL divergence = \(f4(value)) nats, at or above \(formatNumber(config.warningKL)) nat on two "
+                + "observations in a row — far beyond a healthy per-token KL to the reference; the policy is "
+                + "drifting away from the reference model."
+            values["warning_kl"] = .double(config.warningKL)
         case .absolute:
             message =
                 "KL divergence = \(f4(value)) nats, at or above the \(formatNumber(config.criticalKL))-nat critical "

@@ -13,6 +13,12 @@
 /// a row — 15 training steps on that run, logged every 5 — keep a two-row transient quiet (the TRL run's
 /// 0.68 → 0.98 → 0.28 at steps 40–50).
 /// NaN/±∞ ratios are ignored and do not break a streak.
+///
+/// **Rising truncation.** A share below `warning_ratio` also counts towards the warning when it is at least
+/// `rising_ratio` (0.2) and ``risingFactor`` times the run's early level (the median of its first 10 ratios,
+/// floored at 0.02), while reward is not improving (see ``RewardTrend``): truncation growing from 1 % to 20–36 %
+/// on a flat score is the filibuster starting, while a run whose answers lengthen as its reward climbs is
+/// learning to reason at length.
 public final class LengthTruncationDetector: Detector {
     public let id = DetectorID.lengthTruncation
     private let config: LengthTruncationConfig
@@ -20,6 +26,14 @@ public final class LengthTruncationDetector: Detector {
     private var episode = Episode()
     private var streak: TierStreak
     private var clock = StepClock()
+    private var early = EarlyMedian(window: 10)
+    private var trend = RewardTrend()
+    private var streakStart: Int?
+
+    /// How many times its early level a rising share must be.
+    public static let risingFactor = 4.0
+    /// The early level is floored at this, so a run that started with no truncation at all still needs 8 %.
+    static let earlyFloor = 0.02
 
     public init(_ config: LengthTruncationConfig) {
         self.config = config
@@ -29,10 +43,20 @@ public final class LengthTruncationDetector: Detector {
 
     public func observe(_ step: MetricStep) -> Alert? {
         let tick = clock.tick(step.step)
-        guard let ratio = step.clippedRatio, warmup.observe(tick) else { return nil }
+        trend.observe(step.rewardMean)
+        guard let ratio = step.clippedRatio else { return nil }
+        let earlyLevel = early.value
+        if earlyLevel == nil { early.add(max(ratio, Self.earlyFloor)) }
+        guard warmup.observe(tick) else { return nil }
+        var warning = ratio >= config.warningRatio
+        if !warning, config.risingRatio > 0, ratio >= config.risingRatio, let earlyLevel,
+            ratio >= Self.risingFactor * max(earlyLevel, Self.earlyFloor), trend.isImproving != true
+        {
+            warning = true
+        }
+        if !warning { streakStart = nil } else if streakStart == nil { streakStart = step.step }
         let level = streak.level(
-            warning: ratio >= config.warningRatio, critical: ratio >= config.criticalRatio, tick: tick,
-            episode: episode)
+            warning: warning, critical: ratio >= config.criticalRatio, tick: tick, episode: episode)
         guard let severity = episode.update(level) else { return nil }
 
         let run = severity == .critical ? streak.criticalRun : streak.warningRun
@@ -56,11 +80,15 @@ public final class LengthTruncationDetector: Detector {
             recommendation +=
                 " Truncated completions usually score 0, so reward and the learning signal collapse next; if "
                 + "entropy is rising too, revert to a checkpoint from before the rise."
+        case .warning where ratio < config.warningRatio:
+            message =
+                "Truncation is rising: \(percent) of completions hit the maximum length, up from "
+                + "\(fixed((early.value ?? 0) * 100, decimals: 0)) % early in the run, for \(run) consecutive steps "
+                + "while reward is not improving.\(lengthNote)"
         case .warning:
             message =
                 "\(percent) of completions hit the maximum length, at or above "
-                + "\(formatNumber(config.warningRatio)) for \(run) consecutive steps (critical at "
-                + "\(formatNumber(config.criticalRatio))).\(lengthNote)"
+                + "\(formatNumber(config.warningRatio)) for \(run) consecutive steps.\(lengthNote)"
         }
         return Alert(
             step: step.step, detector: id, severity: severity, message: message,
@@ -70,6 +98,7 @@ public final class LengthTruncationDetector: Detector {
                 "consecutive_steps": .int(run),
                 "consecutive_observations": .int(observations),
             ],
-            recommendation: recommendation)
+            recommendation: recommendation
+        ).withOnset(streakStart ?? step.step)
     }
 }

@@ -1,9 +1,9 @@
 /// Reward hacking: the reward distribution suddenly got strange — far more variance than before, or two
 /// clusters where there was one.
 ///
-/// **Variance check.** The current reward variance (`reward_std²`) against the run's own level: the median of
-/// its last `baseline_window` non-zero variances (see ``RobustBaseline``): warning above `variance_multiplier`
-/// ×, critical above twice it — and, like every ratio test here, only when the variance also stands 3 robust
+/// **Variance check.** The current reward variance (`reward_std²`) against the top of the run's own range: the
+/// 90th percentile of its last `baseline_window` non-zero variances (see ``RobustBaseline``): warning above
+/// `variance_multiplier` ×, critical above twice it — and, like every ratio test here, only when the variance also stands 3 robust
 /// standard deviations (1.4826 × MAD) above that median and the condition holds on three observations in a row
 /// (see ``SpikeRule``). With 4–8 completions per step a healthy run's reward std jumps between 0 and 0.5 from
 /// one step to the next: a test that does not know how noisy its own statistic is fires on that noise. Zero
@@ -71,7 +71,7 @@ public final class RewardHackingDetector: Detector {
             warmupSteps: config.warmupSteps, window: max(2, config.baselineWindow), mode: .rolling,
             rule: SpikeRule(
                 warningRatio: config.varianceMultiplier, criticalRatio: 2 * config.varianceMultiplier, sigma: 3,
-                persistence: 3, criticalAlone: false))
+                persistence: 3, criticalAlone: false, againstUpperRange: true))
     }
 
     public func observe(_ step: MetricStep) -> Alert? {

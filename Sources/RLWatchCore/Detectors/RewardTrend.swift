@@ -12,7 +12,7 @@
 struct RewardTrend: Sendable, Hashable {
     static let window = 10
     /// The smallest rise, as a fraction of the larger magnitude, that counts as improvement.
-    static let minimumRise = 0.1
+    static let minimumRise = 0.25
 
     private var early: [Double] = []
     private(set) var earlyLevel: Double?

@@ -7,6 +7,8 @@ public struct RobustStats: Sendable, Hashable {
     /// whole window and hide the next spike).
     public var scale: Double
     public var count: Int
+    /// The 90th percentile of the window: the top of its ordinary range.
+    public var upper: Double = .nan
 }
 
 /// The last `capacity` finite values of a series, with their median and MAD.
@@ -49,9 +51,11 @@ public struct RobustWindow: Sendable {
         scratch.append(contentsOf: storage)
         scratch.sort()
         let median = Self.sortedMedian(scratch)
+        let upper = scratch[min(scratch.count - 1, (scratch.count * 9) / 10)]
         for index in scratch.indices { scratch[index] = abs(scratch[index] - median) }
         scratch.sort()
-        let stats = RobustStats(median: median, scale: 1.4826 * Self.sortedMedian(scratch), count: storage.count)
+        let stats = RobustStats(
+            median: median, scale: 1.4826 * Self.sortedMedian(scratch), count: storage.count, upper: upper)
         cached = stats
         return stats
     }
