@@ -27,7 +27,7 @@ public final class KLExplosionDetector: Detector {
                 warningRatio: 1 + config.minRelativeIncrease, criticalRatio: config.criticalRatio,
                 sigma: config.sigmaMultiplier, minimumValue: config.minKL,
                 absoluteCritical: config.criticalKL > 0 ? config.criticalKL : nil,
-                absoluteWarning: config.warningKL > 0 ? config.warningKL : nil))
+                criticalAlone: false, absoluteWarning: config.warningKL > 0 ? config.warningKL : nil))
     }
 
     public func observe(_ step: MetricStep) -> Alert? {
