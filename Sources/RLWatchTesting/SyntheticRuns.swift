@@ -67,7 +67,7 @@ public enum SyntheticRuns {
                 ? 2.5 - 0.3 * Double(i) / Double(collapseAt) + 0.05 * rng.gaussian()
                 : max(0.05, 2.2 * exp(-since / 30) + 0.02 * rng.gaussian())
             let kl = healthy ? 0.02 + 0.003 * rng.gaussian() : 0.02 + 0.004 * since * since / 10 + 0.01 * rng.gaussian()
-            let rewardCenter = healthy ? 0.3 + 0.2 * Double(i) / Double(collapseAt) : 0.5 + 0.01 * since
+            let rewardCenter = healthy ? 0.3 + 0.2 * Double(i) / Double(collapseAt) : 0.5 - 0.002 * since
             let rewardSpread = healthy ? 0.15 : 0.15 + 0.02 * since
             let rewards = (0..<64).map { _ in rng.gaussian(mean: rewardCenter, std: rewardSpread) }
             let grad = healthy ? 1.0 + 0.08 * rng.gaussian() : 1.0 + 0.05 * since + 0.1 * rng.gaussian()

@@ -78,7 +78,7 @@ import Testing
         let json = RLWatchConfig().toJSON()
         #expect(
             json.contains(
-                #""length_truncation":{"enabled":true,"warning_ratio":0.5,"critical_ratio":0.9,"consecutive_steps":15,"#
+                #""length_truncation":{"enabled":true,"warning_ratio":0.5,"critical_ratio":0.9,"rising_ratio":0.2,"consecutive_steps":15,"#
                     + #""warmup_steps":0}"#))
         #expect(json.contains(#""learning_signal_dead":{"enabled":true,"frac_zero_std_threshold":0.95,"#))
         #expect(ConfigTemplate.defaultYAML.contains("\nentropy_explosion:\n"))

@@ -115,16 +115,18 @@ import Testing
         config.gradientNormSpike.warmupSteps = 1
         let analyzer = RunAnalyzer(config: config)
         var delivered: [Alert] = []
-        // KL ≈ 0.15 and grad norm ≈ 1.5; at step 41 a milder spike that stays up (an ongoing episode),
+        // KL ≈ 0.15 and grad norm ≈ 1.5; from step 41 a milder rise that stays up (an ongoing episode),
         // then at step 45 one step of KL 17.8 and grad norm 154 (≈100× baseline).
         for i in 1...40 {
             let wiggle = Double(i % 7 - 3) / 30
             delivered += analyzer.process(MetricStep(step: i, klDivergence: 0.15 * (1 + wiggle), gradNorm: 1.5 * (1 + wiggle))).delivered
         }
-        for i in 41...44 { delivered += analyzer.process(MetricStep(step: i, klDivergence: 0.5, gradNorm: 5)).delivered }
+        for i in 41...44 { delivered += analyzer.process(MetricStep(step: i, klDivergence: 0.5, gradNorm: 8)).delivered }
         delivered += analyzer.process(MetricStep(step: 45, klDivergence: 17.8, gradNorm: 154)).delivered
         let at45 = delivered.filter { $0.step == 45 }.map(\.detector)
         #expect(Set(at45) == [.klExplosion, .gradientNormSpike], "\(delivered.map { "\($0.step) \($0.detector) \($0.severity)" })")
-        #expect(delivered.filter { $0.step == 41 }.count == 2)
+        // The milder episode opened on its second observation (a relative rise must hold twice).
+        #expect(delivered.filter { $0.step == 42 }.count == 2)
+        #expect(delivered.filter { $0.step == 42 }.allSatisfy { $0.onsetStep == 41 })
     }
 }

@@ -45,7 +45,7 @@ import Testing
         #expect(json.hasPrefix(#"{"run_id":"","framework":"auto","entropy_collapse":{"enabled":true,"threshold":null,"#))
         #expect(
             json.contains(
-                #""kl_explosion":{"enabled":true,"sigma_multiplier":3.0,"clip_region":0.2,"rolling_window":100,"warmup_steps":20,"baseline_mode":"rolling","min_relative_increase":1.0,"min_kl":0.01}"#
+                #""kl_explosion":{"enabled":true,"sigma_multiplier":3.0,"clip_region":0.2,"rolling_window":100,"warmup_steps":20,"baseline_mode":"rolling","min_relative_increase":2.0,"critical_ratio":10.0,"min_kl":0.1,"warning_kl":1.0,"critical_kl":5.0}"#
             ))
         #expect(
             json.hasSuffix(

@@ -18,7 +18,7 @@ import Testing
             "entropy_collapse", "  enabled", "  relative_threshold", "  baseline_window", "  consecutive_steps",
             "  warmup_steps",
             "kl_explosion", "  enabled", "  sigma_multiplier", "  clip_region", "  rolling_window", "  warmup_steps",
-            "  baseline_mode", "  min_relative_increase", "  min_kl",
+            "  baseline_mode", "  min_relative_increase", "  critical_ratio", "  min_kl", "  warning_kl", "  critical_kl",
             "reward_hacking", "  enabled", "  variance_multiplier", "  dip_test_significance", "  baseline_window",
             "  warmup_steps", "  saturation_std_fraction", "  saturation_reward_rise", "  saturation_kl_multiplier",
             "  saturation_min_kl", "  saturation_consecutive_steps",
@@ -26,13 +26,13 @@ import Testing
             "  baseline_mode",
             "loss_nan", "  enabled", "  warmup_steps",
             "gradient_norm_spike", "  enabled", "  sigma_multiplier", "  rolling_window", "  warmup_steps",
-            "  baseline_mode", "  min_relative_increase",
+            "  baseline_mode", "  min_relative_increase", "  critical_ratio",
             "reward_mean_drift", "  enabled", "  consecutive_steps", "  warmup_steps", "  min_drift_magnitude",
             // The detectors rlwatch 0.5.1 does not have, after its seven.
             "entropy_explosion", "  enabled", "  warning_ratio", "  critical_ratio", "  consecutive_steps",
             "  baseline_window", "  warmup_steps",
             "learning_signal_dead", "  enabled", "  frac_zero_std_threshold", "  consecutive_steps", "  warmup_steps",
-            "length_truncation", "  enabled", "  warning_ratio", "  critical_ratio", "  consecutive_steps",
+            "length_truncation", "  enabled", "  warning_ratio", "  critical_ratio", "  rising_ratio", "  consecutive_steps",
             "  warmup_steps",
             // The liveness detectors (judged on arrival times); their optional times are commented out.
             "stall", "  enabled", "  min_after_seconds", "  interval_multiplier", "  critical_multiplier",
@@ -67,7 +67,8 @@ import Testing
         let yaml = ConfigTemplate.defaultYAML
         #expect(yaml.contains("\nrun_id: \"\"\n"))
         #expect(yaml.contains("\nframework: auto\n"))
-        #expect(yaml.contains("\n  baseline_mode: frozen\n"))
+        #expect(yaml.contains("\n  baseline_mode: rolling\n"))
+        #expect(yaml.contains("\n  critical_kl: 5.0\n"))
         #expect(yaml.contains("\n  dip_test_significance: 0.05\n"))
         #expect(yaml.contains("\n    smtp_host: smtp.gmail.com\n"))
         #expect(yaml.contains("\n    to_addrs: []\n"))
@@ -105,9 +106,10 @@ import Testing
         // One per schema key: 78 in the first port, + entropy_collapse.relative_threshold and baseline_window,
         // + the five reward_hacking saturation keys, + metrics.keys, + alerts.pagerduty (3) and alerts.retry (3),
         // + alerts.email.security and ca_cert_file, + storage.url and retention_days, + stall (8), crash (1) and
-        // throughput (5). `threshold` and the optional stall times are shown (as null) although the template comments
-        // them out.
-        #expect(keyLines.count == 112)
+        // throughput (5), + kl_explosion.critical_ratio, warning_kl and critical_kl, gradient_norm_spike.critical_ratio
+        // and length_truncation.rising_ratio. `threshold` and the optional stall times are shown (as null) although
+        // the template comments them out.
+        #expect(keyLines.count == 117)
         #expect(keyLines.allSatisfy { $0.contains("# from: ") })
     }
 

@@ -42,8 +42,17 @@ import Testing
         #expect(got == expected, "\(name): \(delivered.map { "\($0.step) \($0.detector) \($0.severity)" })")
     }
 
-    /// Where ours and 0.5.1 both fire on a real event, ours fires on the same step. Serialized: each case is
-    /// CPU-bound for seconds and seven at once would starve the 2-core test pool.
+    /// Observations a relative condition must hold before it alerts (see `SpikeRule.persistence`), less one: real
+    /// small-batch runs log single-step excursions of 3–30× that come straight back, so ours alerts on the
+    /// second (spike detectors) or third (reward variance) observation of a sustained one — a deliberate lag
+    /// behind 0.5.1, which alerts on the first and raised 70 false alarms on held-out healthy runs.
+    static let persistenceLag: [DetectorID: Int] = [
+        .klExplosion: 1, .gradientNormSpike: 1, .advantageVariance: 1, .rewardHacking: 2,
+    ]
+
+    /// Where ours and 0.5.1 both fire on a real event, ours fires on the same step, or at most its detector's
+    /// `persistenceLag` steps later (these traces log every step). Serialized: each case is CPU-bound for
+    /// seconds and seven at once would starve the 2-core test pool.
     @Test(.serialized, arguments: traces.map(\.name))
     func realEventsFireOnTheSameStepAs051(name: String) throws {
         let trace = try #require(Self.traces.first { $0.name == name })
@@ -57,7 +66,11 @@ import Testing
         }
         for (key, step) in first {
             let theirs = trace.observedPersisted.first { $0.detector == key.detector && $0.severity == key.severity }
-            if let theirs { #expect(step == theirs.step, "\(name) \(key): ours \(step), 0.5.1 \(theirs.step)") }
+            if let theirs {
+                let lag = Self.persistenceLag[key.detector] ?? 0
+                #expect(
+                    (theirs.step...(theirs.step + lag)).contains(step), "\(name) \(key): ours \(step), 0.5.1 \(theirs.step)")
+            }
         }
     }
 }

@@ -93,13 +93,24 @@ import Testing
         config.entropyExplosion.warmupSteps = 30
         config.learningSignalDead.warmupSteps = 30
         config.lengthTruncation.warmupSteps = 30
-        // gradient_norm_spike is left out on purpose: a non-finite grad norm alerts even in the warmup.
-        for detector in DetectorRegistry.makeDetectors(config) where detector.id != .gradientNormSpike {
+        // The baseline-free sanity bounds apply from step 1 on purpose, warmup or not: a non-finite grad norm or
+        // KL, a KL of many nats per token, an entropy that collapsed suddenly from its early level. Within the
+        // warmup those are the only alerts, and each names the bound it crossed.
+        let sanityKeys: [DetectorID: Set<String>] = [
+            .gradientNormSpike: ["kind"],
+            .klExplosion: ["kind", "critical_kl", "warning_kl"],
+            .entropyCollapse: ["early_entropy"],
+        ]
+        for detector in DetectorRegistry.makeDetectors(config) {
             for i in 1..<30 {
                 let value = Self.nasty(&rng) ?? 1
                 var step = MetricStep(step: i, rewards: [value, -value])
                 for metric in MetricName.allCases { step[metric] = value }
-                #expect(detector.observe(step.resolved()) == nil, "\(detector.id) at observation \(i)")
+                guard let alert = detector.observe(step.resolved()) else { continue }
+                let allowed = sanityKeys[detector.id] ?? []
+                #expect(
+                    !allowed.isDisjoint(with: alert.metricValues.keys),
+                    "\(detector.id) at observation \(i): \(alert.message)")
             }
         }
     }

@@ -22,7 +22,8 @@ public final class AdvantageVarianceDetector: Detector {
 
     public func observe(_ step: MetricStep) -> Alert? {
         let tick = spike.tick(step.step)
-        guard let value = finite(step.advantageStd),
+        // A standard deviation is never negative; zero (no variance at all) has no scale.
+        guard let value = finite(step.advantageStd), value > 0,
             let judgement = spike.observe(value, step: step.step, tick: tick), let stats = judgement.baseline
         else { return nil }
         let severity = judgement.severity

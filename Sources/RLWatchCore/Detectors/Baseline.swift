@@ -70,12 +70,17 @@ public struct SpikeRule: Sendable, Hashable {
     /// healthy values are bimodal (a small group's reward variance is either ~0 or large), "far above its
     /// ordinary range" rather than "far above its middle".
     public var againstUpperRange: Bool
+    /// A relative condition at or above this ratio that holds on `persistence` observations in a row is critical
+    /// (a grad norm 10× its level for two steps is as bad as 20× for one); nil: only `criticalRatio` is.
+    public var sustainedCriticalRatio: Double?
 
     public init(
         warningRatio: Double, criticalRatio: Double, sigma: Double, minimumValue: Double = 0,
         absoluteCritical: Double? = nil, persistence: Int = 2, criticalAlone: Bool = true,
-        runawayFactor: Double? = nil, absoluteWarning: Double? = nil, againstUpperRange: Bool = false
+        runawayFactor: Double? = nil, absoluteWarning: Double? = nil, againstUpperRange: Bool = false,
+        sustainedCriticalRatio: Double? = nil
     ) {
+        self.sustainedCriticalRatio = sustainedCriticalRatio
         self.absoluteWarning = absoluteWarning
         self.againstUpperRange = againstUpperRange
         self.criticalAlone = criticalAlone
@@ -188,6 +193,11 @@ struct SpikeTracker {
         }
         if let relative, flagged >= rule.persistence || (relative == .critical && rule.criticalAlone) {
             level = relative
+            if relative == .warning, flagged >= rule.persistence, let sustained = rule.sustainedCriticalRatio,
+                ratio >= sustained, z >= 1.5 * rule.sigma
+            {
+                level = .critical
+            }
         }
         if let factor = rule.runawayFactor, let maximum = maximumSeen, maximum > 0, value >= factor * maximum,
             value >= rule.minimumValue
@@ -225,7 +235,8 @@ struct SpikeTracker {
     /// Feeds a level decided outside the baseline (a non-finite value) into the episode.
     mutating func force(_ level: Severity, step: Int) -> Severity? {
         let wasActive = episode.isActive
-        let emitted = episode.update(level, magnitude: .infinity)
+        // No magnitude: a run of NaNs is one episode, not "far more severe" than the NaN before it.
+        let emitted = episode.update(level, magnitude: nil)
         if !wasActive { episodeOnset = step }
         return emitted
     }

@@ -39,7 +39,6 @@ public final class EntropyCollapseDetector: Detector {
     private var firstValues: [Double] = []
     private var lastValues: [Double] = []
     private var streakStart: Int?
-    private var suddenEpisode = Episode()
 
     /// A sudden collapse: at most this fraction of the early level, after a fall of this factor within the
     /// last ``suddenWindow`` observations.
@@ -69,33 +68,35 @@ public final class EntropyCollapseDetector: Detector {
         if firstValues.count < config.baselineWindow { firstValues.append(value) }
         lastValues.append(value)
         if lastValues.count > Self.suddenWindow { lastValues.removeFirst() }
-        if let sudden, let severity = suddenEpisode.update(.critical) {
-            return suddenAlert(step, severity: severity, value: value, early: sudden.early, before: sudden.before)
-        } else if sudden == nil {
-            _ = suddenEpisode.update(nil)
-        }
         let evaluated = warmup.observe(tick)
-        guard let floor else {
-            baseline.add(value)
-            return nil
-        }
-        guard evaluated else { return nil }
-        if value < floor {
-            if stepsBelow == 0 { streakStart = step.step }
-            stepsBelow = addingSteps(stepsBelow, tick.steps)
-            observationsBelow += 1
-        } else {
-            (stepsBelow, observationsBelow, streakStart) = (0, 0, nil)
-        }
+        let floor = self.floor
+        if floor == nil { baseline.add(value) }
+        var level: Severity?
         let criticalAt = max(1, config.consecutiveSteps)
-        let warningAt = max(1, config.consecutiveSteps / 2)
-        let held = { (steps: Int) in
-            self.stepsBelow >= steps && self.observationsBelow >= minimumStreakObservations(steps)
+        if let floor, evaluated {
+            if value < floor {
+                if stepsBelow == 0 { streakStart = step.step }
+                stepsBelow = addingSteps(stepsBelow, tick.steps)
+                observationsBelow += 1
+            } else {
+                (stepsBelow, observationsBelow, streakStart) = (0, 0, nil)
+            }
+            let warningAt = max(1, config.consecutiveSteps / 2)
+            let held = { (steps: Int) in
+                self.stepsBelow >= steps && self.observationsBelow >= minimumStreakObservations(steps)
+            }
+            level = held(criticalAt) ? .critical : (held(warningAt) ? .warning : nil)
+            // Reward still climbing: the policy is converging, not collapsing.
+            if trend.isImproving == true { level = nil }
         }
-        var level: Severity? = held(criticalAt) ? .critical : (held(warningAt) ? .warning : nil)
-        // Reward still climbing: the policy is converging, not collapsing.
-        if trend.isImproving == true { level = nil }
+        // A sudden collapse is critical whatever the warmup, the baseline or the reward: one episode with the
+        // streak rule's, so the same collapse is not reported twice.
+        if sudden != nil { level = .critical }
         guard let severity = episode.update(level) else { return nil }
+        if let sudden {
+            return suddenAlert(step, severity: severity, value: value, early: sudden.early, before: sudden.before)
+        }
+        guard let floor else { return nil }
         return alert(step, severity: severity, value: value, floor: floor, criticalAt: criticalAt)
             .withOnset(streakStart ?? step.step)
     }
@@ -104,7 +105,7 @@ public final class EntropyCollapseDetector: Detector {
     private func suddenCollapse(_ value: Double) -> (early: Double, before: Double)? {
         guard !firstValues.isEmpty, let before = lastValues.max() else { return nil }
         let early = EarlyMedian.median(firstValues)
-        guard early > EarlyMedian.minimumBaseline, value <= Self.suddenFraction * early,
+        guard value >= 0, early > EarlyMedian.minimumBaseline, value <= Self.suddenFraction * early,
             value * Self.suddenFall <= before
         else { return nil }
         return (early, before)

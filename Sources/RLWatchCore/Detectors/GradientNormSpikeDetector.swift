@@ -2,7 +2,7 @@
 ///
 /// The same robust model as the KL detector (see ``SpikeRule``): a warning at `1 + min_relative_increase` ×
 /// the run's own level (5× by default, the median of its earlier non-zero grad norms) held on two observations
-/// in a row; a critical at `critical_ratio` × (20×) on its own step — real explosions are orders of magnitude
+/// in a row; a critical at `critical_ratio` × (20×) on its own step, or at half that on two in a row — real explosions are orders of magnitude
 /// out (16,384 or 2.75e6 against 0.2; 111 against 0.1–3) while healthy small-batch runs log single-step grad
 /// norms 5–10× their median. Exact zeros (every group got the same reward, so there was no gradient) never enter
 /// the baseline, so a long dead stretch cannot blind the detector. A NaN/±∞ gradient norm is a critical on that
@@ -18,7 +18,7 @@ public final class GradientNormSpikeDetector: Detector {
             warmupSteps: config.warmupSteps, window: config.rollingWindow, mode: config.baselineMode,
             rule: SpikeRule(
                 warningRatio: 1 + config.minRelativeIncrease, criticalRatio: config.criticalRatio,
-                sigma: config.sigmaMultiplier))
+                sigma: config.sigmaMultiplier, sustainedCriticalRatio: config.criticalRatio / 2))
     }
 
     private static let criticalRecommendation =
@@ -44,7 +44,7 @@ public final class GradientNormSpikeDetector: Detector {
         let baseline = judgement.baseline
         let reached =
             judgement.severity == .critical
-            ? "past the \(formatNumber(config.criticalRatio))× critical level"
+            ? "past the critical level (\(formatNumber(config.criticalRatio))× on one step, \(formatNumber(config.criticalRatio / 2))× on two in a row)"
             : "\(formatNumber(1 + config.minRelativeIncrease))× or more for two observations in a row"
         let message =
             "Gradient norm = \(f4(value)), \(fixed(judgement.ratio, decimals: 1))× its \(config.baselineMode.rawValue) "

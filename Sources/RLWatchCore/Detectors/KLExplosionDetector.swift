@@ -27,7 +27,8 @@ public final class KLExplosionDetector: Detector {
                 warningRatio: 1 + config.minRelativeIncrease, criticalRatio: config.criticalRatio,
                 sigma: config.sigmaMultiplier, minimumValue: config.minKL,
                 absoluteCritical: config.criticalKL > 0 ? config.criticalKL : nil,
-                criticalAlone: false, absoluteWarning: config.warningKL > 0 ? config.warningKL : nil))
+                criticalAlone: false, absoluteWarning: config.warningKL > 0 ? config.warningKL : nil,
+                sustainedCriticalRatio: config.criticalRatio / 2))
     }
 
     public func observe(_ step: MetricStep) -> Alert? {
@@ -77,7 +78,7 @@ public final class KLExplosionDetector: Detector {
             let baseline = judgement.baseline.map { f4($0.median) } ?? "?"
             let reached =
                 judgement.severity == .critical
-                ? "at least \(formatNumber(config.criticalRatio))× (the critical level)"
+                ? "past the critical level (\(formatNumber(config.criticalRatio / 2))× on two observations in a row)"
                 : "\(formatNumber(1 + config.minRelativeIncrease))× or more for two observations in a row"
             message =
                 "KL divergence = \(f4(value)), \(fixed(judgement.ratio, decimals: 1))× its \(modeWord) baseline "

@@ -8,7 +8,9 @@
 /// (see ``SpikeRule``). With 4–8 completions per step a healthy run's reward std jumps between 0 and 0.5 from
 /// one step to the next: a test that does not know how noisy its own statistic is fires on that noise. Zero
 /// variances (every sample scored the same) stay out of the baseline, so a stretch of all-zero rewards cannot
-/// become a baseline that makes every later step look 20× "exploded".
+/// become a baseline that makes every later step look 20× "exploded". While reward is climbing clearly (see
+/// ``RewardTrend``), a rising variance is the model starting to solve the task (a [0, 1] reward's variance
+/// p(1 − p) grows as accuracy leaves 0), and the check stays quiet.
 ///
 /// **Bimodality check.** A Hartigan dip test on the last 200 per-sample rewards, run on steps that bring
 /// new samples when the variance check is quiet. It applies only when the baseline samples were
@@ -47,6 +49,8 @@ public final class RewardHackingDetector: Detector {
     private var saturationStreak: TierStreak
     private var saturationEpisode = Episode()
     private var saturationClock = StepClock()
+    /// Judged over the last 3 reward means: the observations a variance episode needs.
+    private var trend = RewardTrend(recentWindow: 3)
 
     private enum BaselineShape {
         case unknown
@@ -76,6 +80,7 @@ public final class RewardHackingDetector: Detector {
 
     public func observe(_ step: MetricStep) -> Alert? {
         saturation.observeKL(finite(step.klDivergence), step: step.step)
+        trend.observe(step.rewardMean)
         let newSamples = step.rewards.map { samples.appendFinite($0) } ?? 0
         guard variance_(step) != nil || newSamples > 0 else { return nil }
         let evaluated = warmup.observe(step.step)
@@ -91,7 +96,7 @@ public final class RewardHackingDetector: Detector {
             let (_, p, continuous) = dipTest()
             baselineShape = continuous && p >= config.dipTestSignificance ? .unimodal : .notApplicable
         }
-        if let judged, let stats = judged.baseline, let value = variance_(step) {
+        if let judged, let stats = judged.baseline, let value = variance_(step), trend.isImproving != true {
             return varianceAlert(step, severity: judged.severity, variance: value, baseline: stats.median, ratio: judged.ratio)
                 .withOnset(judged.onsetStep)
         }

@@ -14,6 +14,13 @@ struct RewardTrend: Sendable, Hashable {
     /// The smallest rise, as a fraction of the larger magnitude, that counts as improvement.
     static let minimumRise = 0.25
 
+    /// Reward means the recent level is the median of.
+    let recentWindow: Int
+
+    init(recentWindow: Int = RewardTrend.window) {
+        self.recentWindow = max(1, recentWindow)
+    }
+
     private var early: [Double] = []
     private(set) var earlyLevel: Double?
     private var recent: [Double] = []
@@ -28,16 +35,16 @@ struct RewardTrend: Sendable, Hashable {
                 early = []
             }
         }
-        if recent.count < Self.window {
+        if recent.count < recentWindow {
             recent.append(reward)
         } else {
             recent[next] = reward
-            next = (next + 1) % Self.window
+            next = (next + 1) % recentWindow
         }
     }
 
-    /// The median of the last ``window`` reward means, once there are that many.
-    var recentLevel: Double? { recent.count >= Self.window ? EarlyMedian.median(recent) : nil }
+    /// The median of the last ``recentWindow`` reward means, once there are that many.
+    var recentLevel: Double? { recent.count >= recentWindow ? EarlyMedian.median(recent) : nil }
 
     /// Whether reward has risen clearly since the start of the run; nil while it cannot be told.
     var isImproving: Bool? {
