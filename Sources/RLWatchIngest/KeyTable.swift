@@ -1,3 +1,5 @@
+import RLWatchCore
+
 /// A hash table from a key's raw UTF-8 bytes to what the parser does with it.
 ///
 /// Looking keys up by their bytes in the line spares the parser a `String` per key; a key that is not a
@@ -9,6 +11,8 @@ struct KeyTable: Sendable {
         case step
         /// `metrics` or `data`: an object whose members are metric keys.
         case container
+        /// `extras`: an object whose members are extras under their own names (rlwatch's own metrics export).
+        case extras
         case rewards
         case metric(FrameworkKeyMap.Binding)
         case extra
@@ -41,14 +45,15 @@ struct KeyTable: Sendable {
 
     /// A table of the structural keys and every key of `keyMap`.
     ///
-    /// `step`, `metrics`, `data` and `rewards` keep their meaning whatever `keyMap` says.
+    /// `step`, `metrics`, `data`, `extras` and `rewards` keep their meaning whatever `keyMap` says.
     init(keyMap: MetricKeyMap = .builtIn) {
         slots = Array(repeating: Slot(hash: 0, entry: -1), count: 256)
         insert("step", role: .step)
         insert("metrics", role: .container)
         insert("data", role: .container)
+        insert("extras", role: .extras)
         insert("rewards", role: .rewards)
-        let structural: Set<String> = ["step", "metrics", "data", "rewards"]
+        let structural = Set(MetricsConfig.structuralKeys)
         var renamed: [(key: String, name: String)] = []
         for (key, target) in keyMap.targets where !structural.contains(key) {
             switch target {

@@ -157,6 +157,10 @@ struct LineScanner {
                 try scanMembers(nested: true, keys: &keys, into: &sink, step: &step)
             case .container:
                 try scanExtra(entry: entry, key: name(), into: &sink)
+            case .extras where !nested && current == UInt8(ascii: "{"):
+                try scanExtrasObject(keys: &keys, into: &sink)
+            case .extras:
+                try scanExtra(entry: entry, key: name(), into: &sink)
             case .rewards:
                 if current == UInt8(ascii: "[") {
                     sink.rewards(try scanRewards())
@@ -196,6 +200,57 @@ struct LineScanner {
             try skipContainer(depth: 1)
         case .null, .boolean, .string:
             break
+        }
+    }
+
+    /// The members of a top-level `extras` object; the current byte is its `{`.
+    ///
+    /// rlwatch's own metrics export (the dashboard's `metrics.jsonl`) writes the canonical metrics at the top
+    /// level and everything else a step carried — `completions/clipped_ratio`, `frac_reward_zero_std`, a
+    /// trainer's own keys — in `extras`. Its members are extras under their own names: no alias is resolved,
+    /// since they were stored after the mapping, so the detectors that read extras see what they saw live.
+    mutating func scanExtrasObject<Sink: MetricsLineSink>(
+        keys: inout KeyTable, into sink: inout Sink
+    ) throws(MetricsLineError) {
+        position &+= 1
+        skipWhitespace()
+        if current == UInt8(ascii: "}") {
+            position &+= 1
+            return
+        }
+        while true {
+            guard current == UInt8(ascii: "\"") else {
+                throw syntaxError("expected a key string in \"extras\", found \(describeCurrent())")
+            }
+            let match = try scanKey(keys: &keys)
+            func name() -> String {
+                switch match {
+                case .entry(let entry): keys.name(of: entry)
+                case .unlisted(let name): name
+                }
+            }
+            skipWhitespace()
+            guard current == UInt8(ascii: ":") else {
+                throw syntaxError("expected ':' after the key \(quotedKey(name())), found \(describeCurrent())")
+            }
+            position &+= 1
+            skipWhitespace()
+            switch match {
+            case .entry(let entry): try scanExtra(entry: entry, key: name(), into: &sink)
+            case .unlisted(let name): try scanExtra(entry: nil, key: name, into: &sink)
+            }
+            skipWhitespace()
+            switch current {
+            case UInt8(ascii: ","):
+                position &+= 1
+                skipWhitespace()
+            case UInt8(ascii: "}"):
+                position &+= 1
+                return
+            default:
+                throw syntaxError(
+                    "expected ',' or '}' after the value of \(quotedKey(name())), found \(describeCurrent())")
+            }
         }
     }
 

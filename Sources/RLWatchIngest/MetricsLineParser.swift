@@ -11,6 +11,9 @@ import RLWatchCore
 ///   writes, and strings spelling a non-finite number as Python's `float()` reads it (`"NaN"`, `"inf"`,
 ///   `"-Infinity"`, any case);
 /// - `"rewards"`: an array of numbers, the step's per-sample rewards;
+/// - `"extras"`: an object whose numeric members go into ``MetricStep/extras`` under their own names, no alias
+///   resolved (rlwatch's own metrics export writes what is not a canonical metric there, so replaying an
+///   export gives the detectors that read extras what they had live);
 /// - every other numeric key goes into ``MetricStep/extras``; other values of unmapped keys are ignored, but
 ///   a metric key (or `rewards`) with a value of the wrong type is an error.
 ///

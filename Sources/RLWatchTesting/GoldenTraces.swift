@@ -1,7 +1,7 @@
 import Foundation
 import RLWatchCore
 
-/// The golden traces exported from rlwatch 0.5.1's test generators (`shared/fixtures/golden-traces.json`).
+/// The golden traces exported from rlwatch 0.5.1's test generators (`Tests/Fixtures/golden-traces.json`).
 public struct GoldenTrace: Sendable {
     public var name: String
     public var steps: [MetricStep]
@@ -27,18 +27,9 @@ public enum GoldenTraces {
         public var description: String
     }
 
-    /// `shared/` beside the package checkout, found from this source file's path.
-    public static var sharedDirectory: URL {
-        URL(fileURLWithPath: #filePath)
-            .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().appendingPathComponent("shared")
-    }
-
-    public static var fixturesDirectory: URL { sharedDirectory.appendingPathComponent("fixtures") }
-
     /// The `replay_config` section of the golden file as YAML-style nested dictionaries.
     public static func load() throws -> (replayConfig: [String: Any], traces: [GoldenTrace]) {
-        let url = fixturesDirectory.appendingPathComponent("golden-traces.json")
+        let url = TestFixtures.goldenTraces
         let data = try Data(contentsOf: url)
         guard let root = try JSONSerialization.jsonObject(with: data) as? [String: Any],
             let fixtures = root["fixtures"] as? [[String: Any]],
@@ -81,7 +72,7 @@ public enum GoldenTraces {
     /// The golden file's `replay_config` applied to the defaults through the same validation as a YAML
     /// file or an API override.
     public static func replayConfig() throws -> RLWatchConfig {
-        let url = fixturesDirectory.appendingPathComponent("golden-traces.json")
+        let url = TestFixtures.goldenTraces
         struct File: Decodable { var replay_config: [String: ConfigValue] }
         let file = try JSONDecoder().decode(File.self, from: Data(contentsOf: url))
         return try RLWatchConfig().applying(overrides: file.replay_config)

@@ -28,9 +28,7 @@ import Testing
         "gradient_norm_spike": [DetectorSeverity(.gradientNormSpike, .critical)],
     ]
 
-    static let goldenFile = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().appendingPathComponent("shared/fixtures/golden-traces.json")
+    static let goldenFile = TestFixtures.goldenTraces
 
     static let loaded: Result<(yaml: String, traces: [Trace]), CLIHarnessError> = {
         do { return .success(try load()) } catch { return .failure(CLIHarnessError(description: "\(error)")) }

@@ -1,10 +1,11 @@
 import Foundation
+import RLWatchTesting
 import Testing
 
 /// `rlwatch replay` on a TRL `trainer_state.json`, and the stderr note that names the logged key behind
 /// each metric.
 @Suite struct ReplayTrainerStateCLITests {
-    static let fixtures = CLIBinary.packageRoot.appendingPathComponent("../shared/fixtures/real").standardizedFileURL
+    static let fixtures = TestFixtures.directory.appendingPathComponent("RealRuns/logs")
     static let sparseReward = fixtures.appendingPathComponent("trl-grpo-sparse-reward.trainer_state.json").path
     static let veRL = fixtures.appendingPathComponent("verl-grpo-kl-explosion.file-logger.jsonl").path
 

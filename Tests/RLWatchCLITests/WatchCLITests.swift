@@ -1,10 +1,11 @@
 import Foundation
+import RLWatchTesting
 import Testing
 
 /// `rlwatch watch` through the built binary: the real logs read to the end, a following watch stopped by
 /// SIGTERM, a restart that resumes, bad input, key mappings from rlwatch.yaml.
 @Suite struct WatchCLITests {
-    static let fixtures = CLIBinary.packageRoot.appendingPathComponent("../shared/fixtures/real").standardizedFileURL
+    static let fixtures = TestFixtures.directory.appendingPathComponent("RealRuns/logs")
     static let veRL = fixtures.appendingPathComponent("verl-grpo-kl-explosion.file-logger.jsonl").path
     static let trlJSONL = fixtures.appendingPathComponent("trl-grpo-entropy-explosion.jsonl").path
     static let trainerState = fixtures.appendingPathComponent("trl-grpo-sparse-reward.trainer_state.json").path

@@ -1,19 +1,15 @@
+import Foundation
 import RLWatchCore
+import RLWatchTesting
 import Testing
 
 @testable import RLWatchIngest
 
-/// The real training logs in `shared/fixtures/real`, beside the package.
+/// The real training logs in `Tests/Fixtures/RealRuns/logs` (see `Tests/Fixtures/SOURCES.md`).
 enum RealFixture {
-    static let directory: String = {
-        // #filePath is .../main/Tests/RLWatchIngestTests/RealFixtureTests.swift; the fixtures are in ../shared.
-        var components = "\(#filePath)".split(separator: "/", omittingEmptySubsequences: false)
-        components.removeLast(3)
-        return components.joined(separator: "/") + "/../shared/fixtures/real"
-    }()
-
-    static let trl = directory + "/trl-grpo-entropy-explosion.jsonl"
-    static let veRL = directory + "/verl-grpo-kl-explosion.file-logger.jsonl"
+    static let trl = TestFixtures.realRun("trl-grpo-entropy-explosion.jsonl").path
+    static let veRL = TestFixtures.realRun("verl-grpo-kl-explosion.file-logger.jsonl").path
+    static let sparseReward = TestFixtures.realRun("trl-grpo-sparse-reward.trainer_state.json").path
 
     static func steps(_ path: String) throws -> [MetricStep] {
         var steps: [MetricStep] = []

@@ -3,13 +3,13 @@ import RLWatchCore
 import RLWatchIngest
 import Testing
 
-/// The real GRPO logs in `shared/fixtures/real`, read the way `rlwatch replay` reads them and judged with
+/// The real GRPO logs in `Tests/Fixtures/RealRuns/logs`, read the way `rlwatch replay` reads them and judged with
 /// the default configuration: what the detectors that rlwatch 0.5.1 does not have (entropy explosion,
 /// dead learning signal, length truncation) make of real runs.
 /// Serialized: each case replays a real log (CPU-bound for seconds); run in parallel they would occupy every thread
 /// of the 2-core test pool at once and starve tests that wait on something.
 @Suite(.serialized) struct RealRunDetectionTests {
-    static let sparseReward = RealFixture.directory + "/trl-grpo-sparse-reward.trainer_state.json"
+    static let sparseReward = RealFixture.sparseReward
     static let added: Set<DetectorID> = [.entropyExplosion, .learningSignalDead, .lengthTruncation]
 
     /// The steps of a TRL `trainer_state.json`: each `log_history` entry's numeric keys, mapped like a

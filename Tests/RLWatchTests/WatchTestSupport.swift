@@ -2,6 +2,7 @@ import Foundation
 import RLWatch
 import RLWatchCore
 import RLWatchStore
+import RLWatchTesting
 
 /// A temporary directory of log files that a test writes while a watcher polls them.
 final class WatchSandbox {
@@ -94,10 +95,7 @@ enum WatchLines {
     }
 
     /// The real veRL file-logger log (71 lines): a grad-norm spike at 58, a KL explosion at 67.
-    static let veRLFixture = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent("../shared/fixtures/real/verl-grpo-kl-explosion.file-logger.jsonl")
-        .standardizedFileURL
+    static let veRLFixture = TestFixtures.realRun("verl-grpo-kl-explosion.file-logger.jsonl")
 
     static func veRLLines() throws -> [String] {
         try String(contentsOf: veRLFixture, encoding: .utf8).split(separator: "\n").map { $0 + "\n" }

@@ -28,5 +28,5 @@ public struct MetricsConfig: Sendable, Hashable {
     public static let targets: [String] = MetricName.allCases.map(\.rawValue) + mappableExtras
 
     /// Keys that give a metrics line its structure and cannot be mapped.
-    public static let structuralKeys: [String] = ["step", "metrics", "data", "rewards"]
+    public static let structuralKeys: [String] = ["step", "metrics", "data", "extras", "rewards"]
 }

@@ -223,10 +223,10 @@ def drive_trainer(callback: Any, rows: List[Dict[str, Any]], output_dir: str) ->
 
 
 def fixture(name: str) -> Path:
-    """A real training log from ``shared/fixtures/real`` beside the repository (as the Swift tests use)."""
-    path = REPO_ROOT.parent / "shared" / "fixtures" / "real" / name
+    """A real training log from ``Tests/Fixtures/RealRuns/logs`` in the repository (as the Swift tests use)."""
+    path = REPO_ROOT / "Tests" / "Fixtures" / "RealRuns" / "logs" / name
     if not path.is_file():
-        raise AssertionError(f"fixture {path} is missing (the real logs live in shared/fixtures/real beside the repository)")
+        raise AssertionError(f"fixture {path} is missing (the real logs live in Tests/Fixtures/RealRuns/logs)")
     return path
 
 
