@@ -151,6 +151,9 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: strict),
+        .testTarget(
+            name: "RLWatchEvalTests", dependencies: ["RLWatchEval", "RLWatchIngest", "RLWatchCore"],
+            swiftSettings: strict),
         .testTarget(name: "RLWatchIngestTests", dependencies: ["RLWatchIngest", "RLWatchTesting"], swiftSettings: strict),
         .testTarget(
             name: "RLWatchTests", dependencies: ["RLWatch", "RLWatchStore", "RLWatchCore", "RLWatchTesting"],

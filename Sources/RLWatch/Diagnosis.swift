@@ -66,12 +66,18 @@ public struct Diagnosis: Sendable {
 
         let ordered = alerts.sorted { ($0.alert.step, $0.id ?? 0) < ($1.alert.step, $1.id ?? 0) }
         firstCriticalStep = ordered.first { $0.alert.severity == .critical }?.alert.step
-        if let critical = firstCriticalStep {
+        if let critical = ordered.first(where: { $0.alert.severity == .critical }) {
             // Walk back from the first critical through earlier alerts that each came within the
-            // cooldown-sized window of the next: the earliest of them is where the trouble started.
-            var troubleStart = critical
-            for record in ordered.reversed() where record.alert.step < troubleStart {
-                if troubleStart - record.alert.step <= 100 { troubleStart = record.alert.step } else { break }
+            // cooldown-sized window of the next: the earliest of them is where the trouble started. Each alert
+            // counts from its episode's onset (`onset_step`: a streak or a persistence rule fires after the
+            // condition began), so the last healthy step is the one before the earliest onset.
+            var troubleStart = critical.alert.onsetStep
+            for record in ordered.reversed() where record.alert.step < troubleStart || record.alert.onsetStep < troubleStart {
+                if troubleStart - record.alert.step <= 100 {
+                    troubleStart = min(troubleStart, record.alert.onsetStep)
+                } else {
+                    break
+                }
             }
             lastHealthyStep = steps.last { $0.step < troubleStart }?.step
         }

@@ -1,3 +1,4 @@
+import Foundation
 import RLWatchCore
 import RLWatchIngest
 
@@ -43,6 +44,48 @@ public struct CorpusEvaluator: Sendable {
             alerts += analyzer.process(step).delivered
         }
         return RunEvaluation(run: run, steps: steps.map(\.step), alerts: alerts)
+    }
+}
+
+extension CorpusEvaluator {
+    /// Scores alerts raised by another monitor (rlwatch 0.5.1, a peer) on a run, instead of replaying it here.
+    ///
+    /// The log is still read, for its step numbers (logging interval, healthy steps).
+    public static func evaluate(_ run: CorpusRun, externalAlerts: [Alert]) throws -> RunEvaluation {
+        RunEvaluation(run: run, steps: try steps(of: run).map(\.step), alerts: externalAlerts)
+    }
+
+    /// Reads alerts from a JSONL file, one `{"run": ID, "step": N, "detector": NAME, "severity": "warning" |
+    /// "critical"}` per line, grouped by run id.
+    ///
+    /// - Throws: ``ManifestError`` naming the line and key at fault.
+    public static func externalAlerts(_ path: String) throws -> [String: [Alert]] {
+        guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8)
+        else {
+            throw ManifestError(file: path, line: 1, column: 1, key: "", message: "cannot read the alerts file")
+        }
+        var byRun: [String: [Alert]] = [:]
+        for (index, line) in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).enumerated() {
+            let trimmed = line.trimmingCharacters(in: .whitespaces)
+            if trimmed.isEmpty { continue }
+            func fail(_ key: String, _ message: String) -> ManifestError {
+                ManifestError(file: path, line: index + 1, column: 1, key: key, message: message)
+            }
+            guard let object = (try? JSONSerialization.jsonObject(with: Data(trimmed.utf8))) as? [String: Any] else {
+                throw fail("", "not a JSON object")
+            }
+            guard let run = object["run"] as? String else { throw fail("run", "missing or not a string") }
+            guard let step = (object["step"] as? NSNumber)?.intValue else { throw fail("step", "missing or not an integer") }
+            guard let detector = object["detector"] as? String else { throw fail("detector", "missing or not a string") }
+            guard let severityName = object["severity"] as? String, let severity = Severity(rawValue: severityName) else {
+                throw fail("severity", "expected \"warning\" or \"critical\"")
+            }
+            byRun[run, default: []].append(
+                Alert(
+                    step: step, detector: DetectorID(detector), severity: severity,
+                    message: object["message"] as? String ?? "", metricValues: [:], recommendation: ""))
+        }
+        return byRun
     }
 }
 

@@ -19,6 +19,10 @@ public struct CorpusRun: Sendable, Hashable {
         public var path: String
         public var commit: String
         public var url: String?
+
+        public init(repo: String, path: String, commit: String, url: String? = nil) {
+            (self.repo, self.path, self.commit, self.url) = (repo, path, commit, url)
+        }
     }
 
     public var id: String
@@ -39,6 +43,26 @@ public struct CorpusRun: Sendable, Hashable {
     public var notes: String?
     /// Where the entry is written: `file:line` of its manifest.
     public var location: String
+
+    public init(
+        id: String, file: String, format: Format, framework: String, source: Source, selection: RowSelection,
+        keys: [String: String], healthy: Bool, interval: Int?, events: [LabelledEvent], healthyStretches: [StepStretch],
+        notes: String?, location: String
+    ) {
+        self.id = id
+        self.file = file
+        self.format = format
+        self.framework = framework
+        self.source = source
+        self.selection = selection
+        self.keys = keys
+        self.healthy = healthy
+        self.interval = interval
+        self.events = events
+        self.healthyStretches = healthyStretches
+        self.notes = notes
+        self.location = location
+    }
 }
 
 /// A failure in a labelled run.
@@ -58,6 +82,20 @@ public struct LabelledEvent: Sendable, Hashable {
     public var required: Bool
     public var reason: String
 
+    public init(
+        kind: String, onset: Int, from: Int, latest: Int, end: Int, detectors: Set<DetectorID>, required: Bool,
+        reason: String
+    ) {
+        self.kind = kind
+        self.onset = onset
+        self.from = from
+        self.latest = latest
+        self.end = end
+        self.detectors = detectors
+        self.required = required
+        self.reason = reason
+    }
+
     /// Whether `step` lies in the event's window `[from, end]`.
     public func covers(_ step: Int) -> Bool { step >= from && step <= end }
 }
@@ -67,6 +105,10 @@ public struct StepStretch: Sendable, Hashable {
     public var from: Int
     public var to: Int
     public var reason: String
+
+    public init(from: Int, to: Int, reason: String) {
+        (self.from, self.to, self.reason) = (from, to, reason)
+    }
 
     public func contains(_ step: Int) -> Bool { step >= from && step <= to }
 }

@@ -36,6 +36,23 @@ import Testing
         #expect(d.lastHealthyStep == 199)
     }
 
+    @Test func lastHealthyStepIsBeforeTheEarliestOnsetNotTheFirstAlert() {
+        // An entropy collapse that alerts at 250 after its streak began at 200, escalating to critical at 300:
+        // the rollback point is before the streak, where the condition first held.
+        let warning = record(250, .entropyCollapse, .warning)
+        var onsetWarning = warning
+        onsetWarning.alert = warning.alert.withOnset(200)
+        var critical = record(300, .entropyCollapse, .critical)
+        critical.alert = critical.alert.withOnset(200)
+        let d = Diagnosis(run: run, steps: steps, alerts: [onsetWarning, critical])
+        #expect(d.lastHealthyStep == 199)
+        // A critical whose own episode began earlier than any other alert.
+        var lone = record(320, .klExplosion, .critical)
+        lone.alert = lone.alert.withOnset(318)
+        #expect(Diagnosis(run: run, steps: steps, alerts: [lone]).lastHealthyStep == 317)
+        #expect(lone.alert.metricValues["onset_step"] == .int(318))
+    }
+
     @Test func suppressedCriticalStillMakesTheRunCritical() {
         let d = Diagnosis(run: run, steps: steps, alerts: [record(10, .lossNaN, .critical, delivered: false)])
         #expect(d.health == .critical)

@@ -32,6 +32,12 @@ extension RLWatchCommand {
         @Option(name: .customLong("write-baseline"), help: "Write this evaluation's score to a baseline file.")
         var writeBaseline: String?
 
+        @Option(
+            help: ArgumentHelp(
+                "Score the alerts in this JSONL file instead of replaying the logs (another monitor's, e.g. rlwatch 0.5.1).",
+                discussion: "One {\"run\", \"step\", \"detector\", \"severity\"} object per line."))
+        var alerts: String?
+
         @Option(help: "Only the runs whose id contains this text.")
         var only: String?
 
@@ -50,7 +56,9 @@ extension RLWatchCommand {
             }
             let runs: [CorpusRun]
             var baselineValue: EvalBaseline?
+            var external: [String: [Alert]]?
             do {
+                external = try alerts.map(CorpusEvaluator.externalAlerts)
                 runs = try CorpusManifest.load(corpus).filter { only == nil || $0.id.contains(only!) }
                 baselineValue = try baseline.map(EvalBaseline.load)
             } catch let error as ManifestError {
@@ -61,7 +69,11 @@ extension RLWatchCommand {
             var evaluations: [RunEvaluation] = []
             for run in runs {
                 do {
-                    evaluations.append(try evaluator.evaluate(run))
+                    if let external {
+                        evaluations.append(try CorpusEvaluator.evaluate(run, externalAlerts: external[run.id] ?? []))
+                    } else {
+                        evaluations.append(try evaluator.evaluate(run))
+                    }
                 } catch {
                     printError("error: \(run.location): run \(run.id): \(error)")
                     throw ExitStatus.badInput

@@ -1,0 +1,117 @@
+import Foundation
+import RLWatchEval
+import Testing
+
+/// A corpus directory in a temporary folder, removed when the test ends.
+final class TemporaryCorpus {
+    let directory: URL
+
+    init() throws {
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("rlwatch-corpus-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(
+            at: directory.appendingPathComponent("manifest.d"), withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(
+            at: directory.appendingPathComponent("logs"), withIntermediateDirectories: true)
+    }
+
+    deinit { try? FileManager.default.removeItem(at: directory) }
+
+    var path: String { directory.path }
+
+    func write(_ relative: String, _ text: String) throws {
+        try text.write(to: directory.appendingPathComponent(relative), atomically: true, encoding: .utf8)
+    }
+
+    /// A JSONL log of `steps` rows with `kl` from `kl(step)`.
+    func log(_ name: String, steps: ClosedRange<Int>, kl: (Int) -> Double) throws {
+        let lines = steps.map { "{\"step\": \($0), \"kl\": \(kl($0)), \"reward\": 0.5}" }
+        try write("logs/\(name)", lines.joined(separator: "\n") + "\n")
+    }
+}
+
+@Suite struct CorpusManifestTests {
+    static let entry = """
+        - id: run-a
+          file: logs/a.jsonl
+          framework: trl
+          source: {repo: owner/name, path: a.jsonl, commit: 0123456789abcdef0123456789abcdef01234567}
+          events:
+            - kind: kl_explosion
+              onset: 40
+              latest: 45
+              end: 60
+              detectors: [kl_explosion]
+              reason: "KL 0.05 -> 8"
+          healthy_stretches:
+            - {from: 1, to: 35, reason: "KL 0.05"}
+
+        """
+
+    func corpus(_ manifest: String) throws -> TemporaryCorpus {
+        let corpus = try TemporaryCorpus()
+        try corpus.log("a.jsonl", steps: 1...60) { $0 < 40 ? 0.05 : 8 }
+        try corpus.write("manifest.d/10-a.yaml", manifest)
+        return corpus
+    }
+
+    @Test func aWellFormedEntryLoads() throws {
+        let corpus = try corpus(Self.entry)
+        let runs = try CorpusManifest.load(corpus.path)
+        #expect(runs.count == 1)
+        let run = try #require(runs.first)
+        #expect(run.id == "run-a" && run.format == .jsonl && run.framework == "trl")
+        #expect(run.events.first?.from == 40, "from defaults to the onset")
+        #expect(run.events.first?.required == true, "required by default")
+        #expect(run.healthyStretches == [StepStretch(from: 1, to: 35, reason: "KL 0.05")])
+        #expect(run.location.hasSuffix("10-a.yaml:1"))
+    }
+
+    /// Each malformed manifest names the file, the line and the key at fault.
+    static let malformed: [(String, String, String)] = [
+        (entry.replacingOccurrences(of: "  framework: trl", with: "  framwork: trl"), ":3:3:", "[0].framwork: unknown key"),
+        (entry.replacingOccurrences(of: "      onset: 40\n", with: ""), ":6:7:", "[0] (run-a).events[0].onset: missing"),
+        (entry.replacingOccurrences(of: "onset: 40", with: "onset: forty"), ":7:14:", "events[0].onset: expected an integer step"),
+        (entry.replacingOccurrences(of: "[kl_explosion]", with: "[kl_explosoin]"), ":10:19:", "detectors[0]: unknown detector"),
+        (entry.replacingOccurrences(of: "latest: 45", with: "latest: 30"), ":6:7:", "expected from ≤ onset ≤ latest ≤ end"),
+        (entry.replacingOccurrences(of: "logs/a.jsonl", with: "logs/missing.jsonl"), ":2:9:", "file: no such file"),
+        (entry.replacingOccurrences(of: "to: 35", with: "to: 41"), ":13:7:", "overlaps the kl_explosion event's window"),
+        (entry.replacingOccurrences(of: "  source: {repo: owner/name, path: a.jsonl, commit: 0123456789abcdef0123456789abcdef01234567}\n", with: ""), ":1:3:", "source: missing"),
+        (entry + "  keys: {my_kl: kl_divergense}\n", ":14:17:", "keys.my_kl: unknown metric"),
+        ("- id: x\n  file: [\n", ":1:1:", "not valid YAML"),
+    ]
+
+    @Test(arguments: malformed.indices)
+    func malformedManifestsNameFileLineAndKey(index: Int) throws {
+        let (yaml, position, message) = Self.malformed[index]
+        let corpus = try corpus(yaml)
+        do {
+            _ = try CorpusManifest.load(corpus.path)
+            Issue.record("no error for case \(index)")
+        } catch let error as ManifestError {
+            let text = error.description
+            #expect(text.contains("manifest.d/10-a.yaml"), "\(text)")
+            #expect(text.contains(position), "\(text)")
+            #expect(text.contains(message), "\(text)")
+        }
+    }
+
+    @Test func duplicateIdsAcrossManifestsAreReported() throws {
+        let corpus = try corpus(Self.entry)
+        try corpus.write("manifest.d/20-b.yaml", Self.entry)
+        #expect {
+            try CorpusManifest.load(corpus.path)
+        } throws: { error in
+            (error as? ManifestError).map { $0.description.contains("duplicate run id \"run-a\"") && $0.file.hasSuffix("20-b.yaml") }
+                == true
+        }
+    }
+
+    @Test func aDirectoryWithoutAManifestSaysWhereItLooked() throws {
+        let corpus = try TemporaryCorpus()
+        #expect {
+            try CorpusManifest.load(corpus.path)
+        } throws: { error in
+            (error as? ManifestError)?.description.contains("expected manifest.yaml or manifest.d/*.yaml") == true
+        }
+    }
+}
