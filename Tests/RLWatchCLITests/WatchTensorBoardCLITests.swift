@@ -45,19 +45,20 @@ import Testing
         try EventFile.write(sandbox, name, EventFile.header + Self.records(steps.prefix(30)))
         let watch = try sandbox.start(["watch", "--follow", "--poll-interval", "0.05", "--output", "jsonl", "runs"])
         _ = try await watch.waitForStderr(containing: "(tensorboard)")
-        // Through step 60, then half of step 61's records, the last one cut in the middle.
-        var rest = Self.records(steps.dropFirst(30).prefix(30))
-        let step61 = Self.records(steps.dropFirst(60).prefix(1))
-        rest += step61.prefix(step61.count / 2)
+        // Through step 67 (the KL explosion), then half of step 68's records, the last one cut in the middle.
+        var rest = Self.records(steps.dropFirst(30).prefix(36))
+        let pendingStep = Self.records(steps.dropFirst(66).prefix(1))
+        rest += pendingStep.prefix(pendingStep.count / 2)
         try EventFile.append(sandbox, name, rest)
-        _ = try await watch.waitForStdout(containing: "\"gradient_norm_spike\"")
+        _ = try await watch.waitForStdout(containing: "\"kl_explosion\"")
         let stopped = try await watch.stop(signal: SIGTERM)
         #expect(stopped.exited && stopped.status == 0, "\(watch.stderr)")
 
-        try EventFile.append(sandbox, name, Array(step61.dropFirst(step61.count / 2)) + Self.records(steps.dropFirst(61)))
+        try EventFile.append(sandbox, name, Array(pendingStep.dropFirst(pendingStep.count / 2)) + Self.records(steps.dropFirst(67)))
         let resumed = try await sandbox.run(["watch", "--no-follow", "--output", "jsonl", "runs"])
         #expect(resumed.status == 0, "\(resumed)")
-        #expect(try WatchCLITests.alertKeys(watch.stdout + resumed.stdout) == ["gradient_norm_spike/critical@58", "kl_explosion/critical@67"], "\(resumed)")
+        #expect(try WatchCLITests.alertKeys(watch.stdout + resumed.stdout) == ["kl_explosion/critical@67", "gradient_norm_spike/warning@68", "gradient_norm_spike/critical@71"],
+            "\(resumed)")
         let diagnosis = try await sandbox.run(["diagnose", "--format", "json"])
         let metrics = try jsonObject(diagnosis.stdout)
         #expect(metrics["total_steps"] as? Int == steps.count, "\(diagnosis)")

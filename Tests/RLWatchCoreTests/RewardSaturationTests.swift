@@ -49,6 +49,24 @@ import Darwin
         #expect((alert.metricValues["kl_divergence"]?.doubleValue ?? 0) >= 0.3)
     }
 
+    @Test func hackingABoundedRewardIsCaught() throws {
+        // 0/1 rewards at 50 % accuracy (mean 0.5, std 0.5), then every completion scores 1 (std → 0.005) while KL
+        // climbs 0.01 → 1.0 within 60 steps: 2 baseline stds above 0.5 is 1.5, beyond the reward's ceiling.
+        var steps: [MetricStep] = (1...60).map { i in
+            MetricStep(step: i, klDivergence: 0.01 * (1 + 0.05 * sin(Double(i))), rewardMean: 0.5 + 0.02 * sin(Double(i)), rewardStd: 0.5)
+        }
+        steps += (61...200).map { i in
+            let progress = min(1, Double(i - 60) / 40)
+            return MetricStep(
+                step: i, klDivergence: 0.01 + 0.99 * min(1, Double(i - 60) / 60),
+                rewardMean: 0.5 + 0.499 * progress, rewardStd: 0.5 * (1 - progress) + 0.005)
+        }
+        let alerts = Self.alerts(steps)
+        let first = try #require(alerts.first, "no alert")
+        #expect(first.message.contains("Reward saturated"))
+        #expect((100...130).contains(first.step), "\(alerts.summary)")
+    }
+
     @Test func saturationWhileKLIsStillLowWarnsThenEscalates() throws {
         // KL only reaches 0.6 by step 300: 0.25 when the reward saturates (warning), past 0.3 from step 150.
         let alerts = Self.alerts(Self.hackingRun(klEnd: 0.6))

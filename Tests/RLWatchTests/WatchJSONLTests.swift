@@ -65,7 +65,9 @@ import Testing
             try await watcher.pollOnce()
         }
         #expect(watcher.summary.steps == 71)
-        #expect(watcher.summary.alertKeys == ["gradient_norm_spike/critical@58", "kl_explosion/critical@67"])
+        #expect(
+            watcher.summary.alertKeys
+                == ["kl_explosion/critical@67", "gradient_norm_spike/warning@68", "gradient_norm_spike/critical@71"])
         #expect(try await store.run(id: watcher.runID)?.framework == "verl")
         let keyNote = sandbox.notes.first { $0.kind == .explanation }?.text ?? ""
         #expect(keyNote.hasPrefix("metrics: entropy ← actor/entropy, kl_divergence ← actor/kl_loss,"), "\(keyNote)")

@@ -11,28 +11,28 @@ import Testing
         let sandbox = try WatchSandbox()
         let database = sandbox.path("metrics.db")
         let lines = try WatchLines.veRLLines()
-        try sandbox.append("verl.jsonl", lines.prefix(60).joined())
+        try sandbox.append("verl.jsonl", lines.prefix(66).joined())
 
-        // First watch: up to step 61, past the grad-norm spike at 58.
+        // First watch: up to step 67, the KL explosion.
         let first = try await sandbox.watcher(["verl.jsonl"], kind: .jsonl(.verl), store: try SQLiteStore(path: database))
         try await first.pollOnce()
-        #expect(first.summary.alertKeys == ["gradient_norm_spike/critical@58"])
+        #expect(first.summary.alertKeys == ["kl_explosion/critical@67"])
         await first.finish()
 
         // The trainer goes on (a half-written line at the end), then the watch restarts.
-        let rest = lines.dropFirst(60).joined()
+        let rest = lines.dropFirst(66).joined()
         let cut = rest.index(rest.startIndex, offsetBy: rest.count - 40)
         try sandbox.append("verl.jsonl", String(rest[..<cut]))
         let store = try SQLiteStore(path: database)
         let second = try await sandbox.watcher(["verl.jsonl"], kind: .jsonl(.verl), store: store)
         #expect(second.runID == first.runID)
-        #expect(second.summary.restoredSteps == 60)
+        #expect(second.summary.restoredSteps == 66)
         try await second.pollOnce()
         try sandbox.append("verl.jsonl", String(rest[cut...]))
         try await second.pollOnce()
 
-        // The spike at 58 is not raised again; the KL explosion at 67 is raised once.
-        #expect(second.summary.alertKeys == ["kl_explosion/critical@67"])
+        // The KL explosion at 67 is not raised again; the grad-norm spike that follows is raised once.
+        #expect(second.summary.alertKeys == ["gradient_norm_spike/warning@68", "gradient_norm_spike/critical@71"])
         let rows = try await store.steps(runID: first.runID)
         let expected = lines.compactMap { line -> Int? in
             guard let range = line.range(of: "\"step\": ") else { return nil }
@@ -41,7 +41,7 @@ import Testing
         #expect(rows.map(\.metrics.step) == expected)
         #expect(Set(rows.map(\.segment)) == [0])
         let delivered = try await store.alerts(runID: first.runID, filter: .delivered).map(\.alert.step)
-        #expect(delivered == [58, 67])
+        #expect(delivered == [67, 68, 71])
         // A third start finds nothing new.
         let third = try await sandbox.watcher(["verl.jsonl"], kind: .jsonl(.verl), store: store)
         #expect(try await third.pollOnce() == 0)

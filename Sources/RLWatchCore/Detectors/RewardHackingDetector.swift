@@ -25,7 +25,7 @@
 /// std together, a std baseline of zero discarded as for the variance check; KL on its own, from any step
 /// that logs it). A step matches when the reward
 /// std is at most `saturation_std_fraction` of its baseline, the reward mean is at least
-/// `saturation_reward_rise` baseline stds above its baseline mean, KL is at least the larger of
+/// `saturation_reward_rise` baseline stds (or, for a bounded reward, 25 % of its level) above its baseline mean, KL is at least the larger of
 /// `saturation_kl_multiplier` × its baseline and `saturation_min_kl`, and KL is still rising (the mean
 /// of its last 5 observations at least 10 % above that of the oldest 5 of its last 20; with fewer than
 /// 20 kept, of a quarter of them at each end, from 8 on). Warning
@@ -161,7 +161,7 @@ public final class RewardHackingDetector: Detector {
         let stdRatio = std / baseline.std
         let saturated =
             stdRatio <= config.saturationStdFraction
-            && mean >= baseline.mean + config.saturationRewardRise * baseline.std
+            && mean >= baseline.mean + rise(baseline)
             && saturation.klIsRising
         let warning = saturated && kl >= klLevel
         let critical = warning && kl >= 3 * klLevel
@@ -189,6 +189,14 @@ public final class RewardHackingDetector: Detector {
                 "kl_ratio": .double(klRatio),
             ],
             recommendation: Self.recommendation)
+    }
+
+    /// How far the reward mean must climb above its baseline: `saturation_reward_rise` baseline stds, or a quarter
+    /// of the baseline's own level when that is less. A bounded reward cannot climb 2 stds: with 0/1 rewards at
+    /// 50 % accuracy (mean 0.5, std 0.5) the ceiling is 1 std away, so the std rule alone never fired on the runs
+    /// that hack a [0, 1] reward — the collapsed std and the climbing KL are the evidence there.
+    private func rise(_ baseline: SaturationState.RewardBaseline) -> Double {
+        min(config.saturationRewardRise * baseline.std, max(0.25 * abs(baseline.mean), 1e-9))
     }
 
     /// The dip test on the sample buffer, and whether the samples look continuous (many distinct values).
