@@ -1,3 +1,4 @@
+import Foundation
 import RLWatchCore
 import Testing
 
@@ -224,5 +225,39 @@ import Testing
         #expect(evaluated == [false, false, false, false, true, true, true, true])
         var everyStep = Warmup(steps: 20)
         #expect((1...20).map { everyStep.observe($0) } == Array(repeating: false, count: 19) + [true])
+    }
+}
+
+@Suite struct EntropyCollapseConvergenceTests {
+    @Test func entropyFalling30xWhileRewardClimbsIsConvergence() {
+        // Math RL on a strong base model: entropy 0.92 → 0.03 while accuracy climbs 0.02 → 0.88.
+        let steps = (1...200).map { (i: Int) -> MetricStep in
+            let entropy = 0.03 + 0.89 * exp(-Double(i) / 15)
+            let reward = 0.02 + 0.86 * (1 - exp(-Double(i) / 30))
+            return MetricStep(step: i, entropy: entropy, rewardMean: reward)
+        }
+        #expect(feed(EntropyCollapseDetector(EntropyCollapseConfig()), steps).isEmpty)
+        // The same fall while reward stalls is a collapse: a warning, then a critical, onset at the streak's start.
+        let stalled = (1...200).map { (i: Int) -> MetricStep in
+            let entropy = 0.03 + 0.89 * exp(-Double(i) / 15)
+            return MetricStep(step: i, entropy: entropy, rewardMean: 0.3 + 0.01 * sin(Double(i)))
+        }
+        let alerts = feed(EntropyCollapseDetector(EntropyCollapseConfig()), stalled)
+        #expect(alerts.map(\.severity) == [Severity.warning, .critical])
+        #expect(alerts.allSatisfy { $0.onsetStep < $0.step })
+        #expect(!alerts[0].message.contains("critical at"))
+    }
+
+    @Test func aSuddenCollapseIsCriticalFromTheFirstSteps() {
+        // The TRL run that blew up on step 2: entropy 3.8 → 0, default warmup (20) and baseline window (10).
+        let alerts = feed(EntropyCollapseDetector(EntropyCollapseConfig()), series(.entropy, [3.8, 0.0, 0.0]))
+        #expect(alerts.summary == ["2:critical"])
+        #expect(alerts[0].message.contains("collapsed suddenly"))
+        // 0.22 → 0.088 → 0.0068 (a veRL run whose completions shrank to one token).
+        let verl = feed(EntropyCollapseDetector(EntropyCollapseConfig()), series(.entropy, constant(0.21, 10) + [0.37, 0.088, 0.0068]))
+        #expect(verl.summary == ["13:critical"])
+        // A slow fall of the same size over hundreds of steps is not "sudden".
+        let slow: [Double?] = (0..<300).map { (i: Int) -> Double? in 0.22 * pow(0.03, Double(i) / 299) }
+        #expect(feed(EntropyCollapseDetector(EntropyCollapseConfig()), series(.entropy, slow)).allSatisfy { !$0.message.contains("suddenly") })
     }
 }

@@ -1,3 +1,4 @@
+import Foundation
 import RLWatchCore
 import Testing
 
@@ -122,5 +123,23 @@ import Testing
         config.entropyExplosion.enabled = false
         #expect(!DetectorRegistry.makeDetectors(config).contains { $0.id == .entropyExplosion })
         #expect(DetectorRegistry.makeDetectors(RLWatchConfig()).contains { $0.id == .entropyExplosion })
+    }
+}
+
+@Suite struct EntropyExplosionConvergenceTests {
+    @Test func aSteadyRiseWhileRewardClimbsIsNotAnExplosion() {
+        // Entropy bonus on: entropy 0.13 → 0.65 (5× its early level) over 600 steps while reward climbs 0.2 → 0.8.
+        let steps = (1...600).map { i in
+            MetricStep(step: i, entropy: 0.13 * (1 + 4 * Double(i) / 600), rewardMean: 0.2 + 0.6 * Double(i) / 600)
+        }
+        #expect(feed(EntropyExplosionDetector(EntropyExplosionConfig()), steps).isEmpty)
+        // The same rise while reward falls to 0 is the breakdown, and the alert records where it began.
+        let failing = (1...600).map { i in
+            MetricStep(step: i, entropy: 0.13 * (1 + 4 * Double(i) / 600), rewardMean: 0.5 * (1 - Double(i) / 600))
+        }
+        let alerts = feed(EntropyExplosionDetector(EntropyExplosionConfig()), failing)
+        #expect(alerts.first?.severity == .warning)
+        #expect(alerts.first.map { $0.onsetStep < $0.step } == true)
+        #expect(alerts.allSatisfy { !$0.message.contains("critical at") })
     }
 }

@@ -175,8 +175,8 @@ public final class EntropyCollapseDetector: Detector {
                 ? "\(f4(value)) (\(fixed(value / (baseline.value ?? 1), decimals: 2))× its early baseline)"
                 : f4(value)
             message =
-                "Policy entropy is declining: \(now), below \(below) for \(stepsBelow) consecutive steps "
-                + "(critical at \(criticalAt))."
+                "Policy entropy is declining while reward is not improving: \(now), below \(below) for "
+                + "\(stepsBelow) consecutive steps."
             recommendation =
                 "Act while it is still recoverable: lower the learning rate (about 5×) or raise the KL penalty "
                 + "or entropy bonus, and watch whether entropy keeps falling."

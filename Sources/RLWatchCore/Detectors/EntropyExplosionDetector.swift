@@ -7,6 +7,8 @@
 /// baseline the run sets itself: the **median** of its first `baseline_window` finite entropy
 /// observations (see `EarlyMedian`). The baseline observations are not judged.
 ///
+/// While the run's reward is clearly improving (see ``RewardTrend``) a rise is exploration, and nothing alerts.
+///
 /// After that, each tier counts consecutive observations above its ratio, in training steps (see
 /// `TierStreak`): a warning after `consecutive_steps` steps above `warning_ratio` × baseline, a critical
 /// after as many above `critical_ratio` × baseline, once per episode. NaN/±∞ entropies are ignored and do
@@ -19,6 +21,9 @@ public final class EntropyExplosionDetector: Detector {
     private var streak: TierStreak
     private var clock = StepClock()
     private var baseline: EarlyMedian
+    /// The step of the first observation of the current run above the warning ratio.
+    private var streakStart: Int?
+    private var trend = RewardTrend()
 
     public init(_ config: EntropyExplosionConfig) {
         self.config = config
@@ -29,6 +34,7 @@ public final class EntropyExplosionDetector: Detector {
 
     public func observe(_ step: MetricStep) -> Alert? {
         let tick = clock.tick(step.step)
+        trend.observe(step.rewardMean)
         guard let value = finite(step.entropy) else { return nil }
         let evaluated = warmup.observe(tick)
         guard let baseline = baseline.value else {
@@ -37,11 +43,15 @@ public final class EntropyExplosionDetector: Detector {
         }
         guard evaluated else { return nil }
         let ratio = value / baseline
-        let level = streak.level(
+        if ratio <= config.warningRatio { streakStart = nil } else if streakStart == nil { streakStart = step.step }
+        var level = streak.level(
             warning: ratio > config.warningRatio, critical: ratio > config.criticalRatio, tick: tick,
             episode: episode)
+        // A steady rise while reward keeps climbing is exploration, not a policy sampling noise.
+        if trend.isImproving == true { level = nil }
         guard let severity = episode.update(level) else { return nil }
         return alert(step, severity: severity, value: value, baseline: baseline, ratio: ratio)
+            .withOnset(streakStart ?? step.step)
     }
 
     private func alert(_ step: MetricStep, severity: Severity, value: Double, baseline: Double, ratio: Double)
@@ -71,8 +81,8 @@ public final class EntropyExplosionDetector: Detector {
         case .warning:
             message =
                 "Policy entropy is rising far above its baseline: \(f4(value)), \(times) the early baseline "
-                + "\(f4(baseline)), above \(formatNumber(config.warningRatio))× for \(run) consecutive steps "
-                + "(critical at \(formatNumber(config.criticalRatio))×).\(context)"
+                + "\(f4(baseline)), above \(formatNumber(config.warningRatio))× for \(run) consecutive steps."
+                + context
             recommendation =
                 "Cut the learning rate 2–5× and keep a checkpoint from before the rise at hand. Check the sampling "
                 + "temperature and the max completion length, and read a few recent completions for rambling or "

@@ -146,7 +146,7 @@ public final class LearningSignalDeadDetector: Detector {
         case .warning:
             message =
                 "Learning signal is dead: \(what) for \(stretch.steps) steps (\(stretch.dead) observations) "
-                + "since step \(since) (critical at \(criticalAt) steps) — GRPO advantages are zero, so these "
+                + "since step \(since) — GRPO advantages are zero, so these "
                 + "updates teach the policy nothing." + rewardNote
         }
         return Alert(
