@@ -7,7 +7,9 @@
 /// baseline the run sets itself: the **median** of its first `baseline_window` finite entropy
 /// observations (see `EarlyMedian`). The baseline observations are not judged.
 ///
-/// While the run's reward is clearly improving (see ``RewardTrend``) a rise is exploration, and nothing alerts.
+/// While the run's reward is clearly improving (see ``RewardTrend``) a *steady* rise is exploration, and nothing
+/// alerts; an abrupt one (more than doubling within 20 observations) still does, since a proxy reward climbing
+/// while entropy jumps is a reward being gamed.
 ///
 /// After that, each tier counts consecutive observations above its ratio, in training steps (see
 /// `TierStreak`): a warning after `consecutive_steps` steps above `warning_ratio` × baseline, a critical
@@ -24,6 +26,13 @@ public final class EntropyExplosionDetector: Detector {
     /// The step of the first observation of the current run above the warning ratio.
     private var streakStart: Int?
     private var trend = RewardTrend()
+    /// The last ``paceWindow`` finite entropies, oldest first: how fast entropy is rising.
+    private var recent: [Double] = []
+
+    /// Observations the pace of a rise is judged over, and how much the newest few may exceed the oldest few for
+    /// the rise to count as steady.
+    static let paceWindow = 20
+    static let steadyFactor = 2.0
 
     public init(_ config: EntropyExplosionConfig) {
         self.config = config
@@ -36,6 +45,8 @@ public final class EntropyExplosionDetector: Detector {
         let tick = clock.tick(step.step)
         trend.observe(step.rewardMean)
         guard let value = finite(step.entropy) else { return nil }
+        recent.append(value)
+        if recent.count > Self.paceWindow { recent.removeFirst() }
         let evaluated = warmup.observe(tick)
         guard let baseline = baseline.value else {
             self.baseline.add(value)
@@ -47,11 +58,21 @@ public final class EntropyExplosionDetector: Detector {
         var level = streak.level(
             warning: ratio > config.warningRatio, critical: ratio > config.criticalRatio, tick: tick,
             episode: episode)
-        // A steady rise while reward keeps climbing is exploration, not a policy sampling noise.
-        if trend.isImproving == true { level = nil }
+        // A steady rise while reward keeps climbing is exploration, not a policy sampling noise. An abrupt one is
+        // not excused by the reward: a proxy reward that climbs while entropy jumps is the reward being gamed.
+        if trend.isImproving == true, isSteady { level = nil }
         guard let severity = episode.update(level) else { return nil }
         return alert(step, severity: severity, value: value, baseline: baseline, ratio: ratio)
             .withOnset(streakStart ?? step.step)
+    }
+
+    /// Whether entropy's recent rise is steady: the median of its newest 5 observations at most ``steadyFactor``
+    /// times the median of the oldest 5 of the last ``paceWindow`` (with fewer kept, it cannot be told: steady).
+    private var isSteady: Bool {
+        guard recent.count >= Self.paceWindow else { return true }
+        let oldest = EarlyMedian.median(Array(recent.prefix(5)))
+        let newest = EarlyMedian.median(Array(recent.suffix(5)))
+        return newest <= Self.steadyFactor * oldest
     }
 
     private func alert(_ step: MetricStep, severity: Severity, value: Double, baseline: Double, ratio: Double)
