@@ -24,6 +24,13 @@ public struct RobustBaseline: Sendable {
         self.minimumCount = minimumCount ?? RobustBaseline.defaultMinimumCount(window: window)
     }
 
+    /// The baseline's median and 90th percentile, by lookup, or nil while it is not informative.
+    public var levels: (median: Double, upper: Double)? {
+        if let frozen { return (frozen.median, frozen.upper) }
+        guard window.count >= minimumCount else { return nil }
+        return window.levels
+    }
+
     /// The baseline to judge the next value against, or nil while it is not informative.
     public mutating func stats() -> RobustStats? {
         if let frozen { return frozen }
@@ -176,14 +183,24 @@ struct SpikeTracker {
         if tick.resumed { (flagged, flaggedSince) = (0, nil) }
         var level: Severity?
         var reason = SpikeJudgement.Reason.relative
-        let stats = baseline.stats()
         var ratio = Double.infinity
         var z = Double.infinity
         var relative: Severity?
-        if let stats {
-            ratio = value / rule.reference(stats)
-            z = SpikeRule.zScore(value, stats)
-            if evaluated { relative = rule.relativeLevel(value, stats) }
+        var stats: RobustStats?
+        if let levels = baseline.levels {
+            // Most values are below warning-ratio × the median (or the 90th percentile): they cannot be flagged,
+            // whatever the spread, so the MAD is computed only for the others (and for an alert's message).
+            let floor = max(abs(levels.median), rule.againstUpperRange && levels.upper.isFinite ? levels.upper : 0, 1e-12)
+            if value >= rule.warningRatio * floor {
+                stats = baseline.stats()
+            } else {
+                ratio = value / floor
+            }
+        }
+        if let full = stats {
+            ratio = value / rule.reference(full)
+            z = SpikeRule.zScore(value, full)
+            if evaluated { relative = rule.relativeLevel(value, full) }
         }
         if relative != nil {
             flagged += 1
@@ -219,6 +236,8 @@ struct SpikeTracker {
             level = .critical
             reason = .absolute
         }
+        // An alert shows the baseline it was judged against, before this value joins it.
+        if level != nil, stats == nil, baseline.levels != nil { stats = baseline.stats() }
         if relative == nil || flagged >= Self.acceptAfter { baseline.add(value) }
         maximumSeen = max(maximumSeen ?? value, value)
         let wasActive = episode.isActive

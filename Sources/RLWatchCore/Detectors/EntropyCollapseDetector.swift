@@ -39,6 +39,8 @@ public final class EntropyCollapseDetector: Detector {
     private var firstValues: [Double] = []
     private var lastValues: [Double] = []
     private var streakStart: Int?
+    /// The median of `firstValues` once they are all collected.
+    private var earlyLevel: Double?
 
     /// A sudden collapse: at most this fraction of the early level, after a fall of this factor within the
     /// last ``suddenWindow`` observations.
@@ -65,7 +67,10 @@ public final class EntropyCollapseDetector: Detector {
         guard let value = finite(step.entropy) else { return nil }
         if initial.count < 20 { initial.add(value) }
         let sudden = suddenCollapse(value)
-        if firstValues.count < config.baselineWindow { firstValues.append(value) }
+        if firstValues.count < config.baselineWindow {
+            firstValues.append(value)
+            if firstValues.count == config.baselineWindow { earlyLevel = EarlyMedian.median(firstValues) }
+        }
         lastValues.append(value)
         if lastValues.count > Self.suddenWindow { lastValues.removeFirst() }
         let evaluated = warmup.observe(tick)
@@ -87,7 +92,7 @@ public final class EntropyCollapseDetector: Detector {
             }
             level = held(criticalAt) ? .critical : (held(warningAt) ? .warning : nil)
             // Reward still climbing: the policy is converging, not collapsing.
-            if trend.isImproving == true { level = nil }
+            if level != nil, trend.isImproving == true { level = nil }
         }
         // A sudden collapse is critical whatever the warmup, the baseline or the reward: one episode with the
         // streak rule's, so the same collapse is not reported twice.
@@ -103,10 +108,10 @@ public final class EntropyCollapseDetector: Detector {
 
     /// The early level and the highest recent value when `value` is a sudden collapse (see the type's notes).
     private func suddenCollapse(_ value: Double) -> (early: Double, before: Double)? {
-        guard !firstValues.isEmpty, let before = lastValues.max() else { return nil }
-        let early = EarlyMedian.median(firstValues)
-        guard value >= 0, early > EarlyMedian.minimumBaseline, value <= Self.suddenFraction * early,
-            value * Self.suddenFall <= before
+        guard value >= 0, !firstValues.isEmpty else { return nil }
+        let early = earlyLevel ?? EarlyMedian.median(firstValues)
+        guard early > EarlyMedian.minimumBaseline, value <= Self.suddenFraction * early,
+            let before = lastValues.max(), value * Self.suddenFall <= before
         else { return nil }
         return (early, before)
     }

@@ -28,8 +28,8 @@ public final class LossNaNDetector: Detector {
         guard let loss = step.loss else { return nil }
         let evaluated = warmup.observe(tick)
         var typical: Double?
-        if loss.isFinite, magnitudes.count >= 1, let stats = magnitudes.stats() {
-            typical = max(stats.median, Self.magnitudeFloor)
+        if loss.isFinite, let levels = magnitudes.levels {
+            typical = max(levels.median, Self.magnitudeFloor)
         }
         let exploded = loss.isFinite && typical.map { abs(loss) >= Self.explosionFactor * $0 } == true
         // Exact zeros (a GRPO step whose groups all got the same reward logs loss 0) say nothing about scale.

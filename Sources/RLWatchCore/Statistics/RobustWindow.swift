@@ -47,6 +47,14 @@ public struct RobustWindow: Sendable {
         cached = nil
     }
 
+    /// The median and 90th percentile, by lookup (no MAD): enough to rule out most values without ``stats()``.
+    public var levels: (median: Double, upper: Double)? {
+        guard !sorted.isEmpty else { return nil }
+        let n = sorted.count
+        let median = n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2
+        return (median, sorted[min(n - 1, (n * 9) / 10)])
+    }
+
     /// The median, scale and 90th percentile of the values, or nil for an empty window.
     public mutating func stats() -> RobustStats? {
         if let cached { return cached }
