@@ -176,7 +176,7 @@ public struct SelectedRowsReader: Sendable {
             }
             var row: [String: Any] = [:]
             for (name, cell) in zip(names, cells) where !cell.isEmpty {
-                row[name] = Double(cell) ?? Self.nonFinite(cell) ?? cell
+                row[name] = Double(cell) ?? TrainerStateReader.nonFinite(cell) ?? cell
             }
             rows.append((number, row))
         }
@@ -238,11 +238,10 @@ public struct SelectedRowsReader: Sendable {
         if let number = value as? NSNumber {
             // JSON booleans come through as NSNumber too; they are not metrics.
             if isJSONBoolean(number) { return nil }
-            if number is NSDecimalNumber, let exact = Double(number.description) { return exact }
-            return number.doubleValue
+            return TrainerStateReader.double(number)
         }
         if let double = value as? Double { return double }
-        if let text = value as? String { return nonFinite(text) }
+        if let text = value as? String { return TrainerStateReader.nonFinite(text) }
         return nil
     }
 
@@ -251,15 +250,6 @@ public struct SelectedRowsReader: Sendable {
             number == number.rounded(), abs(number) < 9.2e18
         else { return nil }
         return Int(number)
-    }
-
-    private static func nonFinite(_ text: String) -> Double? {
-        switch text.lowercased() {
-        case "nan", "+nan", "-nan": .nan
-        case "inf", "+inf", "infinity", "+infinity": .infinity
-        case "-inf", "-infinity": -.infinity
-        default: nil
-        }
     }
 }
 

@@ -184,7 +184,7 @@ public struct TrainerStateReader: Sendable {
 
     /// The number's value, correctly rounded: Foundation on Linux hands fractions over as
     /// `NSDecimalNumber`, whose `doubleValue` can be off by an ulp, while its text is the logged digits.
-    private static func double(_ number: NSNumber) -> Double {
+    static func double(_ number: NSNumber) -> Double {
         if number is NSDecimalNumber, let exact = Double(number.description) { return exact }
         return number.doubleValue
     }
@@ -195,7 +195,7 @@ public struct TrainerStateReader: Sendable {
     }
 
     /// A string spelling a non-finite number as Python's `float()` reads it.
-    private static func nonFinite(_ text: String) -> Double? {
+    static func nonFinite(_ text: String) -> Double? {
         switch text.lowercased() {
         case "nan", "+nan", "-nan": .nan
         case "inf", "+inf", "infinity", "+infinity": .infinity
