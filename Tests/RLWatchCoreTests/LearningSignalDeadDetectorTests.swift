@@ -142,3 +142,24 @@ import Testing
         #expect(feed(detector(consecutive: 10), rows).summary == ["60:warning"])
     }
 }
+
+@Suite struct ZeroGradientDeadSignalTests {
+    /// A custom loop that logs neither a reward std nor frac_reward_zero_std, only a grad norm.
+    static func steps(_ gradNorms: [Double]) -> [MetricStep] {
+        gradNorms.enumerated().map { MetricStep(step: $0.offset + 1, rewardMean: 0, gradNorm: $0.element) }
+    }
+
+    @Test func aGradNormOfExactlyZeroStepAfterStepIsADeadSignal() {
+        // The CS336 runs: reward exactly 0 and grad_norm exactly 0 on every row after the format broke.
+        let alerts = feed(LearningSignalDeadDetector(LearningSignalDeadConfig()), Self.steps(Array(repeating: 0.3, count: 20) + Array(repeating: 0, count: 40)))
+        #expect(alerts.summary == ["30:warning", "50:critical"])
+        #expect(alerts[0].metricValues["signal"] == .string("grad_norm"))
+        #expect(alerts[0].onsetStep == 21)
+    }
+
+    @Test func gradientAccumulationZerosAreNotADeadSignal() {
+        // Logged every micro-step: 0 on three accumulation steps, the real norm on the optimizer step.
+        let pattern = (0..<200).map { $0 % 4 == 3 ? 0.4 : 0 }
+        #expect(feed(LearningSignalDeadDetector(LearningSignalDeadConfig()), Self.steps(pattern)).isEmpty)
+    }
+}

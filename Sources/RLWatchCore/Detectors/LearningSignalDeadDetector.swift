@@ -48,7 +48,10 @@ public final class LearningSignalDeadDetector: Detector {
         private(set) var firstStep: Int?
         private var liveInARow = 0
 
-        mutating func add(dead isDead: Bool, step: Int, tick: StepTick) {
+        /// - Parameter liveRowsToEnd: live rows in a row that end the stretch: 2 for reward evidence (one
+        ///   isolated lucky group does not revive a dead run), 1 for a zero grad norm alone (a loop that logs
+        ///   0 on its gradient-accumulation micro-steps and a real norm on each optimizer step is alive).
+        mutating func add(dead isDead: Bool, step: Int, tick: StepTick, liveRowsToEnd: Int = 2) {
             if tick.resumed { self = DeadStretch() }
             if isDead {
                 if dead == 0 { firstStep = step }
@@ -57,7 +60,7 @@ public final class LearningSignalDeadDetector: Detector {
                 liveInARow = 0
             } else {
                 liveInARow += 1
-                if liveInARow >= 2 {
+                if liveInARow >= liveRowsToEnd {
                     dead = 0
                     steps = 0
                     firstStep = nil
@@ -83,7 +86,11 @@ public final class LearningSignalDeadDetector: Detector {
         case .zeroGradient(let gradNorm):
             isDead = abs(gradNorm) <= Self.zeroTolerance
         }
-        stretch.add(dead: isDead, step: step.step, tick: tick)
+        if case .zeroGradient = evidence {
+            stretch.add(dead: isDead, step: step.step, tick: tick, liveRowsToEnd: 1)
+        } else {
+            stretch.add(dead: isDead, step: step.step, tick: tick)
+        }
         let warningAt = max(1, config.consecutiveSteps)
         let criticalAt = Self.criticalMultiple * warningAt
         let enough = stretch.dead >= minimumStreakObservations(warningAt)
