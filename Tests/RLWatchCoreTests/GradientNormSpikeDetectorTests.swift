@@ -80,3 +80,17 @@ import Testing
         #expect(feed(detector(), series(.gradNorm, constant(0, 60) + [0.3, 0.4, 0.5])).isEmpty)
     }
 }
+
+@Suite struct GradientNormBimodalTests {
+    @Test func liveStepsOfAMostlyDeadRunAreNotSpikes() {
+        // Two thirds of the steps have no reward variance (grad norm ≈ 0.002 from the KL term alone), the rest learn
+        // (≈ 0.6): the median sits at the dead level, so a live step is 300× the median but inside the run's range.
+        let values: [Double?] = (0..<300).map { i in i % 3 == 0 ? 0.55 + 0.05 * Double(i % 7) / 7 : 0.002 + 0.0005 * Double(i % 5) }
+        var config = GradientNormSpikeConfig()
+        config.warmupSteps = 1
+        #expect(feed(GradientNormSpikeDetector(config), series(.gradNorm, values)).isEmpty)
+        // A real explosion in the same run (16,384) is still critical on its step.
+        let alerts = feed(GradientNormSpikeDetector(config), series(.gradNorm, values + [16_384]))
+        #expect(alerts.summary == ["301:critical"])
+    }
+}

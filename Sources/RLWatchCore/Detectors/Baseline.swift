@@ -73,10 +73,11 @@ public struct SpikeRule: Sendable, Hashable {
     public var runawayFactor: Double?
     /// A value at or above this, on `persistence` observations in a row, is a warning from the first step.
     public var absoluteWarning: Double?
-    /// Ratios are taken against the baseline's 90th percentile instead of its median: for a statistic whose
-    /// healthy values are bimodal (a small group's reward variance is either ~0 or large), "far above its
-    /// ordinary range" rather than "far above its middle".
-    public var againstUpperRange: Bool
+    /// Ratios are taken against at least this fraction of the baseline's 90th percentile (0: the median alone):
+    /// for a statistic whose healthy values are bimodal — a small group's reward variance is either ~0 or large;
+    /// a grad norm is ~1e-3 on steps where every group got the same reward and ~0.5 on the others — "far above
+    /// its ordinary range" rather than "far above its middle", which the dead steps drag down.
+    public var upperRangeFraction: Double
     /// A relative condition at or above this ratio that holds on `persistence` observations in a row is critical
     /// (a grad norm 10× its level for two steps is as bad as 20× for one); nil: only `criticalRatio` is.
     public var sustainedCriticalRatio: Double?
@@ -84,12 +85,12 @@ public struct SpikeRule: Sendable, Hashable {
     public init(
         warningRatio: Double, criticalRatio: Double, sigma: Double, minimumValue: Double = 0,
         absoluteCritical: Double? = nil, persistence: Int = 2, criticalAlone: Bool = true,
-        runawayFactor: Double? = nil, absoluteWarning: Double? = nil, againstUpperRange: Bool = false,
+        runawayFactor: Double? = nil, absoluteWarning: Double? = nil, upperRangeFraction: Double = 0,
         sustainedCriticalRatio: Double? = nil
     ) {
         self.sustainedCriticalRatio = sustainedCriticalRatio
         self.absoluteWarning = absoluteWarning
-        self.againstUpperRange = againstUpperRange
+        self.upperRangeFraction = upperRangeFraction
         self.criticalAlone = criticalAlone
         self.warningRatio = warningRatio
         self.criticalRatio = max(criticalRatio, warningRatio)
@@ -107,7 +108,8 @@ public struct SpikeRule: Sendable, Hashable {
 
     /// The level this rule takes ratios against.
     public func reference(_ stats: RobustStats) -> Double {
-        againstUpperRange && stats.upper.isFinite ? max(stats.upper, Self.reference(stats)) : Self.reference(stats)
+        upperRangeFraction > 0 && stats.upper.isFinite
+            ? max(upperRangeFraction * stats.upper, Self.reference(stats)) : Self.reference(stats)
     }
 
     /// How many robust standard deviations above the median `value` is (the spread floored at 10 % of the
@@ -190,7 +192,8 @@ struct SpikeTracker {
         if let levels = baseline.levels {
             // Most values are below warning-ratio × the median (or the 90th percentile): they cannot be flagged,
             // whatever the spread, so the MAD is computed only for the others (and for an alert's message).
-            let floor = max(abs(levels.median), rule.againstUpperRange && levels.upper.isFinite ? levels.upper : 0, 1e-12)
+            let upper = levels.upper.isFinite ? rule.upperRangeFraction * levels.upper : 0
+            let floor = max(abs(levels.median), upper, 1e-12)
             if value >= rule.warningRatio * floor {
                 stats = baseline.stats()
             } else {

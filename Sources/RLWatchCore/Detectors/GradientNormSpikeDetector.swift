@@ -18,7 +18,7 @@ public final class GradientNormSpikeDetector: Detector {
             warmupSteps: config.warmupSteps, window: config.rollingWindow, mode: config.baselineMode,
             rule: SpikeRule(
                 warningRatio: 1 + config.minRelativeIncrease, criticalRatio: config.criticalRatio,
-                sigma: config.sigmaMultiplier, sustainedCriticalRatio: config.criticalRatio / 2))
+                sigma: config.sigmaMultiplier, upperRangeFraction: 1.0 / 3, sustainedCriticalRatio: config.criticalRatio / 2))
     }
 
     private static let criticalRecommendation =

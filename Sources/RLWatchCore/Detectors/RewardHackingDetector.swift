@@ -75,7 +75,7 @@ public final class RewardHackingDetector: Detector {
             warmupSteps: config.warmupSteps, window: max(2, config.baselineWindow), mode: .rolling,
             rule: SpikeRule(
                 warningRatio: config.varianceMultiplier, criticalRatio: 2 * config.varianceMultiplier, sigma: 3,
-                persistence: 3, criticalAlone: false, againstUpperRange: true))
+                persistence: 3, criticalAlone: false, upperRangeFraction: 1))
     }
 
     public func observe(_ step: MetricStep) -> Alert? {
