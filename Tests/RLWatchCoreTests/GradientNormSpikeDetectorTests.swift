@@ -85,7 +85,11 @@ import Testing
     @Test func liveStepsOfAMostlyDeadRunAreNotSpikes() {
         // Two thirds of the steps have no reward variance (grad norm ≈ 0.002 from the KL term alone), the rest learn
         // (≈ 0.6): the median sits at the dead level, so a live step is 300× the median but inside the run's range.
-        let values: [Double?] = (0..<300).map { i in i % 3 == 0 ? 0.55 + 0.05 * Double(i % 7) / 7 : 0.002 + 0.0005 * Double(i % 5) }
+        let values: [Double?] = (0..<300).map { (i: Int) -> Double? in
+            let live = 0.55 + 0.05 * Double(i % 7) / 7
+            let dead = 0.002 + 0.0005 * Double(i % 5)
+            return i % 3 == 0 ? live : dead
+        }
         var config = GradientNormSpikeConfig()
         config.warmupSteps = 1
         #expect(feed(GradientNormSpikeDetector(config), series(.gradNorm, values)).isEmpty)
