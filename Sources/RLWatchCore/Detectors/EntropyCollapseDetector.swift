@@ -91,8 +91,9 @@ public final class EntropyCollapseDetector: Detector {
                 self.stepsBelow >= steps && self.observationsBelow >= minimumStreakObservations(steps)
             }
             level = held(criticalAt) ? .critical : (held(warningAt) ? .warning : nil)
-            // Reward still climbing: the policy is converging, not collapsing.
-            if level != nil, trend.isImproving == true { level = nil }
+            // Reward still climbing: the policy is converging, not collapsing. Only an episode's start is held
+            // back: a noisy reward crossing the "improving" line must not end an episode and open it again.
+            if level != nil, !episode.isActive, trend.isImproving == true { level = nil }
         }
         // A sudden collapse is critical whatever the warmup, the baseline or the reward: one episode with the
         // streak rule's, so the same collapse is not reported twice.

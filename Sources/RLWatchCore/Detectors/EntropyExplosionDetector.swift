@@ -60,7 +60,7 @@ public final class EntropyExplosionDetector: Detector {
             episode: episode)
         // A steady rise while reward keeps climbing is exploration, not a policy sampling noise. An abrupt one is
         // not excused by the reward: a proxy reward that climbs while entropy jumps is the reward being gamed.
-        if level != nil, trend.isImproving == true, isSteady { level = nil }
+        if level != nil, !episode.isActive, trend.isImproving == true, isSteady { level = nil }
         guard let severity = episode.update(level) else { return nil }
         return alert(step, severity: severity, value: value, baseline: baseline, ratio: ratio)
             .withOnset(streakStart ?? step.step)
