@@ -80,23 +80,54 @@ public struct SelectedRowsReader: Sendable {
     /// - Throws: ``SelectedRowsError`` for an unreadable file, a malformed line or a selected row without a
     ///   step number.
     public func steps() throws -> [MetricStep] {
+        try lines().map { keyMap.makeStep(step: $0.step, values: $0.values, rewards: $0.rewards) }
+    }
+
+    /// Every selected step as logged: its number and its numeric values under their own keys.
+    ///
+    /// - Throws: ``SelectedRowsError``, as ``steps()``.
+    public func lines() throws -> [RawMetricsLine] {
+        var lines: [RawMetricsLine] = []
+        try forEachLine { lines.append($0) }
+        return lines
+    }
+
+    /// Calls `body` with every selected step as logged, in file order.
+    ///
+    /// A malformed line, a selected row without a step number, or a value of a key that feeds a metric that is not
+    /// a number stops the read with a ``SelectedRowsError`` naming the file, line and key — after every step before
+    /// it has been delivered, so a replay keeps what it had already accepted.
+    public func forEachLine(_ body: (RawMetricsLine) throws -> Void) throws {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw SelectedRowsError(file: path, line: nil, message: "cannot read the file")
         }
         guard let text = String(data: data, encoding: .utf8) else {
             throw SelectedRowsError(file: path, line: nil, message: "not UTF-8 text")
         }
-        var rows: [(line: Int, row: [String: Any])] = []
+        var failure: SelectedRowsError?
+        let rows: [(line: Int, row: [String: Any])]
         switch format {
-        case .jsonl: rows = try jsonlRows(text)
-        case .csv: rows = try csvRows(text)
+        case .jsonl: rows = jsonlRows(text, failure: &failure)
+        case .csv: rows = csvRows(text, failure: &failure)
         }
-        var steps: [MetricStep] = []
-        var pending: (step: Int, values: [String: Double], rewards: [Double]?)?
+        var pending: RawMetricsLine?
+        func deliverPending() throws {
+            if let current = pending { try body(current) }
+            pending = nil
+        }
         for (line, row) in rows where selects(row) {
             guard let step = Self.integer(row[selection.stepKey]) else {
+                try deliverPending()
                 throw SelectedRowsError(
                     file: path, line: line, message: "no integer \"\(selection.stepKey)\" in a selected row")
+            }
+            if let (key, value) = row.first(where: { key, value in
+                guard key != selection.stepKey, let text = value as? String else { return false }
+                return TrainerStateReader.nonFinite(text) == nil && keyMap.binding(forKey: key) != nil
+            }) {
+                try deliverPending()
+                throw SelectedRowsError(
+                    file: path, line: line, message: "\"\(key)\": expected a number, got \"\(value)\"")
             }
             var values: [String: Double] = [:]
             var rewards: [Double]?
@@ -107,15 +138,11 @@ public struct SelectedRowsReader: Sendable {
                 pending = current
                 continue
             }
-            if let current = pending {
-                steps.append(keyMap.makeStep(step: current.step, values: current.values, rewards: current.rewards))
-            }
-            pending = (step, values, rewards)
+            try deliverPending()
+            pending = RawMetricsLine(step: step, values: values, rewards: rewards)
         }
-        if let current = pending {
-            steps.append(keyMap.makeStep(step: current.step, values: current.values, rewards: current.rewards))
-        }
-        return steps
+        try deliverPending()
+        if let failure { throw failure }
     }
 
     private func selects(_ row: [String: Any]) -> Bool {
@@ -136,7 +163,7 @@ public struct SelectedRowsReader: Sendable {
         return range.contains(line)
     }
 
-    private func jsonlRows(_ text: String) throws -> [(line: Int, row: [String: Any])] {
+    private func jsonlRows(_ text: String, failure: inout SelectedRowsError?) -> [(line: Int, row: [String: Any])] {
         var rows: [(line: Int, row: [String: Any])] = []
         var number = 0
         for rawLine in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline) {
@@ -147,14 +174,15 @@ public struct SelectedRowsReader: Sendable {
             let data = TrainerStateReader.acceptingNonFiniteTokens(Data(line.utf8))
             guard let object = try? JSONSerialization.jsonObject(with: data), let row = object as? [String: Any]
             else {
-                throw SelectedRowsError(file: path, line: number, message: "not a JSON object")
+                failure = SelectedRowsError(file: path, line: number, message: "not a JSON object")
+                return rows
             }
             rows.append((number, row))
         }
         return rows
     }
 
-    private func csvRows(_ text: String) throws -> [(line: Int, row: [String: Any])] {
+    private func csvRows(_ text: String, failure: inout SelectedRowsError?) -> [(line: Int, row: [String: Any])] {
         var rows: [(line: Int, row: [String: Any])] = []
         var header: [String]?
         var number = 0
@@ -164,15 +192,22 @@ public struct SelectedRowsReader: Sendable {
             if line.hasSuffix("\r") { line.removeLast() }
             if number == 1, line.hasPrefix("\u{FEFF}") { line.removeFirst() }
             if line.trimmingCharacters(in: .whitespaces).isEmpty { continue }
-            let cells = try Self.csvCells(line, file: path, line: number)
+            let cells: [String]
+            do {
+                cells = try Self.csvCells(line, file: path, line: number)
+            } catch {
+                failure = error
+                return rows
+            }
             guard let names = header else {
                 header = cells
                 continue
             }
             guard inRange(number) else { continue }
             guard cells.count == names.count else {
-                throw SelectedRowsError(
+                failure = SelectedRowsError(
                     file: path, line: number, message: "\(cells.count) cells, the header has \(names.count)")
+                return rows
             }
             var row: [String: Any] = [:]
             for (name, cell) in zip(names, cells) where !cell.isEmpty {
@@ -184,7 +219,7 @@ public struct SelectedRowsReader: Sendable {
     }
 
     /// The cells of one CSV line: commas separate, double quotes enclose, `""` inside quotes is a quote.
-    static func csvCells(_ line: String, file: String, line number: Int) throws -> [String] {
+    static func csvCells(_ line: String, file: String, line number: Int) throws(SelectedRowsError) -> [String] {
         var cells: [String] = []
         var cell = ""
         var quoted = false

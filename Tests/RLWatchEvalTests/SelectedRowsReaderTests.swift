@@ -50,3 +50,33 @@ import Testing
         }
     }
 }
+
+@Suite struct SelectedRowsReaderErrorTests {
+    func write(_ text: String) throws -> String {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("rows-\(UUID().uuidString).csv").path
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    @Test func aBadRowNamesFileLineAndKeyAfterDeliveringEveryRowBeforeIt() throws {
+        let path = try write("step,kl,note\n1,0.1,a\n2,0.2,b\n3,high,c\n4,0.4,d\n")
+        var delivered: [Int] = []
+        #expect {
+            try SelectedRowsReader(path: path, format: .csv).forEachLine { delivered.append($0.step) }
+        } throws: { error in
+            (error as? SelectedRowsError)?.description == "\(path):4: \"kl\": expected a number, got \"high\""
+        }
+        #expect(delivered == [1, 2])
+        // A text column that feeds no metric is fine.
+        #expect(try SelectedRowsReader(path: try write("step,kl,note\n1,0.1,a\n"), format: .csv).lines().count == 1)
+    }
+
+    @Test func aRaggedRowStopsTheReadAfterTheRowsBeforeIt() throws {
+        let path = try write("step,kl\n1,0.1\n2,0.2,9\n")
+        var delivered: [Int] = []
+        #expect(throws: SelectedRowsError.self) {
+            try SelectedRowsReader(path: path, format: .csv).forEachLine { delivered.append($0.step) }
+        }
+        #expect(delivered == [1])
+    }
+}

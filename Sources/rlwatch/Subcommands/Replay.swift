@@ -13,7 +13,9 @@ extension RLWatchCommand {
                 One JSON object per line with an integer "step" and metric keys at top level, under "metrics" \
                 or under "data"; or a TRL / Hugging Face trainer_state.json, whose log_history entries are \
                 replayed (detected from a file name ending in trainer_state.json, or a .json file whose top \
-                level has a log_history; --input-format forces either). Several files are replayed in order \
+                level has a log_history); or a CSV export with a header row and a step column (a .csv file). \
+                --input-format forces one; --step-key reads the step from another key or column (global_step, \
+                _step, iteration), with consecutive rows of the same step merged. Several files are replayed in order \
                 as one run; "-" reads standard input. With text output, a note on stderr names the logged \
                 key behind each metric, from each file's first step.
                 """)
@@ -23,6 +25,7 @@ extension RLWatchCommand {
         enum InputFormat: String, ExpressibleByArgument, CaseIterable {
             case jsonl
             case trainerState = "trainer-state"
+            case csv
         }
 
         @Argument(help: "Metrics JSONL files or trainer_state.json documents, in order ('-' for standard input).")
@@ -30,8 +33,13 @@ extension RLWatchCommand {
 
         @Option(
             name: .customLong("input-format"),
-            help: "jsonl or trainer-state (default: trainer-state for a trainer_state.json, otherwise jsonl).")
+            help: "jsonl, trainer-state or csv (default: trainer-state for a trainer_state.json, csv for a .csv, otherwise jsonl).")
         var inputFormat: InputFormat?
+
+        @Option(
+            name: .customLong("step-key"),
+            help: "The key (JSONL) or column (CSV) holding the step number, when it is not \"step\".")
+        var stepKey: String?
 
         @OptionGroup var options: StoreOptions
 
@@ -84,6 +92,16 @@ extension RLWatchCommand {
                         printError("\(prefix): \(keyMap.describeSources(forKeys: line.values.keys))")
                     }
                     switch format(of: file) {
+                    case .jsonl where stepKey != nil, .csv:
+                        let reader = SelectedRowsReader(
+                            path: file, format: format(of: file) == .csv ? .csv : .jsonl,
+                            selection: RowSelection(stepKey: stepKey ?? "step"), keyMap: keyMap)
+                        var first = true
+                        try reader.forEachLine { line in
+                            if first { noteKeys(line) }
+                            first = false
+                            try runner.consume(keyMap.makeStep(step: line.step, values: line.values, rewards: line.rewards))
+                        }
                     case .jsonl:
                         try MetricsJSONLReader(path: file, keyMap: keyMap).forEachStep(onBadLine: policy, firstLine: noteKeys) {
                             try runner.consume($0)
@@ -103,6 +121,10 @@ extension RLWatchCommand {
                 try runner.flush()
                 printError("error: \(error.description)")
                 throw ExitStatus.badInput
+            } catch let error as SelectedRowsError {
+                try runner.flush()
+                printError("error: \(error.description)")
+                throw ExitStatus.badInput
             }
             if format == .text { print(runner.summary) }
             switch (failOn, runner.worstSeverity) {
@@ -118,6 +140,7 @@ extension RLWatchCommand.Replay {
     func format(of file: String) -> InputFormat {
         if let inputFormat { return inputFormat }
         guard file != MetricsJSONLReader.standardInputPath else { return .jsonl }
+        if file.lowercased().hasSuffix(".csv") { return .csv }
         return TrainerStateReader.isTrainerState(path: file) ? .trainerState : .jsonl
     }
 }
