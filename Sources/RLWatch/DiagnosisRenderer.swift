@@ -72,9 +72,10 @@ public enum DiagnosisRenderer {
 
     static func isoLocal(_ epoch: Double) -> String { formatLocalTime(epoch, "yyyy-MM-dd'T'HH:mm:ss") }
 
-    /// Four decimals, or the shortest exact form for values too small to show that way (a 1e-05 learning rate).
-    private static func cell(_ value: Double) -> String {
-        value != 0 && value.isFinite && abs(value) < 1e-3 ? formatNumber(value) : fixed(value, decimals: 4)
+    /// Four significant digits (``formatSignificant(_:digits:)``): a column that holds a 2.7e7 gradient spike and a
+    /// 0.31 reward reads the same precision in every cell, where fixed decimals printed `27000000.0000`.
+    static func cell(_ value: Double) -> String {
+        formatSignificant(value, digits: 4)
     }
 
     /// Plain text for a terminal.

@@ -26,24 +26,26 @@ enum ChartData {
     static func page(_ runs: [RunView], live: JSONValue?) -> JSONValue {
         let charts: [JSONValue] = ChartSpec.all.map { spec in
             var members: [(String, JSONValue)] = [
-                ("id", .string(spec.metric.rawValue)),
+                ("id", .string(spec.id)),
                 ("title", .string(spec.title)),
+                ("log", .bool(spec.offersLogScale)),
                 (
                     "series",
                     .array(
                         runs.enumerated().map { index, view in
-                            .object([("run", .int(index))] + (view.series[spec.metric] ?? []))
+                            .object([("run", .int(index))] + (view.series[spec.id] ?? []))
                         })
                 ),
             ]
-            if spec.metric == .entropy, runs.count == 1, let threshold = runs[0].collapseThreshold {
+            if let fallback = spec.fallback { members.append(("fallback", .string(fallback))) }
+            if spec.id == MetricName.entropy.rawValue, runs.count == 1, let threshold = runs[0].collapseThreshold {
                 members.append(("threshold", .object([("value", .double(threshold.value)), ("label", .string(threshold.label))])))
             }
             return .object(members)
         }
         var alerts: [JSONValue] = []
         for (index, view) in runs.enumerated() {
-            for record in view.delivered { alerts.append(alert(record, run: index)) }
+            for record in view.delivered { alerts.append(alert(record, run: index, charted: view.charted)) }
         }
         return .object([
             ("runs", .array(runs.enumerated().map { index, view in
@@ -61,7 +63,10 @@ enum ChartData {
     static let timelineLanes: [DetectorID] = DetectorID.all + DetectorID.liveness
 
     /// An alert as the page script draws it (markers, timeline, table rows added live).
-    static func alert(_ record: AlertRecord, run: Int) -> JSONValue {
+    ///
+    /// - Parameter charted: the charts the run has values for (nil: all), which picks a fallback chart for an
+    ///   alert whose own chart the run never logged (see ``ChartSpec/fallback``).
+    static func alert(_ record: AlertRecord, run: Int, charted: Set<String>? = nil) -> JSONValue {
         let alert = record.alert
         return .object([
             ("run", .int(run)),
@@ -71,29 +76,41 @@ enum ChartData {
             ("severity", .string(alert.severity.rawValue)),
             ("message", .string(alert.message)),
             ("recommendation", .string(alert.recommendation)),
-            ("chart", .string(ChartSpec.chart(for: alert.detector).rawValue)),
+            ("chart", .string(ChartSpec.chart(for: alert.detector, charted: charted))),
             ("delivered", .bool(record.disposition.isDelivered)),
         ])
     }
 
     /// A run's downsampled line for every chart (computed once per read of the run, see ``RunViewCache``).
-    static func series(rows: [StoredStep], alerts: [AlertRecord]) -> [MetricName: [(String, JSONValue)]] {
-        var out: [MetricName: [(String, JSONValue)]] = [:]
+    static func series(rows: [StoredStep], alerts: [AlertRecord]) -> [String: [(String, JSONValue)]] {
+        var out: [String: [(String, JSONValue)]] = [:]
         let delivered = alerts.filter { $0.disposition.isDelivered }
-        for spec in ChartSpec.all { out[spec.metric] = series(rows: rows, delivered: delivered, spec: spec) }
+        let charted = charted(rows: rows)
+        for spec in ChartSpec.all { out[spec.id] = series(rows: rows, delivered: delivered, spec: spec, charted: charted) }
+        return out
+    }
+
+    /// The ids of the charts that `rows` have at least one value for.
+    static func charted(rows: [StoredStep]) -> Set<String> {
+        var out = Set<String>()
+        for spec in ChartSpec.all where rows.contains(where: { spec.value($0.metrics) != nil }) { out.insert(spec.id) }
         return out
     }
 
     /// One run's line on one chart: `s` (steps), `v` (values) and, for the reward mean, `sd` (the reward std at
     /// the same points, for the ±std band).
-    private static func series(rows: [StoredStep], delivered: [AlertRecord], spec: ChartSpec) -> [(String, JSONValue)] {
-        let marked = Set(delivered.filter { ChartSpec.chart(for: $0.alert.detector) == spec.metric }.map(\.alert.step))
+    private static func series(rows: [StoredStep], delivered: [AlertRecord], spec: ChartSpec, charted: Set<String>)
+        -> [(String, JSONValue)]
+    {
+        let marked = Set(
+            delivered.filter { ChartSpec.chart(for: $0.alert.detector, charted: charted) == spec.id }.map(\.alert.step))
         var keep = Set<Int>()
         if !marked.isEmpty {
             for (index, row) in rows.enumerated() where marked.contains(row.metrics.step) { keep.insert(index) }
         }
-        let metric = spec.metric
-        let chosen = Downsampler.indices(count: rows.count, buckets: buckets, keep: keep) { rows[$0].metrics[metric] }
+        let value = spec.value
+        let rewardMean = spec.id == MetricName.rewardMean.rawValue
+        let chosen = Downsampler.indices(count: rows.count, buckets: buckets, keep: keep) { value(rows[$0].metrics) }
         var steps: [JSONValue] = []
         var values: [JSONValue] = []
         var stds: [JSONValue] = []
@@ -102,11 +119,11 @@ enum ChartData {
         for index in chosen {
             let metrics = rows[index].metrics
             steps.append(.int(metrics.step))
-            values.append(display(metrics[metric]))
-            if metric == .rewardMean { stds.append(display(metrics.rewardStd)) }
+            values.append(display(value(metrics)))
+            if rewardMean { stds.append(display(metrics.rewardStd)) }
         }
         var members: [(String, JSONValue)] = [("s", .array(steps)), ("v", .array(values))]
-        if metric == .rewardMean, stds.contains(where: { $0 != .null }) { members.append(("sd", .array(stds))) }
+        if rewardMean, stds.contains(where: { $0 != .null }) { members.append(("sd", .array(stds))) }
         return members
     }
 

@@ -1,32 +1,82 @@
 import RLWatchCore
 
-/// One chart of the run and compare pages: which metric it draws and which detectors' alerts it marks.
+/// One chart of the run and compare pages: which value it draws and which detectors' alerts it marks.
 struct ChartSpec: Sendable {
-    let metric: MetricName
+    /// The chart's id in the page (`chart-ID`) and in live-update columns: the canonical metric's name, or the
+    /// name of a detector input that has no canonical column (`frac_reward_zero_std`, `clipped_ratio`,
+    /// `mean_completion_length`).
+    let id: String
     let title: String
     /// The detectors whose alerts are marked on this chart.
     let detectors: [DetectorID]
+    /// Reads the chart's value from a step.
+    let value: @Sendable (MetricStep) -> Double?
+    /// Whether the chart offers a log-scale toggle: metrics whose one spike (a 2.7e7 gradient norm) flattens the
+    /// rest of the line on a linear axis.
+    let offersLogScale: Bool
+    /// The chart that marks this chart's alerts for a run that never logged this chart's value: a run without
+    /// `frac_reward_zero_std` still gets its `learning_signal_dead` alerts marked, on the reward std it was
+    /// judged on.
+    let fallback: String?
+
+    init(
+        _ metric: MetricName, _ title: String, detectors: [DetectorID], offersLogScale: Bool = false
+    ) {
+        id = metric.rawValue
+        self.title = title
+        self.detectors = detectors
+        value = { $0[metric] }
+        self.offersLogScale = offersLogScale
+        fallback = nil
+    }
+
+    init(
+        input id: String, _ title: String, detectors: [DetectorID], fallback: MetricName? = nil,
+        value: @escaping @Sendable (MetricStep) -> Double?
+    ) {
+        self.id = id
+        self.title = title
+        self.detectors = detectors
+        self.value = value
+        offersLogScale = false
+        self.fallback = fallback?.rawValue
+    }
 
     /// The charts in page order. Every built-in detector is listed on exactly one chart.
+    ///
+    /// The last three draw the detector inputs that alerts quote (`frac_reward_zero_std`, `clipped_ratio`,
+    /// `mean_completion_length`), read with the framework keys of ``MetricStep/ExtraKey``.
     static let all: [ChartSpec] = [
-        ChartSpec(metric: .entropy, title: "Policy entropy", detectors: [.entropyCollapse, .entropyExplosion]),
-        ChartSpec(metric: .klDivergence, title: "KL divergence", detectors: [.klExplosion]),
-        ChartSpec(metric: .rewardMean, title: "Reward mean (± std)", detectors: [.rewardMeanDrift, .lengthTruncation]),
-        ChartSpec(metric: .rewardStd, title: "Reward std", detectors: [.rewardHacking, .learningSignalDead]),
-        ChartSpec(metric: .advantageStd, title: "Advantage std", detectors: [.advantageVariance]),
-        ChartSpec(metric: .loss, title: "Loss", detectors: [.lossNaN]),
-        ChartSpec(metric: .learningRate, title: "Learning rate", detectors: []),
-        ChartSpec(metric: .gradNorm, title: "Gradient norm", detectors: [.gradientNormSpike]),
+        ChartSpec(.entropy, "Policy entropy", detectors: [.entropyCollapse, .entropyExplosion]),
+        ChartSpec(.klDivergence, "KL divergence", detectors: [.klExplosion], offersLogScale: true),
+        ChartSpec(.rewardMean, "Reward mean (± std)", detectors: [.rewardMeanDrift]),
+        ChartSpec(.rewardStd, "Reward std", detectors: [.rewardHacking]),
+        ChartSpec(.advantageStd, "Advantage std", detectors: [.advantageVariance]),
+        ChartSpec(.loss, "Loss", detectors: [.lossNaN], offersLogScale: true),
+        ChartSpec(.learningRate, "Learning rate", detectors: []),
+        ChartSpec(.gradNorm, "Gradient norm", detectors: [.gradientNormSpike], offersLogScale: true),
+        ChartSpec(
+            input: "frac_reward_zero_std", "Groups with zero reward std (frac_reward_zero_std)",
+            detectors: [.learningSignalDead], fallback: .rewardStd, value: { $0.fracRewardZeroStd }),
+        ChartSpec(
+            input: "clipped_ratio", "Completions cut at max length (clipped ratio)", detectors: [.lengthTruncation],
+            fallback: .rewardMean, value: { $0.clippedRatio }),
+        ChartSpec(input: "mean_completion_length", "Mean completion length (tokens)", detectors: [], value: { $0.meanCompletionLength }),
     ]
 
-    /// The chart an alert of `detector` is marked on.
+    static func spec(_ id: String) -> ChartSpec? { all.first { $0.id == id } }
+
+    /// The chart an alert of `detector` is marked on, for a run that logged the values of the charts in
+    /// `charted` (nil: assume it logged everything).
     ///
     /// Detectors without a metric chart of their own (the liveness alerts `run_stalled`, `run_crashed`,
     /// `throughput_drop`, and any future one) are marked on the loss chart; all of them are also on the timeline.
-    static func chart(for detector: DetectorID) -> MetricName {
-        all.first { $0.detectors.contains(detector) }?.metric ?? .loss
+    static func chart(for detector: DetectorID, charted: Set<String>? = nil) -> String {
+        guard let spec = all.first(where: { $0.detectors.contains(detector) }) else { return MetricName.loss.rawValue }
+        if let charted, !charted.contains(spec.id), let fallback = spec.fallback { return fallback }
+        return spec.id
     }
 
-    /// The metrics a live update carries for each new row, in this order after the step.
-    static let liveColumns: [MetricName] = all.map(\.metric)
+    /// The columns a live update carries for each new row, in this order after the step: one per chart.
+    static let liveColumns: [String] = all.map(\.id)
 }

@@ -31,7 +31,7 @@ td.msg{overflow-wrap:anywhere;min-width:14em}
 .badge{display:inline-block;padding:1px 8px;border-radius:10px;font-size:.82em;font-weight:600;border:1px solid currentColor}
 .health-healthy{color:var(--ok)}.health-warning{color:var(--warn)}.health-critical{color:var(--crit)}
 .sev-warning{color:var(--warn)}.sev-critical{color:var(--crit)}
-.badge.stalled{color:var(--warn)}.badge.finished{color:var(--muted)}.badge.open{color:var(--ok)}
+.badge.stalled{color:var(--warn)}.badge.finished{color:var(--muted)}.badge.open{color:var(--ok)}.badge.crashed{color:var(--crit)}
 .tiles{display:grid;grid-template-columns:repeat(auto-fill,minmax(150px,1fr));gap:10px;margin:10px 0}
 .tile{background:var(--panel);border:1px solid var(--line);border-radius:8px;padding:10px 12px;min-height:72px}
 .tile .label{display:block;color:var(--muted);font-size:.85em}
@@ -39,6 +39,7 @@ td.msg{overflow-wrap:anywhere;min-width:14em}
 .charts{display:grid;grid-template-columns:repeat(auto-fill,minmax(min(100%,520px),1fr));gap:14px}
 figure.chart{margin:0;background:var(--panel);border:1px solid var(--line);border-radius:8px;padding:8px 10px}
 figure.chart figcaption{font-weight:600;margin-bottom:4px;display:flex;justify-content:space-between;gap:8px}
+figure.chart figcaption label.scale{font-weight:400;font-size:.85em;color:var(--muted);white-space:nowrap}
 figure.chart .plot{position:relative;width:100%;aspect-ratio:600/240}
 figure.timeline .plot{aspect-ratio:auto;min-height:140px}
 .timeline text.lane.quiet{opacity:.55}
@@ -100,11 +101,42 @@ details summary{cursor:pointer;font-weight:600;margin:1em 0 .5em}
     if (v === '-Infinity') return -Infinity;
     return Number(v);
   }
+  // A value with 4 significant digits, as `rlwatch diagnose` prints it: fixed-point from 1e-3 to 1e5, else
+  // scientific (2.700e+7).
   function fmt(v) {
     if (!isFinite(v)) return isNaN(v) ? 'NaN' : (v > 0 ? 'Inf' : '-Inf');
-    var a = Math.abs(v);
-    if (a !== 0 && (a < 1e-3 || a >= 1e5)) return Number(v.toPrecision(3)).toExponential();
-    return String(+v.toPrecision(4));
+    if (v === 0) return '0';
+    var e = Math.floor(Math.log10(Math.abs(v)));
+    if (Math.abs(+v.toPrecision(4)) >= Math.pow(10, e + 1)) e++;
+    if (e >= -3 && e < 5) return v.toFixed(Math.max(0, 3 - e));
+    return v.toExponential(3);
+  }
+  // The labels of one axis: all with the same number of significant digits, as many as the tick step needs
+  // (0.00 0.05 0.10, or 5.0e+6 1.0e+7 1.5e+7), so a column of ticks reads at one precision.
+  function tickLabels(ts) {
+    if (ts.length < 2) return ts.map(fmt);
+    var step = Math.abs(ts[1] - ts[0]), top = 0;
+    ts.forEach(function (t) { top = Math.max(top, Math.abs(t)); });
+    var se = Math.floor(Math.log10(step) + 1e-9);
+    if (top !== 0 && (top >= 1e5 || top < 1e-3)) {
+      var te = Math.floor(Math.log10(top) + 1e-9);
+      return ts.map(function (t) { return t === 0 ? '0' : t.toExponential(Math.max(1, te - se)); });
+    }
+    return ts.map(function (t) { return t.toFixed(Math.max(0, -se)); });
+  }
+  // Ticks of a log axis (values are log10): the powers of ten in range, with 2× and 5× when there are few.
+  function logTicks(lo, hi) {
+    var out = [], a = Math.floor(lo), b = Math.ceil(hi), k;
+    for (k = a; k <= b; k++) if (k >= lo - 1e-9 && k <= hi + 1e-9) out.push(k);
+    if (out.length < 3) {
+      out = [];
+      for (k = a; k <= b; k++) [1, 2, 5].forEach(function (m) {
+        var t = k + Math.log10(m);
+        if (t >= lo - 1e-9 && t <= hi + 1e-9) out.push(t);
+      });
+    }
+    var step = Math.ceil(out.length / 8);
+    return out.filter(function (_, i) { return i % step === 0; });
   }
   function ticks(lo, hi, n) {
     var span = hi - lo;
@@ -169,6 +201,7 @@ details summary{cursor:pointer;font-weight:600;margin:1em 0 .5em}
 
   // ---- data ------------------------------------------------------------------------------------
   var charts = {};
+  var logScale = {};
   D.charts.forEach(function (c) {
     c.series.forEach(function (s) {
       s.v = s.v.map(num);
@@ -201,6 +234,15 @@ details summary{cursor:pointer;font-weight:600;margin:1em 0 .5em}
     return null;
   }
 
+  // The chart that marks an alert: its detector's chart, or the fallback chart for a run that never logged that
+  // chart's value (learning_signal_dead on reward std for a run without frac_reward_zero_std).
+  function chartOf(a) {
+    var c = charts[a.chart];
+    if (!c || !c.fallback) return a.chart;
+    var s = c.series.filter(function (x) { return x.run === a.run; })[0];
+    return s && s.v.some(function (v) { return v !== null; }) ? a.chart : c.fallback;
+  }
+
   function alertLabel(a) {
     var run = D.runs.length > 1 ? D.runs[a.run].id + ' \u2014 ' : '';
     return run + 'step ' + a.step + ' \u00b7 ' + a.detector + ' (' + a.severity + ')\n' + a.message;
@@ -212,43 +254,59 @@ details summary{cursor:pointer;font-weight:600;margin:1em 0 .5em}
     var plot = fig.querySelector('.plot');
     plot.textContent = '';
     var lo = Infinity, hi = -Infinity, any = false;
+    // On a log axis values are drawn as log10; a value <= 0 has no place on it and is left out (and counted).
+    var log = !!logScale[c.id], hidden = 0;
+    var T = function (v) { return v === null || !log ? v : (v > 0 ? Math.log10(v) : (isFinite(v) ? null : v)); };
     function see(v) { if (v !== null && isFinite(v)) { lo = Math.min(lo, v); hi = Math.max(hi, v); } }
     c.series.forEach(function (s) {
       if (s.s.length) any = true;
       for (var i = 0; i < s.v.length; i++) {
-        see(s.v[i]);
-        if (s.sd && s.sd[i] !== null && isFinite(s.sd[i]) && s.v[i] !== null) { see(s.v[i] - s.sd[i]); see(s.v[i] + s.sd[i]); }
+        var tv = T(s.v[i]);
+        if (tv === null && s.v[i] !== null) hidden++;
+        see(tv);
+        if (!log && s.sd && s.sd[i] !== null && isFinite(s.sd[i]) && s.v[i] !== null) { see(s.v[i] - s.sd[i]); see(s.v[i] + s.sd[i]); }
       }
     });
     if (!any) {
       plot.appendChild(html('div', { class: 'empty' }, 'No data'));
       return;
     }
-    if (c.threshold) see(c.threshold.value);
+    if (c.threshold) see(T(c.threshold.value));
     if (lo === Infinity) { lo = 0; hi = 1; }
-    if (hi === lo) { var d = Math.abs(lo) * 0.1 || 1; lo -= d; hi += d; }
+    if (hi === lo) { var d = log ? 0.5 : (Math.abs(lo) * 0.1 || 1); lo -= d; hi += d; }
     var pad = (hi - lo) * 0.06; lo -= pad; hi += pad;
+    var note = fig.querySelector('label.scale');
+    if (note) note.setAttribute('title', log && hidden ? hidden + ' values <= 0 not drawn on the log scale' : '');
     var X = function (x) { return M.l + (x - xd[0]) / (xd[1] - xd[0]) * (W - M.l - M.r); };
     var Y = function (y) { return H - M.b - (y - lo) / (hi - lo) * (H - M.t - M.b); };
-    var root = svg('svg', { viewBox: '0 0 ' + W + ' ' + H, role: 'img', 'aria-label': c.title + ' by step', 'data-chart': c.id });
+    var root = svg('svg', {
+      viewBox: '0 0 ' + W + ' ' + H, role: 'img', 'aria-label': c.title + ' by step' + (log ? ' (log scale)' : ''),
+      'data-chart': c.id, 'data-scale': log ? 'log' : 'linear'
+    });
     var axis = svg('g', { class: 'axis' });
-    ticks(lo, hi, 5).forEach(function (t) {
+    var yt = log ? logTicks(lo, hi) : ticks(lo, hi, 5);
+    // Log ticks are 1, 2 and 5 times powers of ten: one significant digit says all of them (1e+7, 0.02, 500).
+    var labels = log ? yt.map(function (t) {
+      var v = +Math.pow(10, t).toPrecision(1);
+      return v >= 1e4 || v < 1e-2 ? v.toExponential(0) : String(v);
+    }) : tickLabels(yt);
+    yt.forEach(function (t, i) {
       axis.appendChild(svg('line', { class: 'grid', x1: M.l, x2: W - M.r, y1: Y(t), y2: Y(t) }));
-      axis.appendChild(svg('text', { x: M.l - 6, y: Y(t) + 4, 'text-anchor': 'end' }, fmt(t)));
+      axis.appendChild(svg('text', { x: M.l - 6, y: Y(t) + 4, 'text-anchor': 'end', class: 'ytick' }, labels[i]));
     });
     ticks(xd[0], xd[1], 6).forEach(function (t) {
       if (t !== Math.round(t)) return;
       axis.appendChild(svg('text', { x: X(t), y: H - 8, 'text-anchor': 'middle' }, String(t)));
     });
     root.appendChild(axis);
-    if (c.threshold) {
-      var ty = Y(c.threshold.value);
+    if (c.threshold && T(c.threshold.value) !== null) {
+      var ty = Y(T(c.threshold.value));
       root.appendChild(svg('line', { class: 'threshold', x1: M.l, x2: W - M.r, y1: ty, y2: ty }));
       root.appendChild(svg('text', { class: 'threshold-label', x: W - M.r, y: ty - 4, 'text-anchor': 'end' }, c.threshold.label));
     }
     c.series.forEach(function (s) {
       var color = D.runs[s.run].color;
-      if (s.sd) {
+      if (s.sd && !log) {
         var up = [], down = [];
         for (var i = 0; i < s.s.length; i++) {
           var v = s.v[i], sd = s.sd[i];
@@ -260,14 +318,14 @@ details summary{cursor:pointer;font-weight:600;margin:1em 0 .5em}
       }
       var d = '', pen = false, bad = svg('g', { class: 'nonfinite-points' });
       for (var j = 0; j < s.s.length; j++) {
-        var y = s.v[j];
-        if (y === null) continue;
+        var y = T(s.v[j]);
+        if (y === null) { if (s.v[j] !== null) pen = false; continue; }
         var x = X(s.s[j]);
         if (!isFinite(y)) {
           pen = false;
           var top = !(y < 0), py = top ? M.t : H - M.b;
           var tri = svg('path', { class: 'nonfinite', d: 'M' + (x - 4) + ' ' + (py + (top ? -2 : 2)) + 'l4 ' + (top ? 7 : -7) + 'l4 ' + (top ? -7 : 7) + 'z' });
-          tri.appendChild(svg('title', {}, 'step ' + s.s[j] + ': ' + fmt(y)));
+          tri.appendChild(svg('title', {}, 'step ' + s.s[j] + ': ' + fmt(s.v[j])));
           bad.appendChild(tri);
           continue;
         }
@@ -279,9 +337,9 @@ details summary{cursor:pointer;font-weight:600;margin:1em 0 .5em}
     });
     var marks = svg('g', { class: 'markers' });
     alerts.forEach(function (a) {
-      if (a.chart !== c.id) return;
+      if (chartOf(a) !== c.id) return;
       var series = c.series.filter(function (s) { return s.run === a.run; })[0];
-      var v = series ? valueAt(series, a.step) : null;
+      var v = series ? T(valueAt(series, a.step)) : null;
       var y = v !== null && isFinite(v) ? Y(v) : M.t;
       var label = alertLabel(a);
       var m = svg('circle', {
@@ -358,6 +416,14 @@ details summary{cursor:pointer;font-weight:600;margin:1em 0 .5em}
     D.charts.forEach(function (c) { drawChart(c, xd); });
     drawTimeline(xd);
   }
+  document.querySelectorAll('input.log-toggle').forEach(function (box) {
+    var id = box.getAttribute('data-chart');
+    logScale[id] = box.checked;
+    box.addEventListener('change', function () {
+      logScale[id] = box.checked;
+      if (charts[id]) drawChart(charts[id], xDomain());
+    });
+  });
   drawAll();
   var resizeTimer = null, lastWidth = window.innerWidth;
   window.addEventListener('resize', function () {
@@ -426,6 +492,18 @@ details summary{cursor:pointer;font-weight:600;margin:1em 0 .5em}
     return counts.anyAlert ? 'warning' : 'healthy';
   }
 
+  // The run's badge follows the liveness alerts and the steps: run_crashed marks it crashed, run_stalled stalled,
+  // and a step arriving after either makes it open again (a crashed run that logs again was restarted).
+  function setState(name) {
+    var st = document.getElementById('run-state');
+    if (!st || st.textContent === 'finished') return;
+    st.textContent = name;
+    st.className = 'badge ' + name;
+    st.setAttribute('title', name === 'open' ? 'open: steps arrive within the run\u2019s stall limit' :
+      name === 'crashed' ? 'the training process crashed (run_crashed) and sent no step since' :
+      'open, but no step arrived within the run\u2019s stall limit (or a run_stalled alert is open)');
+  }
+
   function apply(u) {
     var keepSteps = {};
     alerts.forEach(function (a) { keepSteps[a.step] = true; });
@@ -446,8 +524,11 @@ details summary{cursor:pointer;font-weight:600;margin:1em 0 .5em}
         if (s.s.length > TARGET * 8) compact(s, keepSteps);
       });
     });
+    if (u.rows.length) setState('open');
     (u.alerts || []).forEach(function (a) {
       a.run = 0;
+      if (a.delivered && a.detector === 'run_crashed') setState('crashed');
+      else if (a.delivered && a.detector === 'run_stalled') setState('stalled');
       counts.anyAlert = true;
       if (a.severity === 'critical') counts.anyCritical = true;
       if (!a.delivered) return;
@@ -467,7 +548,7 @@ details summary{cursor:pointer;font-weight:600;margin:1em 0 .5em}
     drawAll();
     if (u.finished) {
       var st = document.getElementById('run-state');
-      if (st) { st.textContent = 'finished'; st.className = 'badge finished'; }
+      if (st && st.textContent !== 'crashed') { st.textContent = 'finished'; st.className = 'badge finished'; }
     }
   }
 

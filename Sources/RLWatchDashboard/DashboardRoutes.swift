@@ -7,8 +7,10 @@ import RLWatchStore
 
 /// What the dashboard needs to know besides the store.
 public struct DashboardOptions: Sendable {
-    /// An open run that sent nothing for this many seconds is marked stalled.
-    public var stallAfter: Double = 600
+    /// An open run that sent nothing for this many seconds is marked stalled; nil (the default): each run's own
+    /// stall limit, from its stored config (`stall.after_seconds`, else `stall.min_after_seconds` and
+    /// `stall.interval_multiplier`), the limit its `run_stalled` alerts use.
+    public var stallAfter: Double?
     public var live = LiveUpdateOptions()
 
     public init() {}

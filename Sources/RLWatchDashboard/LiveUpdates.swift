@@ -107,9 +107,8 @@ final class LiveUpdates: Sendable {
     /// `{"rows": [[step, entropy, kl, …]], "alerts": [...], "steps", "last_step", "finished"}`; the row columns are
     /// ``ChartSpec/liveColumns``.
     static func update(rows: [StoredStep], alerts: [AlertRecord], steps: Int, lastStep: Int?, finished: Bool) -> String {
-        let columns = ChartSpec.liveColumns
         let table: [JSONValue] = rows.map { row in
-            .array([.int(row.metrics.step)] + columns.map { JSONValue.number(row.metrics[$0]) })
+            .array([.int(row.metrics.step)] + ChartSpec.all.map { JSONValue.number($0.value(row.metrics)) })
         }
         return JSONValue.object([
             ("rows", .array(table)),

@@ -47,12 +47,10 @@ enum Pages {
         ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: epoch))
     }
 
-    static func state(run: RunRecord, stalled: Bool) -> String {
-        if run.finishedAt != nil { return "<span class=\"badge finished\" id=\"run-state\">finished</span>" }
-        if stalled {
-            return "<span class=\"badge stalled\" id=\"run-state\" title=\"open, but no step arrived recently\">stalled</span>"
-        }
-        return "<span class=\"badge open\" id=\"run-state\">open</span>"
+    /// The run's state badge; `id` is set on the run page, where live updates change it.
+    static func state(_ state: RunState, id: String? = nil) -> String {
+        let idAttribute = id.map { " id=\"\($0)\"" } ?? ""
+        return "<span class=\"badge \(state.rawValue)\"\(idAttribute) title=\"\(HTML.escape(state.title))\">\(state.rawValue)</span>"
     }
 
     // MARK: Runs list
@@ -79,11 +77,9 @@ enum Pages {
         for item in runs {
             let id = item.run.runID
             let search = (id + " " + item.run.framework).lowercased()
-            var state = ""
-            if item.stalled { state = " <span class=\"badge stalled\" title=\"open, but no step arrived recently\">stalled</span>" }
-            else if item.run.finishedAt == nil { state = " <span class=\"badge open\">open</span>" }
+            let state = item.state == .finished ? "" : " " + Self.state(item.state)
             body += """
-                <tr data-run="\(HTML.escape(id))" data-search="\(HTML.escape(search))"\(item.stalled ? " data-stalled=\"true\"" : "")>\
+                <tr data-run="\(HTML.escape(id))" data-search="\(HTML.escape(search))" data-state="\(item.state.rawValue)"\(item.stalled ? " data-stalled=\"true\"" : "")>\
                 <td><input type="checkbox" name="run" value="\(HTML.escape(id))" aria-label="Compare \(HTML.escape(id))"></td>\
                 <td><a class="run-link" href="\(HTML.escape(HTML.runLink(id)))">\(HTML.escape(id))</a>\(state)</td>\
                 <td>\(HTML.escape(item.run.framework))</td><td>\(time(item.run.startedAt))</td>\
@@ -112,7 +108,7 @@ enum Pages {
             <nav aria-label="Breadcrumb" class="meta"><a href="/">Runs</a> › run</nav>
             <h1 class="run-id">\(HTML.escape(id))</h1>
             <p class="meta">\(HTML.escape(run.framework)) · started \(time(run.startedAt))\
-            \(run.finishedAt.map { " · finished \(time($0))" } ?? "") · \(state(run: run, stalled: view.stalled))\
+            \(run.finishedAt.map { " · finished \(time($0))" } ?? "") · \(state(view.state, id: "run-state"))\
              <span class="live" id="live-status" aria-live="polite"></span></p>
             <section class="tiles" aria-label="Summary">
             \(tile("Steps", "tile-steps", String(view.rowCount)))
@@ -147,7 +143,7 @@ enum Pages {
             run.finishedAt == nil
             ? .object([
                 ("url", .string(eventsURL)),
-                ("columns", .array(ChartSpec.liveColumns.map { .string($0.rawValue) })),
+                ("columns", .array(ChartSpec.liveColumns.map { .string($0) })),
                 ("counts", counts),
             ]) : nil
         return layout(title: id, body: body, data: ChartData.page([view], live: live))
@@ -171,8 +167,12 @@ enum Pages {
     static func chartGrid() -> String {
         var out = "<h2>Metrics</h2><section class=\"charts\" aria-label=\"Metric charts\">\n"
         for spec in ChartSpec.all {
-            let id = spec.metric.rawValue
-            out += "<figure class=\"chart\" id=\"chart-\(id)\"><figcaption>\(HTML.escape(spec.title))</figcaption><div class=\"plot\"></div></figure>\n"
+            let id = spec.id
+            // The log-scale toggle is a plain checkbox the page script reads; without the script it does nothing.
+            let toggle =
+                spec.offersLogScale
+                ? "<label class=\"scale\"><input type=\"checkbox\" class=\"log-toggle\" data-chart=\"\(id)\"> log scale</label>" : ""
+            out += "<figure class=\"chart\" id=\"chart-\(id)\"><figcaption><span>\(HTML.escape(spec.title))</span>\(toggle)</figcaption><div class=\"plot\"></div></figure>\n"
         }
         return out + "</section>"
     }

@@ -16,18 +16,21 @@ struct RunView: Sendable {
     var lastRow: StoredStep?
     /// When the last row arrived (the run's start when it has none).
     var lastArrival: Double
-    var stalled: Bool
-    /// The downsampled line of each chart (``ChartData/series(rows:alerts:)``).
-    var series: [MetricName: [(String, JSONValue)]]
+    var state: RunState
+    /// The downsampled line of each chart (``ChartData/series(rows:alerts:)``), by chart id.
+    var series: [String: [(String, JSONValue)]]
+    /// The charts this run has values for (``ChartData/charted(rows:)``).
+    var charted: Set<String>
     /// The entropy chart's threshold line (``ChartData/collapseThreshold(run:rows:)``).
     var collapseThreshold: (value: Double, label: String)?
 
     var delivered: [AlertRecord] { alerts.filter { $0.disposition.isDelivered } }
+    var stalled: Bool { state == .stalled }
     var lastAlertID: Int64 { alerts.compactMap(\.id).max() ?? 0 }
 
     /// Reads a run's rows and builds the view from them.
     static func load(
-        from store: any Store, run: RunRecord, alerts: [AlertRecord], now: Double, stallAfter: Double
+        from store: any Store, run: RunRecord, alerts: [AlertRecord], now: Double, stallAfter: Double?
     ) async throws -> RunView {
         let rows = try await store.steps(runID: run.runID)
         let diagnosis = Diagnosis(run: run, steps: rows.map(\.metrics), alerts: alerts)
@@ -36,8 +39,10 @@ struct RunView: Sendable {
             run: run, rowCount: rows.count, alerts: alerts, diagnosis: diagnosis,
             lastRow: rows.max { ($0.metrics.step, $0.timestamp) < ($1.metrics.step, $1.timestamp) },
             lastArrival: lastArrival,
-            stalled: RunOverview.isStalled(run: run, lastArrival: lastArrival, now: now, stallAfter: stallAfter),
+            state: RunState(
+                run: run, alerts: alerts, stepCount: rows.count, lastArrival: lastArrival, now: now, stallAfter: stallAfter),
             series: ChartData.series(rows: rows, alerts: alerts),
+            charted: ChartData.charted(rows: rows),
             collapseThreshold: ChartData.collapseThreshold(run: run, rows: rows))
     }
 }
@@ -68,7 +73,7 @@ final class RunViewCache: Sendable {
     init(capacity: Int = 4) { self.capacity = capacity }
 
     /// The view of a run, or nil when the store has no run with this id.
-    func view(from store: any Store, runID: String, now: Double, stallAfter: Double) async throws -> RunView? {
+    func view(from store: any Store, runID: String, now: Double, stallAfter: Double?) async throws -> RunView? {
         guard let run = try await store.run(id: runID) else { return nil }
         let alerts = try await store.alerts(runID: runID, filter: .all)
         let stamp = Stamp(
@@ -81,7 +86,9 @@ final class RunViewCache: Sendable {
             return entry.view
         }
         if var view = cached {
-            view.stalled = RunOverview.isStalled(run: run, lastArrival: view.lastArrival, now: now, stallAfter: stallAfter)
+            view.state = RunState(
+                run: run, alerts: alerts, stepCount: view.rowCount, lastArrival: view.lastArrival, now: now,
+                stallAfter: stallAfter)
             return view
         }
         let view = try await RunView.load(from: store, run: run, alerts: alerts, now: now, stallAfter: stallAfter)
@@ -104,16 +111,12 @@ struct RunOverview: Sendable {
     var delivered: Int
     var critical: Int
     var health: Diagnosis.Health
-    var stalled: Bool
-
-    /// A run is stalled when it is still open and nothing arrived for `stallAfter` seconds.
-    static func isStalled(run: RunRecord, lastArrival: Double, now: Double, stallAfter: Double) -> Bool {
-        run.finishedAt == nil && now - lastArrival > stallAfter
-    }
+    var state: RunState
+    var stalled: Bool { state == .stalled }
 
     /// Summarises a run without reading its rows: a row count, the latest row (see `Store.latestStep`) and the
     /// alerts.
-    static func load(from store: any Store, run: RunRecord, now: Double, stallAfter: Double) async throws -> RunOverview {
+    static func load(from store: any Store, run: RunRecord, now: Double, stallAfter: Double?) async throws -> RunOverview {
         let count = try await store.stepCount(runID: run.runID)
         let latest = count > 0 ? try await store.latestStep(runID: run.runID) : nil
         let alerts = try await store.alerts(runID: run.runID, filter: .all)
@@ -123,6 +126,72 @@ struct RunOverview: Sendable {
             run: run, stepCount: count, lastStep: latest?.metrics.step, lastArrival: lastArrival,
             delivered: delivered.count, critical: delivered.count { $0.alert.severity == .critical },
             health: Diagnosis.health(of: alerts),
-            stalled: isStalled(run: run, lastArrival: lastArrival, now: now, stallAfter: stallAfter))
+            state: RunState(run: run, alerts: alerts, stepCount: count, lastArrival: lastArrival, now: now, stallAfter: stallAfter))
     }
 }
+
+/// What the pages say a run is doing: the badge beside its id.
+///
+/// A run is `crashed` when its last liveness alert is a `run_crashed` and no step arrived after it; `finished`
+/// when it was closed; `stalled` when a `run_stalled` alert is open (raised, no "resumed" note and no step
+/// since) or when it has been silent for longer than its stall limit; `open` (the green badge) only otherwise.
+/// The stall limit is the run's own, from its stored config (see ``stallLimit(configJSON:meanInterval:)``), so
+/// the page agrees with the watchdog's alerts.
+enum RunState: String, Sendable, Hashable {
+    case open
+    case stalled
+    case crashed
+    case finished
+
+    /// - Parameters:
+    ///   - alerts: every alert of the run (delivered, suppressed, notes).
+    ///   - stepCount: the run's row count (with `lastArrival` and the start, it gives the run's mean interval).
+    ///   - stallAfter: a limit that overrides the runs' own (`rlwatch dashboard --stall-after`), or nil.
+    init(run: RunRecord, alerts: [AlertRecord], stepCount: Int, lastArrival: Double, now: Double, stallAfter: Double?) {
+        let liveness = alerts.filter { $0.alert.detector == .runStalled || $0.alert.detector == .runCrashed }
+        let last = liveness.max { ($0.timestamp, $0.id ?? 0) < ($1.timestamp, $1.id ?? 0) }
+        // A step stored after the alert means the run went on (its "resumed" note is stored with that step).
+        let stepsSince = last.map { lastArrival > $0.timestamp } ?? true
+        if let last, last.alert.detector == .runCrashed, last.disposition.isDelivered, !stepsSince {
+            self = .crashed
+        } else if run.finishedAt != nil {
+            self = .finished
+        } else if let last, last.alert.detector == .runStalled, last.disposition.isDelivered, !stepsSince {
+            self = .stalled
+        } else {
+            let meanInterval = stepCount > 1 ? max(0, lastArrival - run.startedAt) / Double(stepCount - 1) : nil
+            let limit = stallAfter ?? Self.stallLimit(configJSON: run.configJSON, meanInterval: meanInterval)
+            self = limit.map { now - lastArrival > $0 } == true ? .stalled : .open
+        }
+    }
+
+    /// The silence after which the run's own config calls it stalled: `stall.after_seconds`, else the larger of
+    /// `stall.min_after_seconds` and `stall.interval_multiplier` × the run's interval between steps (the mean over
+    /// the run here, as the runs list reads no rows; the watchdog uses the median of recent intervals, the same
+    /// for a steady run); nil when the run's config turns stall detection off. A run stored without stall
+    /// settings (an older database) gets the defaults.
+    static func stallLimit(configJSON: String, meanInterval: Double?) -> Double? {
+        let defaults = StallConfig()
+        guard let data = configJSON.data(using: .utf8),
+            let root = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+            let stall = root["stall"] as? [String: Any]
+        else { return max(defaults.minAfterSeconds, defaults.intervalMultiplier * (meanInterval ?? 0)) }
+        func number(_ key: String) -> Double? { (stall[key] as? NSNumber)?.doubleValue }
+        if (stall["enabled"] as? Bool) == false { return nil }
+        if let after = number("after_seconds") { return after }
+        let floor = number("min_after_seconds") ?? defaults.minAfterSeconds
+        let multiplier = number("interval_multiplier") ?? defaults.intervalMultiplier
+        return max(floor, multiplier * (meanInterval ?? 0))
+    }
+
+    /// The badge's hover text.
+    var title: String {
+        switch self {
+        case .open: "open: steps arrive within the run's stall limit"
+        case .stalled: "open, but no step arrived within the run's stall limit (or a run_stalled alert is open)"
+        case .crashed: "the training process crashed (run_crashed) and sent no step since"
+        case .finished: "closed by the trainer or the monitor"
+        }
+    }
+}
+

@@ -30,6 +30,12 @@ public struct TrainerStateReader: Sendable {
     /// The file name TRL and the Hugging Face `Trainer` give the document.
     public static let fileName = "trainer_state.json"
 
+    /// The keys of the Hugging Face `Trainer`'s end-of-training summary (TRL logs it once, after the last step):
+    /// seeing one means training ended normally.
+    public static let endOfTrainingKeys: Set<String> = [
+        "train_runtime", "train_samples_per_second", "train_steps_per_second", "total_flos", "train_loss",
+    ]
+
     /// Keys that a training log entry may carry without being one: the summary's and the bookkeeping's.
     static let nonTrainingKeys: Set<String> = [
         "epoch", "total_flos", "train_runtime", "train_samples_per_second", "train_steps_per_second", "train_loss",

@@ -4,6 +4,7 @@ import Logging
 import NIOCore
 import RLWatch
 import RLWatchCore
+import RLWatchIngest
 import RLWatchStore
 
 /// The handlers of the versioned JSON API under `/api/v1`, plus `/healthz`, `/metrics` and the OpenAPI document.
@@ -125,7 +126,8 @@ struct APIRoutes: Sendable {
         }
         let key = request.headers.first { $0.name.canonicalName == "idempotency-key" }
             .flatMap { $0.value.isEmpty ? nil : String($0.value.prefix(200)) }
-        let outcome = try await ingest(steps, runID: runID, key: key)
+        let bytes = Array(body.readableBytesView)
+        let outcome = try await ingest(steps, runID: runID, key: key) { StepBatchDecoder.loggedKeys(bytes, format: format) }
         if outcome.replayed {
             metrics.replayed()
         } else {
@@ -136,7 +138,9 @@ struct APIRoutes: Sendable {
 
     /// Judges and stores a batch in the run's session, under its lock; looks the run up again if the session it got
     /// was retired meanwhile (finished, evicted).
-    private func ingest(_ steps: [MetricStep], runID: String, key: String?) async throws
+    /// - Parameter loggedKeys: the keys the batch's first step logged, read only for the run's first batch: the
+    ///   server then says which key feeds which metric (as `watch` does), so a live user sees the mapping too.
+    private func ingest(_ steps: [MetricStep], runID: String, key: String?, loggedKeys: () -> [String]) async throws
         -> (body: String, replayed: Bool, alerts: [Alert])
     {
         let store = store
@@ -178,6 +182,9 @@ struct APIRoutes: Sendable {
                 }
                 if let replayed = judged.replayed { return (replayed, true, []) }
                 let outcomes = judged.outcomes
+                if !steps.isEmpty, session.claimKeyNote() {
+                    logger.info("run \(runID): metrics: \(MetricKeyMap.builtIn.describeSources(forKeys: loggedKeys()))")
+                }
                 await livenessAfterBatch(steps, session: session)
                 let delivered = outcomes.filter { $0.disposition.isDelivered }.map(\.alert)
                 return (Self.batchAnswer(runID: runID, steps: steps, outcomes: outcomes), false, delivered)

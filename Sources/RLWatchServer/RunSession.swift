@@ -28,6 +28,12 @@ final class RunSession: Sendable {
         lastUsedBits = Atomic(now.bitPattern)
     }
 
+    /// Whether the note naming which logged key feeds which metric was printed for this run.
+    private let keysDescribed = Atomic<Bool>(false)
+
+    /// True the first time it is called: the caller prints the key note.
+    func claimKeyNote() -> Bool { !keysDescribed.exchange(true, ordering: .relaxed) }
+
     var runID: String { monitor.runID }
 
     var isRetired: Bool { retiredFlag.load(ordering: .acquiring) }

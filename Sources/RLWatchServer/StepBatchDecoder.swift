@@ -80,6 +80,30 @@ struct StepBatchDecoder: Sendable {
         return steps
     }
 
+    /// The keys the first step of a batch logged (its top-level keys but `step`, with those of a nested object
+    /// such as veRL's `data`), for the note that names which key feeds which metric; empty when the batch has no
+    /// step object to read.
+    static func loggedKeys(_ body: [UInt8], format: Format) -> [String] {
+        var format = format
+        if format == .sniff {
+            let first = skipWhitespace(body, from: 0)
+            format = first < body.count && body[first] == UInt8(ascii: "[") ? .jsonArray : .ndjson
+        }
+        let first: Range<Int>?
+        switch format {
+        case .jsonArray: first = (try? arrayElements(body))?.first
+        case .ndjson, .sniff: first = lines(body).first?.range
+        }
+        guard let first,
+            let object = try? JSONSerialization.jsonObject(with: Data(body[first])) as? [String: Any]
+        else { return [] }
+        var keys: [String] = []
+        for (key, value) in object where key != "step" {
+            if let nested = value as? [String: Any] { keys += nested.keys } else { keys.append(key) }
+        }
+        return keys.sorted()
+    }
+
     /// The byte ranges of a JSON array's elements. Only the framing is checked here; each element is parsed later.
     static func arrayElements(_ body: [UInt8]) throws(APIError) -> [Range<Int>] {
         var position = skipWhitespace(body, from: 0)

@@ -136,12 +136,71 @@ struct CommandContext {
     ) async throws -> T {
         switch try storeLocation(database: flag) {
         case .sqlite(let path):
-            let store = try openExistingSQLite(path: path)
+            let store = try openExistingSQLite(path: isDefaultLocation(database: flag) ? findExistingDatabase() : path)
             defer { try? store.close() }
             return try await body(store)
         case .postgres:
             return try await withStore(database: flag, body)
         }
+    }
+
+    /// Whether the store is where `serve`, `watch` and `replay` put it when nothing says otherwise: no `--database`,
+    /// no `storage.url`, no `--log-dir` or `storage.log_dir`, no `storage.db_name`.
+    func isDefaultLocation(database flag: String?) -> Bool {
+        (flag ?? "").isEmpty && config.storage.url.isEmpty && resolved.sources["storage.log_dir"] == .default
+            && resolved.sources["storage.db_name"] == .default
+    }
+
+    /// The places a database written with the default settings may be, in order: `./rlwatch_logs/metrics.db` of the
+    /// working directory (where `serve`, `watch` and `replay` store by default), then that of each directory above
+    /// it (a command run from a subdirectory of where the trainer or `serve` ran), then the home directory's.
+    func defaultDatabaseCandidates(
+        workingDirectory: String = FileManager.default.currentDirectoryPath,
+        home: String = ProcessInfo.processInfo.environment["HOME"] ?? NSHomeDirectory()
+    ) -> [String] {
+        let relative = (config.storage.logDir as NSString).appendingPathComponent(config.storage.dbName)
+        var out: [String] = []
+        var directory = URL(fileURLWithPath: workingDirectory).standardizedFileURL
+        while true {
+            out.append(directory.appendingPathComponent(relative).standardizedFileURL.path)
+            let parent = directory.deletingLastPathComponent()
+            if parent.path == directory.path { break }
+            directory = parent
+        }
+        let inHome = URL(fileURLWithPath: home).appendingPathComponent(relative).standardizedFileURL.path
+        if !out.contains(inHome) { out.append(inHome) }
+        return out
+    }
+
+    /// The database a read command opens when nothing names one: the default path when it exists, else the
+    /// databases found among ``defaultDatabaseCandidates(workingDirectory:home:)``. When the default path does not
+    /// exist, it says on stderr which database it read and which others it found, or (none found, exit 1) every
+    /// place it looked.
+    func findExistingDatabase() throws -> String {
+        let candidates = defaultDatabaseCandidates()
+        let found = candidates.filter { FileManager.default.fileExists(atPath: $0) }
+        if found.first == candidates.first, let path = found.first {
+            if found.count > 1 {
+                printError(
+                    "reading \(path); other rlwatch databases: \(found.dropFirst().joined(separator: ", ")) "
+                        + "(pick one with --database sqlite:PATH)")
+            }
+            return path
+        }
+        guard let chosen = found.first else {
+            printError("No rlwatch database found at \(databasePath)")
+            printError("Looked in: \(candidates.joined(separator: ", "))")
+            printError(
+                "Make sure you have completed at least one monitored training run, or name the database with "
+                    + "--database sqlite:PATH, --log-dir DIR or storage.url.")
+            throw ExitStatus.failure
+        }
+        var note = "no database at \(databasePath); reading \(chosen)"
+        if found.count > 1 {
+            note += " (the nearest; also found \(found.dropFirst().joined(separator: ", ")); pick one with --database sqlite:PATH)"
+        }
+        printError(note)
+        return chosen
     }
 
     private func openExistingSQLite(path databasePath: String) throws -> SQLiteStore {

@@ -29,6 +29,8 @@ final class TensorBoardWatchSource: WatchSource {
         /// The scalars of the step still being gathered: its number, wall time and values by key.
         var pending: PendingStep?
         var identity: Identity?
+        /// The end-of-training summary tag seen in the file, if any: the run finished.
+        var ended: String?
     }
 
     struct PendingStep: Codable, Hashable {
@@ -57,6 +59,8 @@ final class TensorBoardWatchSource: WatchSource {
     private var missingReported = false
     /// A corrupt record whose length is unknown: nothing after it can be found, the file is given up.
     private var unreadable = false
+    /// Whether the end of training was said (``WatchPoll/ended`` is returned once).
+    private var endReported = false
 
     init(path: String, keyMap: MetricKeyMap) {
         id = path
@@ -109,6 +113,8 @@ final class TensorBoardWatchSource: WatchSource {
         var completed: [TensorBoardStep] = []
         var budget = max(1, options.limit)
         var reachedEnd = false
+        var unreadBytes: Int64 = 0
+        var ended = state.ended
         while budget > 0 {
             let read: TensorBoardEventReader.Poll
             do {
@@ -134,16 +140,27 @@ final class TensorBoardWatchSource: WatchSource {
                 }
                 throw WatchError.cannotWatch(id, error.message)
             }
+            if ended == nil, let tag = read.scalars.first(where: Self.isEndOfTraining)?.tag { ended = tag }
             completed += assembler.add(read.scalars)
             budget -= read.scalars.count
+            unreadBytes = read.unreadBytes
             if read.reachedEnd {
                 reachedEnd = true
                 break
             }
         }
-        // Only a finished log's last step is complete without the next one.
-        if options.final, reachedEnd, poll.failure == nil, let last = assembler.flush() {
+        // A finished log's last step is complete without the next one; so is the last step of a log whose trainer
+        // wrote its end-of-training summary (the summary shares the last step's number), and, when the watch
+        // stops, a step whose records are all in the file (none half-written after it).
+        let wholeRecords = reachedEnd && unreadBytes == 0
+        if poll.failure == nil, options.final && reachedEnd || (ended != nil || options.stopping) && wholeRecords,
+            let last = assembler.flush()
+        {
             completed.append(last)
+        }
+        if let ended, !endReported {
+            endReported = true
+            poll.ended = "the trainer wrote its end-of-training summary (\(ended))"
         }
         for step in completed {
             if keysReported < options.keysWanted {
@@ -156,7 +173,8 @@ final class TensorBoardWatchSource: WatchSource {
         let next = State(
             offset: reader.offset, pending: pendingStep(),
             identity: state.identity.flatMap { $0.head.count >= Self.headLength ? $0 : nil }
-                ?? Identity(device: current.device, inode: current.inode, head: current.head))
+                ?? Identity(device: current.device, inode: current.inode, head: current.head),
+            ended: ended)
         if next != state || moved {
             state = next
             let encoder = JSONEncoder()
@@ -164,6 +182,11 @@ final class TensorBoardWatchSource: WatchSource {
             poll.state = (try? encoder.encode(next)).map { String(decoding: $0, as: UTF8.self) }
         }
         return poll
+    }
+
+    /// Whether a scalar is one of the Hugging Face end-of-training summary's (`train/train_runtime`, …).
+    private static func isEndOfTraining(_ scalar: TensorBoardScalar) -> Bool {
+        TensorBoardTags.metricKey(forTag: scalar.tag).map { TrainerStateReader.endOfTrainingKeys.contains($0) } ?? false
     }
 
     /// The assembler's unfinished step, read back by flushing a copy.

@@ -30,6 +30,25 @@ struct ServeCLITests {
         #expect((report["detectors_triggered"] as? [String])?.contains("entropy_collapse") == true)
     }
 
+    /// The first batch of each run makes `serve` say which logged key feeds which metric (what `watch` prints,
+    /// and `--explain` starts with), once per run; later batches say nothing more.
+    @Test func theFirstBatchOfARunNamesWhichKeyFeedsWhichMetric() async throws {
+        let sandbox = try CLISandbox()
+        let server = try sandbox.start(["serve", "--port", "0", "--log-dir", "logs"])
+        let client = HTTPTestClient(port: try await server.servePort())
+        #expect(try await client.post("/api/v1/runs", json: ["run_id": "trl-keys"]).status == 201)
+        let steps: [[String: Any]] = (0..<3).map { ["step": $0, "entropy": 1.2, "kl": 0.01, "reward": 0.5, "reward_std": 0.2] }
+        #expect(try await client.post("/api/v1/runs/trl-keys/steps", json: steps).status == 200)
+        _ = try await server.waitForStderr(containing: "run trl-keys: metrics: ")
+        let note = try #require(server.stderr.split(separator: "\n").first { $0.contains("run trl-keys: metrics: ") })
+        #expect(note.contains("kl_divergence ← kl"), "\(note)")
+        #expect(note.contains("reward_mean ← reward"), "\(note)")
+        #expect(try await client.post("/api/v1/runs/trl-keys/steps", json: [["step": 3, "entropy": 1.1]]).status == 200)
+        let stopped = try await server.stop(signal: SIGTERM)
+        #expect(stopped.exited && stopped.status == 0, "\(server.stderr)")
+        #expect(server.stderr.components(separatedBy: "run trl-keys: metrics: ").count == 2, "\(server.stderr)")
+    }
+
     @Test func aBatchInFlightAtSIGTERMIsFinishedAndStored() async throws {
         let sandbox = try CLISandbox()
         let server = try sandbox.start(["serve", "--port", "0", "--log-dir", "logs"])

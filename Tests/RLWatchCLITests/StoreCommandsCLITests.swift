@@ -11,6 +11,34 @@ import Testing
         #expect(!sandbox.exists("rlwatch_logs"), "runs created the log dir")
     }
 
+    /// With no database in `./rlwatch_logs`, `runs`, `diagnose` and `alerts` look where a default `serve`, `watch`
+    /// or `replay` run from a directory above (or the home directory) stored, and say which database they read;
+    /// with several, they say which one they read and which others exist; with none, where they looked.
+    @Test func readCommandsFindTheStoreAndSayWhichTheyUsed() async throws {
+        let sandbox = try CLISandbox()
+        try sandbox.write("metrics.jsonl", MetricsFiles.healthy)
+        let above = sandbox.root.appendingPathComponent("rlwatch_logs").path
+        let none = try await sandbox.run(["runs"])
+        #expect(none.status == 1, "\(none)")
+        #expect(none.stderr.contains("Looked in: \(sandbox.work.path)/rlwatch_logs/metrics.db, \(above)/metrics.db"), "\(none)")
+
+        #expect(try await sandbox.run(["replay", "--run-id", "above", "--log-dir", above, "metrics.jsonl"]).status == 0)
+        for command in [["runs"], ["diagnose"], ["alerts"]] {
+            let found = try await sandbox.run(command)
+            #expect(found.status == 0, "\(found)")
+            #expect(found.stderr.contains("no database at \(sandbox.work.path)/rlwatch_logs/metrics.db; reading \(above)/metrics.db"), "\(found)")
+        }
+        #expect(try await sandbox.run(["runs"]).stdout.contains("above"))
+
+        #expect(try await sandbox.run(["replay", "--run-id", "here", "metrics.jsonl"]).status == 0)
+        let both = try await sandbox.run(["runs"])
+        #expect(both.stdout.contains("here") && !both.stdout.contains("above"), "\(both)")
+        #expect(both.stderr.contains("reading \(sandbox.work.path)/rlwatch_logs/metrics.db; other rlwatch databases: \(above)/metrics.db"), "\(both)")
+        // Named explicitly: no search, no note.
+        let named = try await sandbox.run(["runs", "--log-dir", above])
+        #expect(named.stdout.contains("above") && named.stderr.isEmpty, "\(named)")
+    }
+
     @Test func diagnoseWithoutADatabaseExits1() async throws {
         let sandbox = try CLISandbox()
         let result = try await sandbox.run(["diagnose"])

@@ -252,3 +252,57 @@ struct CrashReportTests {
         #expect(alert.message == "Training process exited with status 3")
     }
 }
+
+@Suite("run_stalled message")
+struct StallMessageTests {
+    let t0 = 1_800_000_000.0
+
+    /// The message quotes the limit it used, exactly and with the setting it came from: a 90 s limit once read
+    /// "longer than 2 min", which contradicted the config the user had just written.
+    @Test(
+        "the stall message states the exact limit and where it came from",
+        arguments: [
+            (90.0, nil as Double?, "the stall limit is 90 s (stall.after_seconds)"),
+            (150, nil, "the stall limit is 150 s (stall.after_seconds)"),
+            (600, nil, "the stall limit is 10 min (stall.after_seconds)"),
+            (7200, nil, "the stall limit is 2 h (stall.after_seconds)"),
+            (2.5, nil, "the stall limit is 2.5 s (stall.after_seconds)"),
+        ])
+    func exactLimit(after: Double, critical: Double?, expected: String) throws {
+        var tracker = LivenessTracker(config: config {
+            $0.stall.afterSeconds = after
+            $0.stall.criticalAfterSeconds = critical ?? after * 100
+        })
+        _ = tracker.stepsArrived(batch(1, 1), at: t0)
+        let warning = try #require(tracker.check(at: t0 + after + 1).first)
+        #expect(warning.alert.message.contains(expected), "\(warning.alert.message)")
+        #expect(warning.alert.metricValues["threshold_seconds"] == .double(after.rounded()))
+    }
+
+    @Test("the default limit names min_after_seconds, the interval multiplier, and the critical multiplier")
+    func defaultLimits() throws {
+        var tracker = LivenessTracker(config: config())
+        _ = tracker.stepsArrived(batch(1, 1), at: t0)
+        let floor = try #require(tracker.check(at: t0 + 600).first)
+        #expect(floor.alert.message.contains("the stall limit is 10 min (stall.min_after_seconds)"), "\(floor.alert.message)")
+        let critical = try #require(tracker.check(at: t0 + 1800).first)
+        #expect(critical.alert.message.contains("the critical limit is 30 min (3 × the stall limit, stall.critical_multiplier)"),
+            "\(critical.alert.message)")
+
+        // A run logging every 100 s: 10 × its median interval, 1000 s.
+        var slow = LivenessTracker(config: config())
+        for index in 0..<5 { _ = slow.stepsArrived(batch(index + 1, 1), at: t0 + Double(index) * 100) }
+        let found = try #require(slow.check(at: t0 + 400 + 1000).first)
+        #expect(found.alert.message.contains("the stall limit is 1000 s (10 × the median step interval, stall.interval_multiplier)"),
+            "\(found.alert.message)")
+        #expect(found.alert.message.contains("No steps for 17 min"), "\(found.alert.message)")
+    }
+
+    /// A measured silence under two minutes is said in seconds, so it never reads shorter than the limit beside it.
+    @Test func aShortSilenceIsSaidInSeconds() throws {
+        var tracker = LivenessTracker(config: config { $0.stall.afterSeconds = 90 })
+        _ = tracker.stepsArrived(batch(1, 1), at: t0)
+        let warning = try #require(tracker.check(at: t0 + 100).first)
+        #expect(warning.alert.message.hasPrefix("No steps for 100 s (last step 1); the stall limit is 90 s"), "\(warning.alert.message)")
+    }
+}

@@ -94,6 +94,55 @@ import Testing
         }
     }
 
+    /// The log-scale toggle of the grad norm chart: a 2.7e7 spike no longer flattens the rest (the axis spans
+    /// decades, labelled 1, 10, … 1e+7); the linear axes print every tick at one precision; the detector-input
+    /// charts are drawn; a `run_crashed` alert arriving live turns the green "open" badge into "crashed" (and the
+    /// close that comes with it does not make it "finished").
+    @Test func logScaleToggleTickLabelsAndLiveStallBadge() async throws {
+        guard Chromium.require() != nil else { return }
+        try await withSQLiteStore { store, _ in
+            try await withServe(store: store) { client in
+                let opened = try await client.post("/api/v1/runs", json: ["run_id": "spiky", "framework": "trl"])
+                #expect(opened.status == 201, "\(opened)")
+                var steps: [[String: Any]] = []
+                for index in 0..<40 {
+                    let loss: Double = 0.05 + Double(index) * 0.0025
+                    let gradNorm: Double = index == 20 ? 2.7e7 : 0.5 + Double(index % 3)
+                    steps.append([
+                        "step": index, "loss": loss, "grad_norm": gradNorm, "completions/clipped_ratio": 0.1,
+                        "frac_reward_zero_std": 0.2, "completions/mean_length": 700,
+                    ])
+                }
+                let posted = try await client.post("/api/v1/runs/spiky/steps", json: steps)
+                #expect(posted.status == 200, "\(posted)")
+                let page = try await DevToolsSession.open(client.baseURL.absoluteString + "/run?id=spiky")
+                defer { page.close() }
+                try await page.waitUntil("document.querySelector('svg[data-chart=\"grad_norm\"]') !== null")
+                try await page.waitUntil("document.getElementById('live-status').textContent === 'live'")
+                for id in ["frac_reward_zero_std", "clipped_ratio", "mean_completion_length"] {
+                    #expect(try await page.evaluate("document.querySelector('svg[data-chart=\"\(id)\"] path.line') !== null") as? Bool == true, "\(id)")
+                }
+                let labels = { (id: String) in
+                    "Array.from(document.querySelectorAll('svg[data-chart=\"\(id)\"] text.ytick')).map(function (t) { return t.textContent; }).join(' ')"
+                }
+                let loss = try #require(try await page.evaluate(labels("loss")) as? String)
+                let decimals = Set(loss.split(separator: " ").map { $0.split(separator: ".").last?.count ?? 0 })
+                #expect(decimals.count == 1, "loss ticks at one precision: \(loss)")
+                #expect(try await page.evaluate("document.querySelector('svg[data-chart=\"grad_norm\"]').getAttribute('data-scale')") as? String == "linear")
+                _ = try await page.evaluate("document.querySelector('input.log-toggle[data-chart=\"grad_norm\"]').click()")
+                try await page.waitUntil("document.querySelector('svg[data-chart=\"grad_norm\"]').getAttribute('data-scale') === 'log'")
+                let log = try #require(try await page.evaluate(labels("grad_norm")) as? String)
+                #expect(log.contains("1e+7") && log.contains("1"), "log ticks: \(log)")
+                #expect(try await page.evaluate("document.querySelector('svg[data-chart=\"loss\"]').getAttribute('data-scale')") as? String == "linear")
+
+                #expect(try await page.evaluate("document.getElementById('run-state').className") as? String == "badge open")
+                _ = try await client.post("/api/v1/runs/spiky/crash", json: ["exception_type": "", "message": "", "exit_code": 137])
+                try await page.waitUntil("document.getElementById('run-state').textContent === 'crashed'")
+                #expect(try await page.evaluate("document.getElementById('run-state').className") as? String == "badge crashed")
+            }
+        }
+    }
+
     @Test func openRunPageShowsNewStepsAndAlertsWithoutReload() async throws {
         guard Chromium.require() != nil else { return }
         try await withSQLiteStore { store, _ in

@@ -87,4 +87,23 @@ import Testing
         let md = DiagnosisRenderer.markdown(Diagnosis(run: run, steps: steps, alerts: [alert]))
         #expect(md.contains("a \\| b"))
     }
+
+    /// Every cell of the summary table has four significant digits: a 2.7e7 gradient spike no longer prints as
+    /// `27000000.0000` beside a learning rate of `0.0000`.
+    @Test func theSummaryTablePrintsFourSignificantDigits() {
+        let steps = (0..<10).map {
+            MetricStep(step: $0, loss: 0.123456, gradNorm: $0 == 5 ? 2.7e7 : 1.5, learningRate: 1e-5)
+        }
+        let d = Diagnosis(run: run, steps: steps, alerts: [])
+        let text = DiagnosisRenderer.text(d)
+        let markdown = DiagnosisRenderer.markdown(d)
+        for output in [text, markdown] {
+            #expect(output.contains("2.700e+07"), "\(output)")
+            #expect(output.contains("1.000e-05"), "\(output)")
+            #expect(output.contains("0.1235"), "\(output)")
+            #expect(output.contains("1.500"), "\(output)")
+            #expect(!output.contains("27000000"), "\(output)")
+            #expect(!output.contains("0.0000"), "\(output)")
+        }
+    }
 }

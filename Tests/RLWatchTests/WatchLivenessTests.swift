@@ -6,8 +6,9 @@ import RLWatchTesting
 import Synchronization
 import Testing
 
-/// `run_stalled` in `rlwatch watch`: quiet files whose writer still has them open are a stall; files the trainer
-/// closed are a finished run.
+/// `run_stalled` in `rlwatch watch`: quiet files are a stall whether or not a process holds them open (TensorBoard's
+/// writer closes its file after every write); only what the trainer writes at the end of training finishes the run;
+/// a writer process that is gone without it is said to have died.
 @Suite struct WatchLivenessTests {
     static let config: RLWatchConfig = {
         var config = RLWatchConfig()
@@ -16,15 +17,17 @@ import Testing
         return config
     }()
 
-    @Test func quietFilesStillOpenByTheirWriterAreStalledAndResumeWithANote() async throws {
+    @Test func quietFilesAreStalledAndResumeWithANoteAndAWriterThatDiedIsSaid() async throws {
         let sandbox = try WatchSandbox()
         let store = InMemoryStore()
         let clock = ManualWallClock()
         let open = Atomic<Bool>(true)
+        let alive = Atomic<Bool>(true)
         try sandbox.append("metrics.jsonl", WatchLines.healthy(1...5))
         let watcher = try await sandbox.watcher(
             ["metrics.jsonl"], store: store, config: Self.config, wallClock: AnyWallClock(clock),
-            writerHasOpen: { _ in open.load(ordering: .relaxed) })
+            fileHolders: { _ in open.load(ordering: .relaxed) ? [4242] : [] },
+            processAlive: { _ in alive.load(ordering: .relaxed) })
         try await watcher.pollOnce()
         await watcher.checkLiveness()
         clock.advance(by: .seconds(59))
@@ -45,14 +48,21 @@ import Testing
         #expect(last.disposition == .suppressed(.resolved))
         #expect(last.alert.step == 6)
 
-        // Then closes the file for good: the silence is the end of the run, not a stall.
+        // Then closes the file (as TensorBoard's writer does after every write): not the end of the run.
         open.store(false, ordering: .relaxed)
-        clock.advance(by: .seconds(10_000))
         await watcher.checkLiveness()
-        clock.advance(by: .seconds(10_000))
+        #expect(!sandbox.notes.contains { $0.text.contains("exited") })
+        clock.advance(by: .seconds(60))
         await watcher.checkLiveness()
-        #expect(try await store.alerts(runID: watcher.runID).count == 3)
-        #expect(sandbox.notes.contains { $0.text.contains("treated as finished") })
+        #expect(try await store.alerts(runID: watcher.runID).last?.alert.severity == .warning)
+        #expect(try await store.alerts(runID: watcher.runID).count == 4)
+        // The process that held it dies (SIGKILL, an OOM kill) without an end-of-training summary: said at once.
+        alive.store(false, ordering: .relaxed)
+        await watcher.checkLiveness()
+        #expect(sandbox.warnings.contains { $0.contains("pid 4242") && $0.contains("crashed or was killed") }, "\(sandbox.notes)")
+        clock.advance(by: .seconds(120))
+        await watcher.checkLiveness()
+        #expect(try await store.alerts(runID: watcher.runID).last?.alert.severity == .critical)
     }
 
     @Test func aWatchThatDoesNotFollowNeverRaisesAStall() async throws {
@@ -62,7 +72,7 @@ import Testing
         try sandbox.append("metrics.jsonl", WatchLines.healthy(1...5))
         let watcher = try await sandbox.watcher(
             ["metrics.jsonl"], store: store, follow: false, config: Self.config, wallClock: AnyWallClock(clock),
-            writerHasOpen: { _ in true })
+            fileHolders: { _ in [4242] })
         _ = try await watcher.run(clock: ContinuousClock())
         clock.advance(by: .seconds(100_000))
         await watcher.checkLiveness()

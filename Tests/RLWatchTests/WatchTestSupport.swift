@@ -63,13 +63,16 @@ final class WatchSandbox {
         _ names: [String], kind: WatchSourceKind = .jsonl(), store: any Store, follow: Bool = true,
         strict: Bool = false, config: RLWatchConfig = RLWatchConfig(), runID: String? = nil,
         sinks: [any AlertSink] = [], batchSize: Int = 4096, explain: Bool = false,
-        wallClock: AnyWallClock? = nil, writerHasOpen: (@Sendable ([String]) -> Bool?)? = nil
+        wallClock: AnyWallClock? = nil, fileHolders: (@Sendable ([String]) -> Set<Int32>?)? = nil,
+        processAlive: (@Sendable (Int32) -> Bool)? = nil
     ) async throws -> Watcher {
         let targets = try names.map { try WatchTarget(path: path($0), kind: kind) }
         var options = Watcher.Options(
             follow: follow, pollInterval: .milliseconds(5), strict: strict, batchSize: batchSize, explain: explain)
         if let wallClock { options.wallClock = wallClock }
-        if let writerHasOpen { options.writerHasOpen = writerHasOpen }
+        if let fileHolders { options.fileHolders = fileHolders }
+        if let processAlive { options.processAlive = processAlive }
+        options.holderProbeInterval = 0
         return try await Watcher.start(
             targets: targets, config: config, runID: runID, store: store, sinks: sinks, options: options,
             report: { [weak self] in self?.notes.append($0) })

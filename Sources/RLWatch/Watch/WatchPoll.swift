@@ -14,6 +14,9 @@ public struct WatchPoll {
     public var hasMore: Bool
     /// A malformed input under ``WatchPollOptions/strict``: the watch stops after storing `steps`.
     public var failure: WatchError?
+    /// The trainer wrote what it writes when training ends (TRL's end-of-training summary, `train/train_runtime`
+    /// …): what was seen, for the note. Returned once per source.
+    public var ended: String?
 
     public init(
         steps: [MetricStep] = [], state: String? = nil, notes: [WatchNote] = [], keys: [String] = [],

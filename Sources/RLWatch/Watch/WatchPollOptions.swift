@@ -8,11 +8,15 @@ public struct WatchPollOptions: Sendable, Hashable {
     public var strict: Bool
     /// Return the logged keys of up to this many first steps (for the note that names each metric's key).
     public var keysWanted: Int
+    /// The watch is stopping: a step held back only because the next one has not started (a TensorBoard step
+    /// whose records are all in the file) is handed over now, so stopping `watch` never loses the last step.
+    public var stopping: Bool
 
-    public init(limit: Int = 4096, final: Bool = false, strict: Bool = false, keysWanted: Int = 0) {
+    public init(limit: Int = 4096, final: Bool = false, strict: Bool = false, keysWanted: Int = 0, stopping: Bool = false) {
         self.limit = max(1, limit)
         self.final = final
         self.strict = strict
         self.keysWanted = keysWanted
+        self.stopping = stopping
     }
 }

@@ -33,9 +33,15 @@ public final class Watcher {
         public var describeKeys: Bool
         /// The wall clock of the liveness detectors (when data arrived, how long the files have been quiet).
         public var wallClock = AnyWallClock(SystemWallClock())
-        /// Whether the writer of the watched files still has one of them open (nil: cannot tell). A stall is
-        /// raised only while it is (or when it cannot be told); a closed file means the trainer ended the run.
-        public var writerHasOpen: @Sendable ([String]) -> Bool? = { OpenFileProbe.anotherProcessHasOpen($0) }
+        /// The processes that have one of the watched files open now (nil: cannot tell). Not whether the run
+        /// ended: TensorBoard's writer without TensorFlow (what TRL uses) opens, appends and closes the file at
+        /// every write, so a file nobody holds may belong to a hung trainer. A process seen holding a file that
+        /// is later gone, with no end-of-training summary written, is said to have died.
+        public var fileHolders: @Sendable ([String]) -> Set<Int32>? = { OpenFileProbe.holders(of: $0) }
+        /// Whether a process is still alive (a stopped one is).
+        public var processAlive: @Sendable (Int32) -> Bool = { OpenFileProbe.isAlive($0) }
+        /// The least wall-clock time between two looks at which processes hold the files (each reads `/proc`).
+        public var holderProbeInterval: Double = 5
 
         public init(
             follow: Bool, pollInterval: Duration = .seconds(1), strict: Bool = false, batchSize: Int = 4096,
@@ -81,6 +87,11 @@ public final class Watcher {
     private var polled = false
     /// `run_stalled` and `throughput_drop` for a followed run, on arrival times.
     private var liveness: LivenessTracker
+    /// Whether a source said the trainer ended training (its end-of-training summary): not stalled, finished.
+    private var writerEnded = false
+    /// The processes seen holding a watched file, and when the holders were last looked up.
+    private var writers: Set<Int32> = []
+    private var lastHolderProbe: Double?
 
     private init(
         runID: String, monitor: Monitor, targets: [WatchTarget], store: any Store, options: Options,
@@ -168,12 +179,13 @@ public final class Watcher {
         let before = summary.steps
         let pollOptions = WatchPollOptions(
             limit: options.batchSize, final: !options.follow, strict: options.strict,
-            keysWanted: explained ? 0 : 20)
+            keysWanted: explained ? 0 : 20, stopping: stopping)
         var more = true
+        defer { stopping = false }
         while more {
             more = false
             for source in sources {
-                if stop?.isStopped == true || Task.isCancelled { return summary.steps - before }
+                if !stopping, stop?.isStopped == true || Task.isCancelled { return summary.steps - before }
                 let poll = try source.poll(pollOptions)
                 for note in poll.notes { report(note) }
                 if !explained, !poll.steps.isEmpty {
@@ -198,6 +210,7 @@ public final class Watcher {
                         }
                     }
                 }
+                if let ended = poll.ended { writerFinished(ended, source: source.id) }
                 if let failure = poll.failure { throw failure }
                 more = more || poll.hasMore
             }
@@ -236,21 +249,56 @@ public final class Watcher {
             await checkLiveness()
             await stop.pause(for: options.pollInterval, on: clock)
         }
+        if options.follow, stop.isStopped, !Task.isCancelled {
+            // Stopped while following: the last step may be held back only because the next has not started.
+            try await stopPoll()
+        }
         return summary
     }
 
-    /// Raises a stall when the watched files have been quiet too long while their writer still has them open.
+    /// Whether the poll running is the last one of a stopped watch (``WatchPollOptions/stopping``).
+    private var stopping = false
+
+    /// The last poll of a watch that was told to stop: reads what is new and hands over a step whose records are
+    /// all written but that waits for the next step to start, so it is stored (and judged) instead of lost.
+    /// A step still being written stays in the stored position for the next watch.
+    public func stopPoll() async throws {
+        stopping = true
+        try await pollOnce()
+    }
+
+    /// A source said the trainer ended training: the run is finished, not stalled (until data arrives again).
+    private func writerFinished(_ what: String, source: String) {
+        liveness.finish()
+        guard !writerEnded else { return }
+        writerEnded = true
+        report(WatchNote(.info, "\(source): \(what): the run finished; it is not reported as stalled"))
+    }
+
+    /// Raises a stall when the watched files have been quiet too long and the trainer did not say training ended.
     ///
-    /// When no other process has any of them open any more, the trainer closed its log: the run ended, and is
-    /// treated as finished instead of stalled (until data arrives again).
+    /// "Finished" is what the trainer writes (TRL's end-of-training summary, see ``WatchPoll/ended``), never that
+    /// no process holds the files: TensorBoard's writer without TensorFlow closes the file after every write, so
+    /// a hung (SIGSTOPped) trainer holds nothing open. A process seen holding a watched file that has exited
+    /// without that summary is said at once (it crashed or was killed); the stall follows at the stall limit.
     public func checkLiveness() async {
-        let found = liveness.check(at: options.wallClock.now.secondsSince1970)
-        guard !found.isEmpty else { return }
-        if options.writerHasOpen(sources.map(\.id)) == false {
-            liveness.finish()
-            report(WatchNote(.info, "no process has the watched files open any more: the trainer closed them, so the run is treated as finished, not stalled"))
-            return
+        let now = options.wallClock.now.secondsSince1970
+        if !writerEnded, lastHolderProbe.map({ now - $0 >= options.holderProbeInterval }) ?? true {
+            lastHolderProbe = now
+            if let holders = options.fileHolders(sources.map(\.id)) { writers.formUnion(holders) }
+            let gone = writers.filter { !options.processAlive($0) }
+            if !gone.isEmpty {
+                writers.subtract(gone)
+                report(
+                    WatchNote(
+                        .warning,
+                        "the process that wrote the watched files (pid \(gone.sorted().map(String.init).joined(separator: ", "))) "
+                            + "exited without an end-of-training summary: the trainer crashed or was killed; the run is "
+                            + "reported as stalled once its files stay quiet past the stall limit"))
+            }
         }
+        let found = liveness.check(at: now)
+        guard !found.isEmpty else { return }
         for outcome in await record(found) where outcome.disposition.isDelivered {
             summary.delivered.append(outcome.alert)
         }

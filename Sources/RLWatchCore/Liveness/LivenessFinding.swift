@@ -10,11 +10,31 @@ public struct LivenessFinding: Sendable, Hashable {
     }
 }
 
-/// A human-readable length of time: `45 s`, `12 min`, `2.5 h`.
+/// A human-readable length of time that was measured: `45 s`, `12 min`, `2.5 h`.
+///
+/// Seconds up to two minutes, so that a silence of 100 s does not read as "2 min" next to a 90 s limit.
 func describeDuration(_ seconds: Double) -> String {
-    if seconds < 90 { return "\(Int(seconds.rounded())) s" }
-    if seconds < 5400 { return "\(Int((seconds / 60).rounded())) min" }
+    if seconds < 120 { return "\(Int(seconds.rounded())) s" }
+    if seconds < 7200 { return "\(Int((seconds / 60).rounded())) min" }
     return "\(formatFixed(seconds / 3600, decimals: 1)) h"
+}
+
+/// A configured limit, exactly (to three significant digits when fractional): `90 s`, `10 min`, `2 h`, `150 s`,
+/// `2.5 s`.
+///
+/// Limits are stated as the user set them (or as the defaults compute them); rounding a 90 s limit to
+/// "2 min" made a stall message contradict the config it quoted.
+func describeLimit(_ seconds: Double) -> String {
+    let whole = seconds.rounded()
+    if whole == seconds, whole >= 7200, whole.truncatingRemainder(dividingBy: 3600) == 0 { return "\(Int(whole / 3600)) h" }
+    if whole == seconds, whole >= 120, whole.truncatingRemainder(dividingBy: 60) == 0 { return "\(Int(whole / 60)) min" }
+    if whole == seconds, abs(whole) < 1e15 { return "\(Int(whole)) s" }
+    var text = formatSignificant(seconds, digits: 3)
+    if text.contains("."), !text.contains("e") {
+        while text.hasSuffix("0") { text.removeLast() }
+        if text.hasSuffix(".") { text.removeLast() }
+    }
+    return "\(text) s"
 }
 
 func formatFixed(_ value: Double, decimals: Int) -> String {

@@ -128,6 +128,24 @@ public struct StallTracker: Sendable {
         return LivenessFinding(alert: alert(severity: severity, silence: silence, threshold: severity == .critical ? critical : warning))
     }
 
+    private func plain(_ value: Double) -> String {
+        value == value.rounded() && abs(value) < 1e15 ? String(Int(value)) : formatNumber(value)
+    }
+
+    /// Where a limit came from, so the user knows which setting to change.
+    private func limitSource(severity: Severity) -> String {
+        if severity == .critical, config.criticalAfterSeconds != nil { return "stall.critical_after_seconds" }
+        if severity == .critical {
+            return "\(plain(config.criticalMultiplier)) × the stall limit, stall.critical_multiplier"
+        }
+        if config.afterSeconds != nil { return "stall.after_seconds" }
+        if let median = medianInterval, config.intervalMultiplier * median > config.minAfterSeconds {
+            return "\(plain(config.intervalMultiplier)) × the median step interval, "
+                + "stall.interval_multiplier"
+        }
+        return "stall.min_after_seconds"
+    }
+
     private func alert(severity: Severity, silence: Double, threshold: Double) -> Alert {
         var values: MetricValues = [
             "silence_seconds": .double(silence.rounded()),
@@ -150,8 +168,8 @@ public struct StallTracker: Sendable {
                 + "job's log and GPU utilisation before the critical fires."
         return Alert(
             step: step, detector: .runStalled, severity: severity,
-            message: "No steps for \(describeDuration(silence)) (last step \(step)); a run this quiet for longer than "
-                + "\(describeDuration(threshold)) is stalled.\(usual)",
+            message: "No steps for \(describeDuration(silence)) (last step \(step)); the \(severity == .critical ? "critical" : "stall") "
+                + "limit is \(describeLimit(threshold)) (\(limitSource(severity: severity))).\(usual)",
             metricValues: values, recommendation: recommendation)
     }
 }

@@ -91,3 +91,46 @@ public func fixed(_ value: Double, decimals: Int) -> String {
     }
     return text
 }
+
+/// `value` with exactly `digits` significant digits: fixed-point between 1e-3 and 1e5 (`0.1235`, `12.35`,
+/// `1235`, `12346`), scientific outside it (`2.700e+07`, `1.000e-05`), `0` for zero.
+///
+/// Tables and chart axes use it so that every number of a column carries the same precision: four fixed
+/// decimals printed a 2.7e7 gradient spike as `27000000.0000` and a 1e-5 learning rate as `0.0000`.
+public func formatSignificant(_ value: Double, digits: Int = 4) -> String {
+    if value.isNaN { return "NaN" }
+    if value.isInfinite { return value > 0 ? "Infinity" : "-Infinity" }
+    if value == 0 { return "0" }
+    let digits = max(1, digits)
+    var exponent = decimalExponent(of: value)
+    // Rounding can carry into the next decade (9.99996 → 10.000): then one digit fewer after the point.
+    if let rounded = Double(fixed(value / power10(exponent), decimals: digits - 1)), abs(rounded) >= 10 { exponent += 1 }
+    if exponent >= -3, exponent < 5 {
+        return fixed(value, decimals: max(0, digits - 1 - exponent))
+    }
+    let sign = exponent < 0 ? "-" : "+"
+    let power = String(abs(exponent))
+    return fixed(value / power10(exponent), decimals: digits - 1) + "e" + sign + (power.count < 2 ? "0" + power : power)
+}
+
+/// The exponent `e` with 10^e ≤ |value| < 10^(e+1), for a finite non-zero value.
+private func decimalExponent(of value: Double) -> Int {
+    var magnitude = abs(value)
+    var exponent = 0
+    while magnitude >= 10 {
+        magnitude /= 10
+        exponent += 1
+    }
+    while magnitude < 1 {
+        magnitude *= 10
+        exponent -= 1
+    }
+    return exponent
+}
+
+/// 10 to an integer power, exactly for the powers a Double holds exactly (|e| ≤ 22).
+private func power10(_ exponent: Int) -> Double {
+    var result = 1.0
+    for _ in 0..<abs(exponent) { result *= 10 }
+    return exponent < 0 ? 1 / result : result
+}

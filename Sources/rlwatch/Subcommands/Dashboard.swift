@@ -35,12 +35,12 @@ extension RLWatchCommand {
         @Option(help: "The store: postgres://USER@HOST:PORT/DB or sqlite:PATH (default: storage.url, else metrics.db in the log dir).")
         var database: String?
 
-        @Option(name: .customLong("stall-after"), help: "Seconds without a new step after which an open run is marked stalled.")
-        var stallAfter: Double = 600
+        @Option(name: .customLong("stall-after"), help: "Seconds without a new step after which an open run is marked stalled (default: each run's own stall limit, from its config).")
+        var stallAfter: Double?
 
         func validate() throws {
             if let port, !(0...65_535).contains(port) { throw ValidationError("--port must be between 0 and 65535 (got \(port))") }
-            guard stallAfter > 0 else { throw ValidationError("--stall-after must be > 0") }
+            guard stallAfter.map({ $0 > 0 }) ?? true else { throw ValidationError("--stall-after must be > 0") }
         }
 
         func run() async throws {

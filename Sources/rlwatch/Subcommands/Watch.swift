@@ -68,8 +68,19 @@ extension RLWatchCommand {
         func run() async throws {
             let context = try CommandContext(options, runID: runID)
             let keyMap = MetricKeyMap(overrides: context.config.metrics.keys)
+            // One set of handlers for the whole command: SIGINT/SIGTERM end a wait for the log as well as the watch.
+            let stop = WatchStopSignal()
+            let handlers = Self.stopOnSignals(stop)
+            defer { handlers.forEach { $0.cancel() } }
             var targets: [WatchTarget] = []
+            var waited = false
             for path in paths {
+                if follow != false {
+                    switch await Self.waitForLog(path, format: format, pollInterval: pollInterval, until: stop) {
+                    case .ready(let hadToWait): waited = waited || hadToWait
+                    case .stopped: return
+                    }
+                }
                 do {
                     guard let chosen = format ?? WatchFormat.detect(path: path) else {
                         throw WatchError.cannotWatch(
@@ -81,7 +92,7 @@ extension RLWatchCommand {
                     throw ExitStatus.badInput
                 }
             }
-            let following = follow ?? targets.contains { Self.isRecentlyModified($0) }
+            let following = follow ?? (waited || targets.contains { Self.isRecentlyModified($0) })
             let store: any Store = noStore ? InMemoryStore() : try context.openStore()
             let sinks: [any AlertSink] = output == .jsonl ? [JSONLAlertSink()] : [ConsoleAlertPrinter()]
             let watchOptions = Watcher.Options(
@@ -115,9 +126,9 @@ extension RLWatchCommand {
 
             let outcome: Outcome
             if let dispatcher, let outbox {
-                outcome = await Self.withDispatcher(dispatcher, draining: outbox) { await Self.runUntilSignalled(watcher) }
+                outcome = await Self.withDispatcher(dispatcher, draining: outbox) { await Self.runUntilSignalled(watcher, stop: stop) }
             } else {
-                outcome = await Self.runUntilSignalled(watcher)
+                outcome = await Self.runUntilSignalled(watcher, stop: stop)
             }
             switch outcome {
             case .finished(let summary):
@@ -135,6 +146,43 @@ extension RLWatchCommand {
 }
 
 extension RLWatchCommand.Watch {
+    enum WaitOutcome {
+        /// The log is there; `waited`: it was not at first (then it is followed: a trainer is writing it).
+        case ready(waited: Bool)
+        /// SIGINT or SIGTERM ended the wait (exit 0, nothing was read).
+        case stopped
+    }
+
+    /// Waits until `path` exists and, without `--format`, holds a log whose format can be told: `watch DIR`
+    /// started before the trainer created DIR (or its first event file) waits for it, with a note, instead of
+    /// failing.
+    static func waitForLog(_ path: String, format: WatchFormat?, pollInterval: Double, until stop: WatchStopSignal) async
+        -> WaitOutcome
+    {
+        func ready() -> Bool {
+            format == nil ? WatchFormat.detect(path: path) != nil : FileManager.default.fileExists(atPath: path)
+        }
+        guard !ready() else { return .ready(waited: false) }
+        let exists = FileManager.default.fileExists(atPath: path)
+        printError(
+            "rlwatch watch: \(path) " + (exists ? "holds no event files, trainer_state.json or .jsonl yet" : "does not exist yet")
+                + "; waiting for the trainer to write it (Ctrl-C to stop)")
+        while !stop.isStopped, !ready() {
+            // Short sleeps, so a signal ends the wait within 50 ms.
+            var left = pollInterval
+            while left > 0, !stop.isStopped {
+                try? await Task.sleep(for: .milliseconds(Int64((min(left, 0.05) * 1000).rounded())))
+                left -= 0.05
+            }
+        }
+        if stop.isStopped {
+            printError("rlwatch watch: stopped while waiting for \(path)")
+            return .stopped
+        }
+        printError("rlwatch watch: \(path) appeared")
+        return .ready(waited: true)
+    }
+
     /// How a watch ended.
     enum Outcome: Sendable {
         case finished(Watcher.Summary)
@@ -143,20 +191,7 @@ extension RLWatchCommand.Watch {
 
     /// Runs the watch until the logs are read, or until SIGINT or SIGTERM: the watch then stops between two
     /// batches, with everything read so far stored, and the run is marked finished.
-    static func runUntilSignalled(_ watcher: Watcher) async -> Outcome {
-        let stop = WatchStopSignal()
-        let handlers = [SIGINT, SIGTERM].map { number in
-            signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            source.setEventHandler {
-                // A second signal while the watch is still stopping ends it at once.
-                if stop.isStopped { Foundation.exit(128 + number) }
-                stop.stop()
-            }
-            source.resume()
-            return source
-        }
-        defer { handlers.forEach { $0.cancel() } }
+    static func runUntilSignalled(_ watcher: Watcher, stop: WatchStopSignal) async -> Outcome {
         let outcome: Outcome
         do {
             outcome = .finished(try await watcher.run(clock: ContinuousClock(), until: stop))
@@ -167,6 +202,22 @@ extension RLWatchCommand.Watch {
         }
         await watcher.finish()
         return outcome
+    }
+
+    /// Sets `stop` on SIGINT or SIGTERM (a second signal while stopping exits at once); cancel the sources returned
+    /// when done.
+    static func stopOnSignals(_ stop: WatchStopSignal) -> [any DispatchSourceSignal] {
+        [SIGINT, SIGTERM].map { number in
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler {
+                // A second signal while the watch is still stopping ends it at once.
+                if stop.isStopped { Foundation.exit(128 + number) }
+                stop.stop()
+            }
+            source.resume()
+            return source
+        }
     }
 
     /// Runs `body` with the alert dispatcher beside it; afterwards gives the dispatcher up to `drainTimeout` to send
