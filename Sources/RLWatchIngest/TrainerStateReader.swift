@@ -71,6 +71,26 @@ public struct TrainerStateReader: Sendable {
         return object["log_history"] != nil
     }
 
+    /// The document's `global_step` and `max_steps`, when it records both as integers: a document whose global
+    /// step reached its max steps was written at the end of training.
+    ///
+    /// - Throws: ``TrainerStateError`` for a document that cannot be read or parsed.
+    public func progress() throws(TrainerStateError) -> (globalStep: Int, maxSteps: Int)? {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw .cannotOpen(name, reason: "the file could not be read")
+        }
+        let root: Any
+        do {
+            root = try JSONSerialization.jsonObject(with: Self.acceptingNonFiniteTokens(data))
+        } catch {
+            throw .invalidJSON(name, reason: Self.reason(error))
+        }
+        guard let object = root as? [String: Any], let global = (object["global_step"] as? NSNumber)?.intValue,
+            let maximum = (object["max_steps"] as? NSNumber)?.intValue
+        else { return nil }
+        return (global, maximum)
+    }
+
     /// Calls `body` with every training step of the document, in `log_history` order.
     ///
     /// - Parameters:

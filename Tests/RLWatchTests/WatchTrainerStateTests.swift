@@ -31,6 +31,22 @@ import Testing
         #expect(try await store.run(id: watcher.runID)?.framework == "trl")
     }
 
+    @Test func aDocumentWhoseGlobalStepReachedMaxStepsSaysTheRunFinished() async throws {
+        let sandbox = try WatchSandbox()
+        let store = InMemoryStore()
+        let midway = Self.document(Array(1...5)).replacingOccurrences(of: "{\"global_step\": 5,", with: "{\"global_step\": 5, \"max_steps\": 8,")
+        try sandbox.write("out/trainer_state.json", midway)
+        let watcher = try await sandbox.watcher(["out/trainer_state.json"], kind: .trainerState(), store: store)
+        #expect(try await watcher.pollOnce() == 5)
+        #expect(!sandbox.notes.contains { $0.text.contains("the run finished") })
+        let done = Self.document(Array(1...8)).replacingOccurrences(of: "{\"global_step\": 8,", with: "{\"global_step\": 8, \"max_steps\": 8,")
+        try sandbox.replace("out/trainer_state.json", done)
+        #expect(try await watcher.pollOnce() == 3)
+        let finished = sandbox.notes.filter { $0.text.contains("global_step 8 reached max_steps 8") }
+        #expect(finished.count == 1, "\(sandbox.notes.map(\.text))")
+        #expect(finished.first?.text.contains("the run finished; it is not reported as stalled") == true)
+    }
+
     @Test func aResumeFromAnEarlierCheckpointIsReadAsANewSegment() async throws {
         let sandbox = try WatchSandbox()
         let store = InMemoryStore()

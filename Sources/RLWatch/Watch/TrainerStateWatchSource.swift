@@ -42,6 +42,8 @@ final class TrainerStateWatchSource: WatchSource {
     /// A version that did not parse, what was wrong with it, and whether that was reported.
     private var failed: (signature: Signature, description: String, reported: Bool)?
     private var reportedMissing = false
+    /// Whether the end of training (`global_step` ≥ `max_steps`) was reported.
+    private var reportedEnd = false
     private var keysReported = 0
 
     /// - Parameters:
@@ -93,6 +95,14 @@ final class TrainerStateWatchSource: WatchSource {
             }
             failed = nil
             cached = (signature, entries, entries.map(Self.digest))
+            // The Trainer writes `max_steps` into every trainer_state.json; the one whose `global_step` reached it
+            // was saved at the end of training: the run finished, it is not stalled.
+            if !reportedEnd, let progress = try? TrainerStateReader(path: current).progress(), progress.maxSteps > 0,
+                progress.globalStep >= progress.maxSteps
+            {
+                reportedEnd = true
+                poll.ended = "global_step \(progress.globalStep) reached max_steps \(progress.maxSteps) in \(current)"
+            }
         }
         guard let cached else { return poll }
 
