@@ -39,6 +39,18 @@ struct ServerAPITests {
             #expect((error?["message"] as? String)?.contains("sigma_multiplier") == true)
             let range = try await client.post("/api/v1/runs", json: ["config": ["kl_explosion.sigma_multiplier": -1]])
             #expect(range.status == 400 && (range.object?["error"] as? [String: Any])?["key"] as? String == "kl_explosion.sigma_multiplier")
+            // A window the server would have to allocate (32 GB here) is refused before any run exists (issue 20).
+            for key in ["kl_explosion.rolling_window", "reward_hacking.baseline_window", "entropy_collapse.baseline_window"] {
+                let huge = try await client.post("/api/v1/runs", json: ["run_id": "huge", "config": [key: 4_000_000_000]])
+                #expect(huge.status == 400, "\(huge)")
+                let error = huge.object?["error"] as? [String: Any]
+                #expect(error?["key"] as? String == key, "\(huge)")
+                #expect((error?["message"] as? String)?.contains("<= 100000") == true, "\(huge)")
+            }
+            let nested = try await client.post(
+                "/api/v1/runs", json: ["run_id": "huge", "config": ["kl_explosion": ["rolling_window": 4_000_000_000]]])
+            #expect(nested.status == 400, "\(nested)")
+            #expect(try await client.get("/api/v1/runs/huge").status == 404)
             let badID = try await client.post("/api/v1/runs", json: ["run_id": "a/b"])
             #expect(badID.status == 400)
             let badFramework = try await client.post("/api/v1/runs", json: ["framework": "jax"])
