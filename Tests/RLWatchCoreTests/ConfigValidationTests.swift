@@ -452,6 +452,37 @@ import Testing
         #expect(error.description == "rlwatch.yaml:2:3: invalid YAML: duplicate key `threshold` in the same mapping")
     }
 
+    /// A "billion laughs": each anchor repeats the previous one nine times, `levels` deep.
+    static func aliasBomb(levels: Int) -> String {
+        var lines = ["l0: &l0 [x, x, x, x, x, x, x, x, x]"]
+        for level in 1..<levels {
+            lines.append("l\(level): &l\(level) [" + Array(repeating: "*l\(level - 1)", count: 9).joined(separator: ", ") + "]")
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    @Test func aliasesThatMultiplyAreRefusedBeforeTheyExpand() throws {
+        // 9^6 = 531,441 values once expanded, from 200 bytes.
+        let started = ContinuousClock.now
+        let error = try #require(throws: ConfigError.self) {
+            try RLWatchConfig.parse(yaml: Self.aliasBomb(levels: 6), file: "bomb.yaml")
+        }
+        #expect(ContinuousClock.now - started < .seconds(5))
+        #expect(error.issues.map(\.kind) == [.syntax])
+        #expect(error.description.hasPrefix("bomb.yaml:"), "\(error)")
+        #expect(error.description.contains("more than 100000 values once its aliases"), "\(error)")
+        // Aliases that do not multiply are fine: a merge key and a shared list.
+        let config = try RLWatchConfig.parse(
+            yaml: """
+                kl_explosion: &detector {warmup_steps: 7}
+                gradient_norm_spike: {<<: *detector, rolling_window: 50}
+                alerts:
+                  discord: {mention_role_ids: &roles ["1", "2"]}
+                """
+        ).config
+        #expect(config.gradientNormSpike.warmupSteps == 7)
+    }
+
     @Test func malformedYAMLNamesFileAndLine() throws {
         let error = try #require(throws: ConfigError.self) {
             try RLWatchConfig.parse(yaml: "entropy_collapse:\n  threshold: 1\n warmup_steps: [1, 2\n", file: "x.yaml")
