@@ -276,14 +276,21 @@ struct APIRoutes: Sendable {
 
     // MARK: Helpers
 
-    private func collect(_ request: Request) async throws -> ByteBuffer {
+    /// The request's body, or a 413 when it is longer than `limit` (the server's `--max-body-mb` unless given).
+    ///
+    /// - Parameters:
+    ///   - limit: the most bytes accepted.
+    ///   - advice: what to do instead, for the 413's message.
+    func collect(
+        _ request: Request, upTo limit: Int? = nil,
+        advice: String = "send smaller batches (or raise --max-body-mb)"
+    ) async throws -> ByteBuffer {
+        let limit = limit ?? maxBodyBytes
         do {
-            return try await request.body.collect(upTo: maxBodyBytes)
+            return try await request.body.collect(upTo: limit)
         } catch is NIOTooManyBytesError {
             metrics.rejected()
-            throw APIError(
-                status: 413,
-                message: "the body is larger than \(maxBodyBytes) bytes; send smaller batches (or raise --max-body-mb)")
+            throw APIError(status: 413, message: "the body is larger than \(limit) bytes; \(advice)")
         }
     }
 

@@ -53,6 +53,6 @@ enum OpenAPIDocument {
                {"name":"status","in":"query","schema":{"enum":["delivered","suppressed","all"],"default":"delivered"}}],
              "responses":{"200":{"description":"{run_id, alerts:[…]}"}}}},
            "/api/v1/runs/{run}/finish":{"post":{"summary":"Close a run","responses":{"200":{"description":"{run_id, finished_at}"}}}},
-           "/api/v1/runs/{run}/crash":{"post":{"summary":"Report that the training process died (run_crashed, critical) and close the run","requestBody":{"content":{"application/json":{"schema":{"type":"object","properties":{"exception_type":{"type":"string"},"message":{"type":"string"},"exit_code":{"type":"integer"}}}}}},"responses":{"200":{"description":"{run_id, finished_at, alerts}"},"400":{"description":"malformed report"},"404":{"description":"unknown run"}}}}}}
+           "/api/v1/runs/{run}/crash":{"post":{"summary":"Report that the training process died (run_crashed, critical) and close the run","requestBody":{"content":{"application/json":{"schema":{"type":"object","properties":{"exception_type":{"type":"string"},"message":{"type":"string"},"exit_code":{"type":"integer"}}}}}},"responses":{"200":{"description":"{run_id, finished_at, alerts}"},"400":{"description":"malformed report"},"404":{"description":"unknown run"},"413":{"description":"report larger than 64 KiB"}}}}}}
         """
 }
