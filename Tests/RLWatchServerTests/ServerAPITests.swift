@@ -198,6 +198,35 @@ struct ServerAPITests {
         }
     }
 
+    /// Issue 20: a key reused for other steps (a client bug) silently dropped them — a NaN loss never stored, never
+    /// alerted. It is a 422 now, nothing stored; the same steps re-sent in another format are still a retry.
+    @Test func anIdempotencyKeyReusedForOtherStepsIsA422() async throws {
+        try await withTemporaryDirectory { directory in
+            let store = try SQLiteStore(path: directory.appendingPathComponent("metrics.db").path)
+            defer { try? store.close() }
+            try await withServer(store: store) { client in
+                _ = try await client.post("/api/v1/runs", json: ["run_id": "r"])
+                let first: [[String: Any]] = [["step": 1, "loss": 0.5], ["step": 2, "loss": 0.5]]
+                let reply = try await client.post("/api/v1/runs/r/steps", json: first, headers: ["Idempotency-Key": "k"])
+                #expect(reply.status == 200, "\(reply)")
+                // The same steps, as NDJSON with the numbers written differently: a retry, answered as the first time.
+                let retry = try await client.post(
+                    "/api/v1/runs/r/steps", body: Data("{\"step\":1,\"loss\":5e-1}\n{\"step\":2,\"loss\":0.50}\n".utf8),
+                    contentType: "application/x-ndjson", headers: ["Idempotency-Key": "k"])
+                #expect(retry.status == 200 && retry.text == reply.text, "\(retry)")
+                let other: [[String: Any]] = [["step": 3, "loss": 0.5], ["step": 4, "loss": "NaN"]]
+                let reused = try await client.post("/api/v1/runs/r/steps", json: other, headers: ["Idempotency-Key": "k"])
+                #expect(reused.status == 422, "\(reused)")
+                #expect(reused.text.contains("Idempotency-Key"), "\(reused)")
+                #expect(try await store.stepCount(runID: "r") == 2)
+                let fresh = try await client.post("/api/v1/runs/r/steps", json: other, headers: ["Idempotency-Key": "k2"])
+                #expect(fresh.status == 200, "\(fresh)")
+                #expect(alertKeys(fresh.object?["alerts"]) == ["4 loss_nan critical"])
+                #expect(try await store.stepCount(runID: "r") == 4)
+            }
+        }
+    }
+
     /// A client that lost the answer re-sends the batch without an `Idempotency-Key` (curl, a proxy retry): the
     /// steps it repeats value for value are recognised, even by a restarted server, and neither stored nor judged
     /// again; a real resume (the same step numbers with other values) still opens a new segment.
