@@ -73,7 +73,7 @@ public struct Diagnosis: Sendable {
             // condition began), so the last healthy step is the one before the earliest onset.
             var troubleStart = critical.alert.onsetStep
             for record in ordered.reversed() where record.alert.step < troubleStart || record.alert.onsetStep < troubleStart {
-                if troubleStart - record.alert.step <= 100 {
+                if stepDistance(from: record.alert.step, to: troubleStart) <= 100 {
                     troubleStart = min(troubleStart, record.alert.onsetStep)
                 } else {
                     break
@@ -133,7 +133,7 @@ public struct Diagnosis: Sendable {
             current = []
         }
         for record in ordered {
-            if let last = current.last, record.alert.step - last.alert.step > coFiringWindow { close() }
+            if let last = current.last, stepDistance(from: last.alert.step, to: record.alert.step) > coFiringWindow { close() }
             current.append(record)
         }
         close()

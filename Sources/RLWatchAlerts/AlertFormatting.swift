@@ -87,12 +87,28 @@ enum AlertFormatting {
 }
 
 /// Replaces known secrets in free text (error descriptions, response excerpts) before it is logged or stored.
+///
+/// A receiver's error page often echoes what it was sent: `Cannot POST /services/T0/B0/token`, a JSON error with
+/// the query string, the path percent-decoded or with its slashes escaped. So a secret URL is hidden not only
+/// whole but by its parts too: its path (with and without the query), its query and each query value, its
+/// password, and each path segment that looks like a credential (6 characters or more with a digit in them, or
+/// 16 or more: Slack's `T…`/`B…` ids and token, Discord's id and token, not words such as `services` or
+/// `webhooks`), each also percent-decoded and with `/` escaped as `\/`.
 public struct SecretScrubber: Sendable, Hashable {
     private let secrets: [String]
 
     /// - Parameter secrets: the values to hide; empty and very short ones (under 4 characters) are ignored.
     public init(_ secrets: [String]) {
-        self.secrets = secrets.filter { $0.count >= 4 }.sorted { $0.count > $1.count }
+        var forms = Set<String>()
+        for secret in secrets where secret.count >= 4 {
+            for part in [secret] + Self.parts(ofURL: secret) {
+                forms.insert(part)
+                if let decoded = part.removingPercentEncoding { forms.insert(decoded) }
+                forms.insert(part.replacingOccurrences(of: "/", with: "\\/"))
+            }
+        }
+        // Longest first, so that a whole URL is replaced before any of its parts.
+        self.secrets = forms.filter { $0.count >= 4 }.sorted { ($0.count, $1) > ($1.count, $0) }
     }
 
     /// `text` with every secret replaced: URLs by their redacted form, anything else by `****`.
@@ -103,6 +119,29 @@ public struct SecretScrubber: Sendable, Hashable {
             result = result.replacingOccurrences(of: secret, with: replacement)
         }
         return result
+    }
+
+    /// The parts of a secret URL that a receiver may echo on their own; none for a value that is not an http(s) URL.
+    static func parts(ofURL secret: String) -> [String] {
+        guard AlertFormatting.isHTTPURL(secret), let components = URLComponents(string: secret) else { return [] }
+        var parts: [String] = []
+        let path = components.percentEncodedPath
+        let query = components.percentEncodedQuery ?? ""
+        if path.count > 1 {
+            parts.append(path)
+            parts.append(String(path.dropFirst()))
+            if !query.isEmpty { parts.append(path + "?" + query) }
+        }
+        if !query.isEmpty { parts.append(query) }
+        for item in components.percentEncodedQueryItems ?? [] {
+            if let value = item.value { parts.append(value) }
+        }
+        if let password = components.percentEncodedPassword { parts.append(password) }
+        for segment in path.split(separator: "/") {
+            let hasDigit = segment.contains { $0.isNumber }
+            if segment.count >= 16 || (segment.count >= 6 && hasDigit) { parts.append(String(segment)) }
+        }
+        return parts
     }
 
     /// A URL as it may be shown: `https://hooks.slack.com/…/****`.

@@ -55,14 +55,14 @@ public struct AlertPolicy: Sendable {
             lastDelivered[key] = (alert.step, alert.magnitude)
             return .delivered
         }
-        if let last = lastDelivered[key], alert.step - last.step < cooldownSteps,
+        if let last = lastDelivered[key], stepDistance(from: last.step, to: alert.step) < cooldownSteps,
             !Alert.isFarMoreSevere(alert.magnitude, than: last.magnitude)
         {
             return .suppressed(.cooldown(lastStep: last.step, cooldown: cooldownSteps))
         }
         if alert.severity == .warning,
             let critical = lastDelivered[Key(detector: alert.detector, severity: .critical)],
-            alert.step - critical.step < cooldownSteps
+            stepDistance(from: critical.step, to: alert.step) < cooldownSteps
         {
             return .suppressed(.criticalCooldown(criticalStep: critical.step, cooldown: cooldownSteps))
         }

@@ -19,8 +19,22 @@ enum Exports {
     }
 
     static func csvField(_ field: String) -> String {
+        let field = neutralized(field)
         guard field.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return field }
         return "\"" + field.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+    }
+
+    /// `field` with a `'` in front when a spreadsheet would run it as a formula (OWASP's advice for CSV injection).
+    ///
+    /// Run ids, messages and extras keys come from clients: a run id `=HYPERLINK(…)` opened in Excel or Sheets
+    /// is a live formula. A cell starting with `=`, `+`, `-`, `@`, a tab or a carriage return is prefixed, except
+    /// a number (`-0.5`, `-Infinity`), which a spreadsheet reads as a number anyway and which must read back
+    /// exactly.
+    static func neutralized(_ field: String) -> String {
+        guard let first = field.unicodeScalars.first, ["=", "+", "-", "@", "\t", "\r"].contains(first),
+            Double(field) == nil
+        else { return field }
+        return "'" + field
     }
 
     static func number(_ value: Double?) -> String { value.map(formatNumber) ?? "" }

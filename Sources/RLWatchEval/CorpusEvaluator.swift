@@ -158,7 +158,7 @@ public struct RunEvaluation: Sendable {
             guard let first = catching.min(by: { $0.step < $1.step }) else {
                 return EventResult(event: event, alert: nil, outcome: .missed, delaySteps: nil, delayIntervals: nil)
             }
-            let delay = max(0, first.step - event.onset)
+            let delay = max(0, stepDistance(from: event.onset, to: first.step))
             return EventResult(
                 event: event, alert: first, outcome: first.step <= event.latest ? .onTime : .late, delaySteps: delay,
                 delayIntervals: Double(delay) / Double(interval))

@@ -69,6 +69,11 @@ public enum CorpusManifest {
             throw ManifestError(file: file, line: 1, column: 1, key: "", message: "not valid YAML: \(error)")
         }
         guard let root else { return [] }
+        if let beyond = YAMLExpansionLimit.firstNode(in: root) {
+            throw ManifestError(
+                file: file, line: beyond.mark?.line ?? 1, column: beyond.mark?.column ?? 1, key: "",
+                message: YAMLExpansionLimit.problem)
+        }
         let reader = ManifestReader(file: file, base: base)
         if let mapping = root.mapping, let runs = mapping["runs"] {
             return try reader.runs(runs, path: "runs")

@@ -48,11 +48,11 @@ public struct CorpusScore: Sendable {
             return event.required ? -1 : 0
         case .onTime:
             let delay = Double(result.delaySteps ?? 0)
-            let span = Double(max(1, event.latest - event.onset))
+            let span = Double(max(1, stepDistance(from: event.onset, to: event.latest)))
             return 1 - 0.5 * min(1, delay / span)
         case .late:
             let step = Double(result.alert?.step ?? event.end)
-            let span = Double(max(1, event.end - event.latest + 1))
+            let span = max(1, Double(stepDistance(from: event.latest, to: event.end)) + 1)
             return 0.25 * max(0, 1 - (step - Double(event.latest)) / span)
         }
     }

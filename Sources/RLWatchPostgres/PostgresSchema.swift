@@ -17,7 +17,7 @@ import PostgresNIO
 ///   `metrics(timestamp)` retention.
 enum PostgresSchema {
     /// The schema version this build writes and understands.
-    static let version = 1
+    static let version = 2
 
     static let migrationsTable = "rlwatch_schema_migrations"
 
@@ -155,6 +155,12 @@ enum PostgresSchema {
                 END
                 $$
                 """,
+            ]),
+        Migration(
+            version: 2, name: "batch-receipt-digest",
+            statements: [
+                // The digest of the batch a receipt answered: the same key with other steps is refused (422).
+                "ALTER TABLE batch_receipts ADD COLUMN IF NOT EXISTS body_digest text"
             ]),
     ]
 

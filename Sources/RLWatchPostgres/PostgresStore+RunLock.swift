@@ -98,9 +98,9 @@ struct InsertStepsStatement: PostgresPreparedStatement {
 
 /// A batch receipt lookup, prepared once per connection (it precedes every batch sent with an idempotency key).
 struct ReceiptStatement: PostgresPreparedStatement {
-    static let name = "rlwatch_receipt_v1"
-    static let sql = "SELECT response FROM batch_receipts WHERE run_id = $1 AND key = $2"
-    typealias Row = String
+    static let name = "rlwatch_receipt_v2"
+    static let sql = "SELECT response, body_digest FROM batch_receipts WHERE run_id = $1 AND key = $2"
+    typealias Row = (response: String, digest: String?)
 
     var runID: String
     var key: String
@@ -112,5 +112,8 @@ struct ReceiptStatement: PostgresPreparedStatement {
         return bindings
     }
 
-    func decodeRow(_ row: PostgresRow) throws -> Row { try row.decode(String.self) }
+    func decodeRow(_ row: PostgresRow) throws -> Row {
+        let (response, digest) = try row.decode((String, String?).self)
+        return (response, digest)
+    }
 }

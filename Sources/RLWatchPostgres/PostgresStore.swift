@@ -229,9 +229,10 @@ extension PostgresStore: Store {
         if let receipt = options.receipt {
             try await connection.query(
                 """
-                INSERT INTO batch_receipts (run_id, key, response, created_at)
-                VALUES (\(receipt.runID), \(receipt.key), \(receipt.response), \(now))
-                ON CONFLICT (run_id, key) DO UPDATE SET response = excluded.response, created_at = excluded.created_at
+                INSERT INTO batch_receipts (run_id, key, response, created_at, body_digest)
+                VALUES (\(receipt.runID), \(receipt.key), \(receipt.response), \(now), \(receipt.batchDigest))
+                ON CONFLICT (run_id, key) DO UPDATE SET response = excluded.response, created_at = excluded.created_at,
+                    body_digest = excluded.body_digest
                 """, logger: logger)
         }
         return lastRowID
@@ -271,11 +272,11 @@ extension PostgresStore: Store {
 
     public func receipt(runID: String, key: String) async throws -> BatchReceipt? {
         try await withConnection { connection in
-            var response: String?
+            var found: ReceiptStatement.Row?
             for try await row in try await connection.execute(ReceiptStatement(runID: runID, key: key), logger: logger) {
-                response = row
+                found = row
             }
-            return response.map { BatchReceipt(runID: runID, key: key, response: $0) }
+            return found.map { BatchReceipt(runID: runID, key: key, response: $0.response, batchDigest: $0.digest) }
         }
     }
 

@@ -21,10 +21,14 @@ extension APIRoutes {
         }
     }
 
+    /// The largest crash report accepted: an exception type, a message (a traceback's tail) and an exit code.
+    static let maxCrashReportBytes = 64 << 10
+
     /// `POST /api/v1/runs/{run}/crash` `{"exception_type", "message", "exit_code"}`: the client saw its training
     /// process die. Raises `run_crashed` (critical) and closes the run, so it is not reported stalled as well.
     func crash(_ request: Request, runID: String) async throws -> Response {
-        var body = try await request.body.collect(upTo: 64 << 10)
+        var body = try await collect(
+            request, upTo: Self.maxCrashReportBytes, advice: "shorten the message (the end of a traceback is enough)")
         let data = body.readData(length: body.readableBytes) ?? Data()
         guard case .object(let fields)? = try? JSONDecoder().decode(ConfigValue.self, from: data) else {
             throw APIError.badRequest("the body must be a JSON object {\"exception_type\", \"message\", \"exit_code\"}")

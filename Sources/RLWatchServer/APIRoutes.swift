@@ -154,11 +154,14 @@ struct APIRoutes: Sendable {
                 session.touch()
                 // The receipt check and the batch run as one unit among every server sharing the store (see
                 // `RunRegistry.serialized`): two servers cannot both apply a re-sent batch.
-                let judged: (replayed: String?, outcomes: [AlertOutcome])
+                let judged: (replayed: String?, outcomes: [AlertOutcome], reusedKey: Bool)
+                let digest = Self.batchDigest(steps)
                 do {
                     judged = try await registry.serialized(session) {
                         if let key, let receipt = try await store.receipt(runID: runID, key: key) {
-                            return (receipt.response, [])
+                            // A receipt from before digests were kept matches any batch, as it always did.
+                            if let stored = receipt.batchDigest, stored != digest { return (nil, [], true) }
+                            return (receipt.response, [], false)
                         }
                         // Steps that repeat the run's latest ones value for value are a retry without a key:
                         // neither stored nor judged again.
@@ -168,10 +171,11 @@ struct APIRoutes: Sendable {
                                 { outcomes in
                                     BatchReceipt(
                                         runID: runID, key: key,
-                                        response: Self.batchAnswer(runID: runID, steps: steps, outcomes: outcomes))
+                                        response: Self.batchAnswer(runID: runID, steps: steps, outcomes: outcomes),
+                                        batchDigest: digest)
                                 }
                             }, skippingRepeats: true)
-                        return (nil, outcomes)
+                        return (nil, outcomes, false)
                     }
                 } catch {
                     // The detectors have seen steps that were not stored: reload them from the store next time.
@@ -179,6 +183,13 @@ struct APIRoutes: Sendable {
                     logger.error("could not store a batch of \(steps.count) step(s) for run \(runID): \(error)")
                     throw APIError(
                         status: 503, message: "the batch could not be stored (\(error)); nothing of it was kept, retry")
+                }
+                if judged.reusedKey, let key {
+                    metrics.rejected()
+                    throw APIError(
+                        status: 422,
+                        message: "Idempotency-Key \"\(key)\" was already used for a different batch of run \(runID); "
+                            + "nothing of this batch was stored: send new steps with a new key")
                 }
                 if let replayed = judged.replayed { return (replayed, true, []) }
                 let outcomes = judged.outcomes
@@ -192,6 +203,19 @@ struct APIRoutes: Sendable {
             if let outcome { return outcome }
         }
         throw APIError(status: 503, message: "run \(runID) was being closed or reloaded; retry")
+    }
+
+    /// A digest of a batch's steps, value for value: the same steps sent again (a retry) have the same digest whatever
+    /// their format or the way their numbers were written; other steps have another. It folds the steps'
+    /// fingerprints in order, so it tells an accidentally reused key from a retry; it is not a defence against a
+    /// client that holds the write token and crafts collisions (such a client can send anything anyway).
+    static func batchDigest(_ steps: [MetricStep]) -> String {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for step in steps {
+            hash = (hash ^ step.fingerprint) &* 0x0000_0100_0000_01b3
+        }
+        let hex = String(hash, radix: 16)
+        return "v1-\(steps.count)-" + String(repeating: "0", count: 16 - hex.count) + hex
     }
 
     /// `{"run_id", "accepted", "last_step", "alerts": [delivered alerts], "suppressed"}`.
@@ -283,14 +307,21 @@ struct APIRoutes: Sendable {
 
     // MARK: Helpers
 
-    private func collect(_ request: Request) async throws -> ByteBuffer {
+    /// The request's body, or a 413 when it is longer than `limit` (the server's `--max-body-mb` unless given).
+    ///
+    /// - Parameters:
+    ///   - limit: the most bytes accepted.
+    ///   - advice: what to do instead, for the 413's message.
+    func collect(
+        _ request: Request, upTo limit: Int? = nil,
+        advice: String = "send smaller batches (or raise --max-body-mb)"
+    ) async throws -> ByteBuffer {
+        let limit = limit ?? maxBodyBytes
         do {
-            return try await request.body.collect(upTo: maxBodyBytes)
+            return try await request.body.collect(upTo: limit)
         } catch is NIOTooManyBytesError {
             metrics.rejected()
-            throw APIError(
-                status: 413,
-                message: "the body is larger than \(maxBodyBytes) bytes; send smaller batches (or raise --max-body-mb)")
+            throw APIError(status: 413, message: "the body is larger than \(limit) bytes; \(advice)")
         }
     }
 

@@ -37,12 +37,13 @@ enum OpenAPIDocument {
              "responses":{"200":{"description":"run"},"404":{"description":"unknown run"}}}},
            "/api/v1/runs/{run}/steps":{"post":{"summary":"A batch of steps, judged and stored all-or-nothing",
              "parameters":[{"name":"Idempotency-Key","in":"header","schema":{"type":"string"},
-               "description":"A re-sent batch with the same key gets the first answer and is not applied again"}],
+               "description":"A re-sent batch with the same key gets the first answer and is not applied again; the key with other steps is a 422"}],
              "requestBody":{"content":{"application/json":{"schema":{"type":"array","items":{"$ref":"#/components/schemas/Step"}}},
                "application/x-ndjson":{"schema":{"$ref":"#/components/schemas/Step"}}}},
              "responses":{"200":{"description":"Every step is durably stored: {run_id, accepted, last_step, alerts:[Alert], suppressed}"},
                "400":{"description":"Malformed batch, nothing stored; error.index and error.field name the step and field"},
                "404":{"description":"Unknown run"},"413":{"description":"Body too large"},
+               "422":{"description":"The Idempotency-Key was already used for other steps; nothing stored"},
                "503":{"description":"The store failed; nothing of the batch was kept"}}}},
            "/api/v1/runs/{run}/metrics":{"get":{"summary":"Stored steps in arrival order, a page at a time",
              "parameters":[{"name":"since_step","in":"query","schema":{"type":"integer"}},
@@ -53,6 +54,6 @@ enum OpenAPIDocument {
                {"name":"status","in":"query","schema":{"enum":["delivered","suppressed","all"],"default":"delivered"}}],
              "responses":{"200":{"description":"{run_id, alerts:[…]}"}}}},
            "/api/v1/runs/{run}/finish":{"post":{"summary":"Close a run","responses":{"200":{"description":"{run_id, finished_at}"}}}},
-           "/api/v1/runs/{run}/crash":{"post":{"summary":"Report that the training process died (run_crashed, critical) and close the run","requestBody":{"content":{"application/json":{"schema":{"type":"object","properties":{"exception_type":{"type":"string"},"message":{"type":"string"},"exit_code":{"type":"integer"}}}}}},"responses":{"200":{"description":"{run_id, finished_at, alerts}"},"400":{"description":"malformed report"},"404":{"description":"unknown run"}}}}}}
+           "/api/v1/runs/{run}/crash":{"post":{"summary":"Report that the training process died (run_crashed, critical) and close the run","requestBody":{"content":{"application/json":{"schema":{"type":"object","properties":{"exception_type":{"type":"string"},"message":{"type":"string"},"exit_code":{"type":"integer"}}}}}},"responses":{"200":{"description":"{run_id, finished_at, alerts}"},"400":{"description":"malformed report"},"404":{"description":"unknown run"},"413":{"description":"report larger than 64 KiB"}}}}}}
         """
 }

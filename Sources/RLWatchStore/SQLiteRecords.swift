@@ -342,11 +342,16 @@ enum CheckpointsTable {
     static let selectSQL = "SELECT source, run_id, state FROM checkpoints WHERE source = ?"
 }
 
-/// `batch_receipts`: the answers to idempotent batches (schema v4).
+/// `batch_receipts`: the answers to idempotent batches (schema v4), with the digest of their batch (`body_digest`,
+/// added by ``SQLiteSchema/receiptDigestMigration``).
 enum ReceiptsTable {
     static let name = "batch_receipts"
-    static let insertSQL = "INSERT OR REPLACE INTO batch_receipts (run_id, key, response, created_at) VALUES (?, ?, ?, ?)"
-    static let selectSQL = "SELECT run_id, key, response FROM batch_receipts WHERE run_id = ? AND key = ?"
+    static let insertSQL = """
+        INSERT OR REPLACE INTO batch_receipts (run_id, key, response, created_at, body_digest) VALUES (?, ?, ?, ?, ?)
+        """
+    static let selectSQL = "SELECT run_id, key, response, body_digest FROM batch_receipts WHERE run_id = ? AND key = ?"
+    /// For a database opened read-only before the digest column was added.
+    static let selectWithoutDigestSQL = "SELECT run_id, key, response, NULL FROM batch_receipts WHERE run_id = ? AND key = ?"
 }
 
 /// `alert_deliveries`: the outbox, one entry per alert and channel (schema v5).

@@ -17,6 +17,10 @@ enum SQLiteSchema {
     static let v3Migration = "rlwatch-v3-segments-nan-rewards-suppression"
     static let v4Migration = "rlwatch-v4-finished-checkpoints-receipts"
     static let v5Migration = "rlwatch-v5-alert-outbox-delivery-log"
+    /// Adds `batch_receipts.body_digest`. It does not raise ``version``: the column is nullable and every statement
+    /// names its columns, so a build that does not know it reads and writes such a database as before (its receipts
+    /// then carry no digest and match any batch).
+    static let receiptDigestMigration = "rlwatch-v5-receipt-digest"
 
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
@@ -24,6 +28,9 @@ enum SQLiteSchema {
         migrator.registerMigration(v3Migration) { db in try upgradeToV3(db) }
         migrator.registerMigration(v4Migration) { db in try upgradeToV4(db) }
         migrator.registerMigration(v5Migration) { db in try upgradeToV5(db) }
+        migrator.registerMigration(receiptDigestMigration) { db in
+            try addColumnIfMissing(db, table: ReceiptsTable.name, column: "body_digest", definition: "TEXT")
+        }
         return migrator
     }
 
@@ -225,6 +232,7 @@ enum SQLiteSchema {
         var hasV3Columns = true
         var hasV4Tables = true
         var hasV5Tables = true
+        var hasReceiptDigest = true
 
         static let current = Shape()
 
@@ -238,6 +246,8 @@ enum SQLiteSchema {
             let alertColumns = Set(try db.columns(in: AlertsTable.name).map { $0.name.lowercased() })
             hasGradNorm = metricColumns.contains("grad_norm")
             hasV4Tables = try db.tableExists(CheckpointsTable.name) && db.tableExists(ReceiptsTable.name)
+            hasReceiptDigest =
+                try hasV4Tables && db.columns(in: ReceiptsTable.name).contains { $0.name.lowercased() == "body_digest" }
             hasV5Tables = try db.tableExists(DeliveriesTable.name) && db.tableExists(DeliveryAttemptsTable.name)
             hasV3Columns =
                 metricColumns.isSuperset(of: ["segment", "nan_columns", "rewards"])

@@ -202,7 +202,7 @@ public final class SQLiteStore: Store {
         }
         if let receipt = options.receipt {
             try db.cachedStatement(sql: ReceiptsTable.insertSQL)
-                .execute(arguments: [receipt.runID, receipt.key, receipt.response, now])
+                .execute(arguments: [receipt.runID, receipt.key, receipt.response, now, receipt.batchDigest])
         }
     }
 
@@ -362,8 +362,9 @@ public final class SQLiteStore: Store {
     public func receipt(runID: String, key: String) async throws -> BatchReceipt? {
         if isClosed || !shape.hasV4Tables { return nil }
         return try await database.read { db in
-            try Row.fetchOne(db.cachedStatement(sql: ReceiptsTable.selectSQL), arguments: [runID, key]).map {
-                BatchReceipt(runID: $0[0], key: $0[1], response: $0[2])
+            let sql = shape.hasReceiptDigest ? ReceiptsTable.selectSQL : ReceiptsTable.selectWithoutDigestSQL
+            return try Row.fetchOne(db.cachedStatement(sql: sql), arguments: [runID, key]).map {
+                BatchReceipt(runID: $0[0], key: $0[1], response: $0[2], batchDigest: $0[3])
             }
         }
     }

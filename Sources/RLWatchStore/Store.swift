@@ -44,11 +44,16 @@ public struct BatchReceipt: Sendable, Hashable {
     public var key: String
     /// The response body as it was first sent.
     public var response: String
+    /// A digest of the batch the key was first used for, so that the key sent again with other steps is refused
+    /// rather than answered with the first batch's receipt (its steps silently dropped); nil in receipts stored
+    /// before digests were (SQLite schema v5, PostgreSQL v1), which match any batch.
+    public var batchDigest: String?
 
-    public init(runID: String, key: String, response: String) {
+    public init(runID: String, key: String, response: String, batchDigest: String? = nil) {
         self.runID = runID
         self.key = key
         self.response = response
+        self.batchDigest = batchDigest
     }
 }
 

@@ -73,6 +73,47 @@ import Testing
         for report in reports { #expect(!report.outcome.detail.contains("SECRETTOKEN")) }
     }
 
+    /// Issue 20: a receiver whose error page echoes the request put the URL's secret path into stderr, the
+    /// delivery-attempt log and `rlwatch alerts --attempts`. Every channel's secret, whole or in parts, is hidden.
+    @Test func secretsEchoedByTheReceiverAreRedacted() async throws {
+        try await withFakeEndpoint([ScriptedResponse(status: 404, body: "not found:", echo: true)]) { base, log in
+            var webhookConfig = WebhookConfig()
+            webhookConfig.url = base + "/hooks/Zq81secretPATH?token=tok3nValue77&team=ml"
+            webhookConfig.headers = ["Authorization": "Bearer hdrSecret123"]
+            var slackConfig = SlackConfig()
+            slackConfig.webhookURL = base + "/services/T0123ABCD/B0456EFGH/xoxbSlackTokenValue123"
+            var discordConfig = DiscordConfig()
+            discordConfig.webhookURL = base + "/api/webhooks/112233445566778899/DiscordTok-en_value%2Fabc"
+            let channels: [(any AlertChannel, [String])] = [
+                (WebhookChannel(config: webhookConfig), ["Zq81secretPATH", "tok3nValue77", "hdrSecret123"]),
+                (SlackChannel(config: slackConfig), ["T0123ABCD", "B0456EFGH", "xoxbSlackTokenValue123"]),
+                (DiscordChannel(config: discordConfig), ["112233445566778899", "DiscordTok-en_value"]),
+            ]
+            for (channel, secrets) in channels {
+                let reports = try await withTransport { transport in
+                    await AlertDeliverer(transport: transport, policy: Fixtures.quickRetry, clock: ContinuousClock())
+                        .deliver(Fixtures.critical, runID: "r", via: channel)
+                }
+                let detail = try #require(reports.first?.outcome.detail)
+                #expect(detail.hasPrefix("HTTP 404: not found: Cannot POST"), "\(detail)")
+                #expect(detail.contains("****"), "\(detail)")
+                for secret in secrets { #expect(!detail.contains(secret), "\(channel.name) leaked \(secret): \(detail)") }
+            }
+            // The receiver did see the secrets (so the echo carried them).
+            #expect(log.requests.contains { $0.path.contains("xoxbSlackTokenValue123") })
+        }
+    }
+
+    @Test func scrubberHidesAURLsPartsButNotItsWords() {
+        let scrubber = SecretScrubber(["https://hooks.slack.com/services/T0123ABCD/B0456EFGH/xoxbSlackTokenValue123?x=secretQ1"])
+        #expect(
+            scrubber.scrub("POST https://hooks.slack.com/services/T0123ABCD/B0456EFGH/xoxbSlackTokenValue123?x=secretQ1 failed")
+                == "POST https://hooks.slack.com/…/**** failed")
+        #expect(scrubber.scrub("no route /services/T0123ABCD/B0456EFGH/xoxbSlackTokenValue123") == "no route ****")
+        #expect(scrubber.scrub(#"{"path":"\/services\/T0123ABCD\/B0456EFGH\/xoxbSlackTokenValue123"}"#) == #"{"path":"****"}"#)
+        #expect(scrubber.scrub("unknown team T0123ABCD in services, query secretQ1") == "unknown team **** in services, query ****")
+    }
+
     @Test func slowServerTimesOut() async throws {
         try await withFakeEndpoint([ScriptedResponse(status: 200, delay: .milliseconds(1500))]) { base, _ in
             let policy = RetryPolicy(maxAttempts: 1, initialBackoff: .milliseconds(10), maxBackoff: .milliseconds(20))

@@ -25,6 +25,9 @@ struct ScriptedResponse: Sendable {
     var delay: Duration = .zero
     /// Holds the answer until the test opens this gate.
     var gate: Gate? = nil
+    /// Answers with the request echoed after `body`, as some error pages do: the target as sent (path and
+    /// query), the path percent-decoded, and the headers.
+    var echo = false
 
     static let ok = ScriptedResponse(status: 200)
 }
@@ -101,9 +104,15 @@ func withFakeEndpoint<T: Sendable>(
         for (name, value) in answer.headers {
             if let name = HTTPField.Name(name) { fields[name] = value }
         }
+        var text = answer.body
+        if answer.echo {
+            let target = request.uri.description
+            text += " Cannot \(request.method.rawValue) \(target) (\(target.removingPercentEncoding ?? target));"
+            text += headers.sorted { $0.key < $1.key }.map { " \($0.key): \($0.value)" }.joined(separator: ";")
+        }
         return Response(
             status: .init(code: answer.status), headers: fields,
-            body: ResponseBody(byteBuffer: ByteBuffer(string: answer.body)))
+            body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
     }
     let app = Application(
         responder: responder, configuration: .init(address: .hostname("127.0.0.1", port: 0)),

@@ -43,6 +43,22 @@ import Testing
         #expect(!sandbox.exists("rlwatch_logs"), "a command went ahead with an invalid config")
     }
 
+    /// Issue 20: a 300-byte file of nested aliases (9^9 values expanded) took `config show` to 8 GB.
+    @Test func aliasBombIsRefusedQuicklyNamingTheFile() async throws {
+        let sandbox = try CLISandbox()
+        var lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x]"]
+        for level in 1..<9 {
+            lines.append("a\(level): &a\(level) [" + Array(repeating: "*a\(level - 1)", count: 9).joined(separator: ",") + "]")
+        }
+        try sandbox.write("bomb.yaml", lines.joined(separator: "\n") + "\n")
+        let started = ContinuousClock.now
+        let result = try await sandbox.run(["config", "show", "--config", "bomb.yaml"])
+        #expect(ContinuousClock.now - started < .seconds(20), "\(result)")
+        #expect(result.exited && result.status == 2, "\(result)")
+        #expect(result.stderr.contains("bomb.yaml:"), "\(result)")
+        #expect(result.stderr.contains("aliases"), "\(result)")
+    }
+
     @Test func unknownKeyGetsASuggestion() async throws {
         let sandbox = try CLISandbox()
         try sandbox.write("rlwatch.yaml", "kl_explosion:\n  sigma_multiplyer: 2\n")

@@ -138,4 +138,33 @@ import Testing
         #expect(result.exited && result.status == 2, "\(result)")
         #expect(result.stderr.contains("nowhere.jsonl"), "\(result)")
     }
+
+    /// Issue 20: steps near ±2^63 trapped the alert policy and the detectors (`replay` died with SIGILL), and the
+    /// stored alerts then trapped `diagnose`. Both ends of the range in one file, a NaN loss at each.
+    @Test func stepsAtBothEndsOfTheIntegerRange() async throws {
+        let sandbox = try CLISandbox()
+        let numbers = [Int.min, Int.min + 1, Int.min + 2, -1, 0, 1, Int.max - 2, Int.max - 1, Int.max]
+        let lines = numbers.enumerated().map { index, number in
+            let loss = number == Int.min || number == Int.max ? "NaN" : "0.5"
+            return MetricsFiles.line(
+                step: number,
+                [
+                    "loss": loss, "grad_norm": "1.0", "kl_divergence": "\(0.01 * Double(index + 1))",
+                    "reward_mean": "\(0.1 * Double(index))", "reward_std": "0.5",
+                ])
+        }
+        try sandbox.write("extreme.jsonl", lines.joined(separator: "\n") + "\n")
+        let result = try await sandbox.run(["replay", "--format", "jsonl", "--run-id", "extreme", "extreme.jsonl"])
+        #expect(result.status == 0, "\(result)")
+        let alerts = try jsonLines(result.stdout)
+        #expect(alerts.filter { $0["detector"] as? String == "loss_nan" }.map { $0["step"] as? Int } == [Int.min, Int.max], "\(result)")
+
+        let diagnose = try await sandbox.run(["diagnose", "--run-id", "extreme", "--format", "json"])
+        #expect(diagnose.status == 0, "\(diagnose)")
+        let report = try jsonObject(diagnose.stdout)
+        #expect(report["total_steps"] as? Int == numbers.count, "\(diagnose)")
+        #expect(report["health"] as? String == "critical", "\(diagnose)")
+        let text = try await sandbox.run(["diagnose", "--run-id", "extreme"])
+        #expect(text.status == 0 && text.stdout.contains("\(Int.max)"), "\(text)")
+    }
 }

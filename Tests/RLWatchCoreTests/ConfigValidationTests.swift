@@ -50,6 +50,31 @@ import Testing
             "kl_explosion:\n  rolling_window: 1",
             "rlwatch.yaml:2:3: kl_explosion.rolling_window must be >= 2 (got 1)"
         ),
+        // Windows are kept in memory for every run: a huge one must be refused, not allocated (issue 20).
+        (
+            "kl_explosion:\n  rolling_window: 4000000000",
+            "rlwatch.yaml:2:3: kl_explosion.rolling_window must be <= 100000 (a window is kept in memory for every run) (got 4000000000)"
+        ),
+        (
+            "advantage_variance:\n  rolling_window: 100001",
+            "rlwatch.yaml:2:3: advantage_variance.rolling_window must be <= 100000 (a window is kept in memory for every run) (got 100001)"
+        ),
+        (
+            "gradient_norm_spike:\n  rolling_window: 9223372036854775807",
+            "rlwatch.yaml:2:3: gradient_norm_spike.rolling_window must be <= 100000 (a window is kept in memory for every run) (got 9223372036854775807)"
+        ),
+        (
+            "reward_hacking:\n  baseline_window: 4000000000",
+            "rlwatch.yaml:2:3: reward_hacking.baseline_window must be <= 100000 (a window is kept in memory for every run) (got 4000000000)"
+        ),
+        (
+            "entropy_collapse:\n  baseline_window: 4000000000",
+            "rlwatch.yaml:2:3: entropy_collapse.baseline_window must be <= 100000 (a window is kept in memory for every run) (got 4000000000)"
+        ),
+        (
+            "entropy_explosion:\n  baseline_window: 4000000000",
+            "rlwatch.yaml:2:3: entropy_explosion.baseline_window must be <= 100000 (a window is kept in memory for every run) (got 4000000000)"
+        ),
         (
             "kl_explosion:\n  warmup_steps: -20",
             "rlwatch.yaml:2:3: kl_explosion.warmup_steps must be >= 0 (got -20)"
@@ -173,9 +198,11 @@ import Testing
             reward_mean_drift: {min_drift_magnitude: 0}
             alerts: {cooldown_steps: 0, max_alerts_per_run: 0, email: {smtp_port: 65535}, webhook: {timeout_seconds: 0.001}}
             dashboard: {port: 1}
+            advantage_variance: {rolling_window: 100000}
             """
         let config = try RLWatchConfig.parse(yaml: yaml).config
         #expect(config.klExplosion.rollingWindow == 2)
+        #expect(config.advantageVariance.rollingWindow == 100_000)
         #expect(config.alerts.email.smtpPort == 65535)
         #expect(config.dashboard.port == 1)
     }
@@ -423,6 +450,37 @@ import Testing
         }
         #expect(error.issues.map(\.kind) == [.syntax])
         #expect(error.description == "rlwatch.yaml:2:3: invalid YAML: duplicate key `threshold` in the same mapping")
+    }
+
+    /// A "billion laughs": each anchor repeats the previous one nine times, `levels` deep.
+    static func aliasBomb(levels: Int) -> String {
+        var lines = ["l0: &l0 [x, x, x, x, x, x, x, x, x]"]
+        for level in 1..<levels {
+            lines.append("l\(level): &l\(level) [" + Array(repeating: "*l\(level - 1)", count: 9).joined(separator: ", ") + "]")
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    @Test func aliasesThatMultiplyAreRefusedBeforeTheyExpand() throws {
+        // 9^6 = 531,441 values once expanded, from 200 bytes.
+        let started = ContinuousClock.now
+        let error = try #require(throws: ConfigError.self) {
+            try RLWatchConfig.parse(yaml: Self.aliasBomb(levels: 6), file: "bomb.yaml")
+        }
+        #expect(ContinuousClock.now - started < .seconds(5))
+        #expect(error.issues.map(\.kind) == [.syntax])
+        #expect(error.description.hasPrefix("bomb.yaml:"), "\(error)")
+        #expect(error.description.contains("more than 100000 values once its aliases"), "\(error)")
+        // Aliases that do not multiply are fine: a merge key and a shared list.
+        let config = try RLWatchConfig.parse(
+            yaml: """
+                kl_explosion: &detector {warmup_steps: 7}
+                gradient_norm_spike: {<<: *detector, rolling_window: 50}
+                alerts:
+                  discord: {mention_role_ids: &roles ["1", "2"]}
+                """
+        ).config
+        #expect(config.gradientNormSpike.warmupSteps == 7)
     }
 
     @Test func malformedYAMLNamesFileAndLine() throws {

@@ -69,6 +69,32 @@ import FoundationNetworking
         }
     }
 
+    /// Issue 20: client text that starts a cell as a formula is exported inert; numbers are left alone.
+    @Test func csvExportsNeutraliseFormulas() async throws {
+        try await withSQLiteStore { store, _ in
+            let runID = "=HYPERLINK(\"http://evil\",\"x\")"
+            try await store.registerRun(RunRecord(runID: runID, framework: "manual", startedAt: 1_700_000_000, configJSON: "{}"))
+            let step = StoredStep(
+                runID: runID, segment: 0, timestamp: 1_700_000_000, metrics: MetricStep(step: -3, loss: -0.5, extras: ["@x": 1]))
+            let alert = Alert(step: -3, detector: .lossNaN, severity: .critical, message: "+cmd|' /C calc'!A0",
+                metricValues: [:], recommendation: "-stop")
+            try await store.append(steps: [step], alerts: [AlertRecord(runID: runID, timestamp: 1_700_000_000, alert: alert, disposition: .delivered)])
+            try await withServe(store: store) { client in
+                let metrics = parseCSV(try await client.get("/export/metrics.csv?run=" + query(runID)).text)
+                let header = metrics[0]
+                let cell = Dictionary(uniqueKeysWithValues: zip(header, metrics[1]))
+                #expect(cell["run_id"] == "'" + runID)
+                #expect(cell["step"] == "-3")
+                #expect(cell["loss"] == "-0.5")
+                let alerts = parseCSV(try await client.get("/export/alerts.csv?run=" + query(runID)).text)
+                #expect(alerts[1][0] == "'" + runID)
+                #expect(alerts[1][2] == "-3")
+                #expect(alerts[1][7] == "'+cmd|' /C calc'!A0")
+                #expect(alerts[1][8] == "'-stop")
+            }
+        }
+    }
+
     @Test func runsListMarksOpenRunsThatStoppedSendingAsStalled() async throws {
         try await withSQLiteStore { store, _ in
             let now = 1_800_000_000.0

@@ -45,6 +45,14 @@ import Testing
         #expect(Exports.number(.infinity) == "Infinity" && Exports.number(-.infinity) == "-Infinity" && Exports.number(nil) == "")
     }
 
+    /// Issue 20: a run id `=HYPERLINK(…)` started a live formula in `/export/*.csv`.
+    @Test func csvCellsThatASpreadsheetWouldRunAreNeutralised() {
+        #expect(Exports.csvLine(["=HYPERLINK(\"http://x\",\"y\")", "+1+2", "-2+3", "@SUM(A1)", "\tx", "\rx"])
+            == "\"'=HYPERLINK(\"\"http://x\"\",\"\"y\"\")\",'+1+2,'-2+3,'@SUM(A1),'\tx,\"'\rx\"\r\n")
+        // Numbers stay numbers, so that exports read back exactly.
+        #expect(Exports.csvLine(["-0.5", "-Infinity", "-3", "1e-300", "+4", "a=b", ""]) == "-0.5,-Infinity,-3,1e-300,+4,a=b,\r\n")
+    }
+
     @Test func configSecretsAreMaskedEvenInOldDatabases() {
         let config = #"{"alerts":{"email":{"smtp_password":"hunter2","to":["a@b"]},"webhook":{"url":"https://h/secret","headers":{"X-Key":"k"}},"slack":{"webhook_url":"https://hooks/x"}},"entropy_collapse":{"threshold":null}}"#
         let shown = ConfigRedaction.pretty(config)

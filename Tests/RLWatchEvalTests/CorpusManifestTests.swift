@@ -95,6 +95,20 @@ final class TemporaryCorpus {
         }
     }
 
+    @Test func aliasesThatMultiplyAreRefused() throws {
+        var lines = ["x0: &x0 [x, x, x, x, x, x, x, x, x]"]
+        for level in 1..<7 {
+            lines.append("x\(level): &x\(level) [" + Array(repeating: "*x\(level - 1)", count: 9).joined(separator: ",") + "]")
+        }
+        let corpus = try corpus(lines.joined(separator: "\n") + "\nruns: *x6\n")
+        #expect {
+            try CorpusManifest.load(corpus.path)
+        } throws: { error in
+            guard let error = error as? ManifestError else { return false }
+            return error.file.hasSuffix("10-a.yaml") && error.line >= 1 && error.message.contains("aliases")
+        }
+    }
+
     @Test func duplicateIdsAcrossManifestsAreReported() throws {
         let corpus = try corpus(Self.entry)
         try corpus.write("manifest.d/20-b.yaml", Self.entry)

@@ -122,6 +122,24 @@ import Testing
         }
     }
 
+    /// Issue 20: a crash report over 64 KB was a 500 (`NIOTooManyBytesError`); it is a 413 like every oversize body,
+    /// and the run stays open for a shorter report.
+    @Test func anOversizeCrashReportIsA413() async throws {
+        let store = InMemoryStore()
+        try await withServer(store: store, config: Self.config, clock: ManualWallClock()) { client, _ in
+            _ = try await client.post("/api/v1/runs", json: ["run_id": "long"])
+            let traceback = String(repeating: "  File \"train.py\", line 1, in <module>\n", count: 2_000)
+            let tooBig = try await client.post(
+                "/api/v1/runs/long/crash", json: ["exception_type": "RuntimeError", "message": traceback, "exit_code": 1])
+            #expect(tooBig.status == 413, "\(tooBig)")
+            #expect(tooBig.text.contains("65536"), "\(tooBig)")
+            #expect(try await store.run(id: "long")?.finishedAt == nil)
+            let short = try await client.post(
+                "/api/v1/runs/long/crash", json: ["exception_type": "RuntimeError", "message": String(traceback.suffix(4_000))])
+            #expect(short.status == 200, "\(short)")
+        }
+    }
+
     @Test func aRestartedServerStallsRunsThatWentSilentWhileDownButNotFinishedOrAbandonedOnes() async throws {
         try await withTemporaryDirectory { directory in
             let path = directory.appendingPathComponent("metrics.db").path

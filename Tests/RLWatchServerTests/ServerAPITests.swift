@@ -39,6 +39,18 @@ struct ServerAPITests {
             #expect((error?["message"] as? String)?.contains("sigma_multiplier") == true)
             let range = try await client.post("/api/v1/runs", json: ["config": ["kl_explosion.sigma_multiplier": -1]])
             #expect(range.status == 400 && (range.object?["error"] as? [String: Any])?["key"] as? String == "kl_explosion.sigma_multiplier")
+            // A window the server would have to allocate (32 GB here) is refused before any run exists (issue 20).
+            for key in ["kl_explosion.rolling_window", "reward_hacking.baseline_window", "entropy_collapse.baseline_window"] {
+                let huge = try await client.post("/api/v1/runs", json: ["run_id": "huge", "config": [key: 4_000_000_000]])
+                #expect(huge.status == 400, "\(huge)")
+                let error = huge.object?["error"] as? [String: Any]
+                #expect(error?["key"] as? String == key, "\(huge)")
+                #expect((error?["message"] as? String)?.contains("<= 100000") == true, "\(huge)")
+            }
+            let nested = try await client.post(
+                "/api/v1/runs", json: ["run_id": "huge", "config": ["kl_explosion": ["rolling_window": 4_000_000_000]]])
+            #expect(nested.status == 400, "\(nested)")
+            #expect(try await client.get("/api/v1/runs/huge").status == 404)
             let badID = try await client.post("/api/v1/runs", json: ["run_id": "a/b"])
             #expect(badID.status == 400)
             let badFramework = try await client.post("/api/v1/runs", json: ["framework": "jax"])
@@ -183,6 +195,35 @@ struct ServerAPITests {
             let other = try await client.post("/api/v1/runs/r/steps", json: trace[250..<260].map(stepJSON), headers: ["Idempotency-Key": "b-2"])
             #expect(other.status == 200)
             #expect(try await store.stepCount(runID: "r") == 260)
+        }
+    }
+
+    /// Issue 20: a key reused for other steps (a client bug) silently dropped them — a NaN loss never stored, never
+    /// alerted. It is a 422 now, nothing stored; the same steps re-sent in another format are still a retry.
+    @Test func anIdempotencyKeyReusedForOtherStepsIsA422() async throws {
+        try await withTemporaryDirectory { directory in
+            let store = try SQLiteStore(path: directory.appendingPathComponent("metrics.db").path)
+            defer { try? store.close() }
+            try await withServer(store: store) { client in
+                _ = try await client.post("/api/v1/runs", json: ["run_id": "r"])
+                let first: [[String: Any]] = [["step": 1, "loss": 0.5], ["step": 2, "loss": 0.5]]
+                let reply = try await client.post("/api/v1/runs/r/steps", json: first, headers: ["Idempotency-Key": "k"])
+                #expect(reply.status == 200, "\(reply)")
+                // The same steps, as NDJSON with the numbers written differently: a retry, answered as the first time.
+                let retry = try await client.post(
+                    "/api/v1/runs/r/steps", body: Data("{\"step\":1,\"loss\":5e-1}\n{\"step\":2,\"loss\":0.50}\n".utf8),
+                    contentType: "application/x-ndjson", headers: ["Idempotency-Key": "k"])
+                #expect(retry.status == 200 && retry.text == reply.text, "\(retry)")
+                let other: [[String: Any]] = [["step": 3, "loss": 0.5], ["step": 4, "loss": "NaN"]]
+                let reused = try await client.post("/api/v1/runs/r/steps", json: other, headers: ["Idempotency-Key": "k"])
+                #expect(reused.status == 422, "\(reused)")
+                #expect(reused.text.contains("Idempotency-Key"), "\(reused)")
+                #expect(try await store.stepCount(runID: "r") == 2)
+                let fresh = try await client.post("/api/v1/runs/r/steps", json: other, headers: ["Idempotency-Key": "k2"])
+                #expect(fresh.status == 200, "\(fresh)")
+                #expect(alertKeys(fresh.object?["alerts"]) == ["4 loss_nan critical"])
+                #expect(try await store.stepCount(runID: "r") == 4)
+            }
         }
     }
 

@@ -119,6 +119,34 @@ struct SQLiteStoreTests {
         }
     }
 
+    /// A database written before receipts kept a digest gets the column on open; its receipts read back without one
+    /// (and so match any batch, as before). The schema version is not raised: an older build still opens the file.
+    @Test func receiptsFromBeforeDigestsGetTheColumnAndNoDigest() async throws {
+        try await withTemporaryDirectory { directory in
+            let path = directory.appendingPathComponent("metrics.db").path
+            try SQLiteStore(path: path).close()
+            let queue = try DatabaseQueue(path: path)
+            try await queue.write { db in
+                try db.execute(sql: "ALTER TABLE batch_receipts DROP COLUMN body_digest")
+                try db.execute(sql: "DELETE FROM grdb_migrations WHERE identifier = 'rlwatch-v5-receipt-digest'")
+                try db.execute(sql: "INSERT INTO runs (run_id, framework, started_at, config_json) VALUES ('r', 'trl', 1, '{}')")
+                try db.execute(
+                    sql: "INSERT INTO batch_receipts (run_id, key, response, created_at) VALUES ('r', 'old', '{}', 1)")
+            }
+            try queue.close()
+            let store = try SQLiteStore(path: path)
+            defer { try? store.close() }
+            #expect(try await store.receipt(runID: "r", key: "old") == BatchReceipt(runID: "r", key: "old", response: "{}"))
+            let receipt = BatchReceipt(runID: "r", key: "new", response: "{}", batchDigest: "v1-1-0000000000000001")
+            try await store.append(steps: [], alerts: [], options: AppendOptions(receipt: receipt))
+            #expect(try await store.receipt(runID: "r", key: "new") == receipt)
+            let versions = try await DatabaseQueue(path: path).read {
+                try Int.fetchAll($0, sql: "SELECT version FROM schema_version ORDER BY version")
+            }
+            #expect(versions == [2, 3, 4, 5])
+        }
+    }
+
     @Test func openingAMissingDatabaseFailsClearlyAndCreatesNothing() async throws {
         try await withTemporaryDirectory { directory in
             let path = directory.appendingPathComponent("missing/metrics.db").path

@@ -52,6 +52,23 @@ struct StoreConformanceTests {
         }
     }
 
+    /// A receipt keeps the digest of its batch (issue 20: a reused key is told from a retry by it); a receipt written
+    /// without one reads back without one.
+    @Test(arguments: StoreKind.allCases)
+    func receiptsKeepTheirBatchDigest(kind: StoreKind) async throws {
+        try await kind.withStore { store in
+            try await store.registerRun(RunRecord(runID: "r", framework: "trl", startedAt: 1, configJSON: "{}"))
+            let digested = BatchReceipt(runID: "r", key: "k1", response: "{\"accepted\":3}", batchDigest: "v1-3-00000000000000ff")
+            try await store.append(
+                steps: ordinarySteps(runID: "r", steps: 1...3), alerts: [], options: AppendOptions(receipt: digested))
+            #expect(try await store.receipt(runID: "r", key: "k1") == digested)
+            let bare = BatchReceipt(runID: "r", key: "k2", response: "{}")
+            try await store.append(steps: ordinarySteps(runID: "r", steps: 4...4), alerts: [], options: AppendOptions(receipt: bare))
+            #expect(try await store.receipt(runID: "r", key: "k2") == bare)
+            #expect(try await store.receipt(runID: "r", key: "k2")?.batchDigest == nil)
+        }
+    }
+
     @Test(arguments: StoreKind.allCases)
     func runsAreListedNewestFirst(kind: StoreKind) async throws {
         try await kind.withStore { store in

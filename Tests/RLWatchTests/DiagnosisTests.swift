@@ -70,6 +70,23 @@ import Testing
         #expect(d.coFiring.first?.advice?.contains("clipping") == true)
     }
 
+    @Test func alertsAtBothEndsOfTheStepRange() {
+        // Issue 20: stored alerts this far apart trapped the distance between them on every view of the run.
+        let alerts = [
+            record(Int.min, .gradientNormSpike, .warning), record(Int.min + 5, .lossNaN, .warning),
+            record(Int.max, .klExplosion, .critical),
+        ]
+        let extremeSteps = [Int.min, Int.min + 5, 0, Int.max - 1, Int.max].map { MetricStep(step: $0, loss: 0.3) }
+        let d = Diagnosis(run: run, steps: extremeSteps, alerts: alerts)
+        #expect(d.health == .critical)
+        #expect(d.firstCriticalStep == Int.max)
+        // The warnings at the other end of the range did not lead to the critical.
+        #expect(d.lastHealthyStep == Int.max - 1)
+        #expect(d.coFiring.map(\.fromStep) == [Int.min])
+        #expect(d.coFiring.map(\.toStep) == [Int.min + 5])
+        #expect(DiagnosisRenderer.json(d).serialized().contains("\(Int.max)"))
+    }
+
     @Test func jsonKeepsNonFiniteAsStringsAndStartsWith051Keys() {
         let nanSteps = [MetricStep(step: 1, loss: .nan), MetricStep(step: 2, loss: .infinity)]
         let d = Diagnosis(run: run, steps: nanSteps, alerts: [])

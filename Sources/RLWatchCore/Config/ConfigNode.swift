@@ -98,7 +98,8 @@ extension ConfigNode {
     /// Parses `yaml` into a tree whose sources are positions in `file`.
     ///
     /// - Returns: the root, nil for an empty document (or one holding only comments).
-    /// - Throws: a syntax issue for malformed YAML, duplicate keys, several documents or non-scalar keys.
+    /// - Throws: a syntax issue for malformed YAML, duplicate keys, several documents, non-scalar keys, or aliases that
+    ///   expand past ``YAMLExpansionLimit``.
     static func parse(yaml: String, file: String) throws(ConfigIssueThrow) -> ConfigNode? {
         let root: Node?
         do {
@@ -109,6 +110,9 @@ extension ConfigNode {
             throw ConfigIssueThrow(issue: .syntax("\(error)", at: .file(path: file, line: 1, column: 1)))
         }
         guard let root else { return nil }
+        if let beyond = YAMLExpansionLimit.firstNode(in: root) {
+            throw ConfigIssueThrow(issue: .syntax(YAMLExpansionLimit.problem, at: location(of: beyond, in: file)))
+        }
         return try convert(root, file: file)
     }
 

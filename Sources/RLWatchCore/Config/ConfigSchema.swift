@@ -15,6 +15,15 @@ enum IntRule: Sendable {
     case nonNegative
     case atLeast(Int)
     case port
+    /// A count of observations a detector keeps in memory, for every run it watches: at least `minimum`, at most
+    /// ``maximumWindow``.
+    case window(atLeast: Int)
+
+    /// The largest window a key may ask for. Each detector keeps its window in memory for each run it watches,
+    /// and a server takes run configs from its clients: `rolling_window: 4000000000` made one request allocate
+    /// 32 GB and abort the server. 100,000 observations is far beyond any useful baseline (the defaults are
+    /// 20–100) and costs under 2 MB a window.
+    static let maximumWindow = 100_000
 
     /// The constraint text when `value` breaks the rule, nil when it is fine.
     func violation(_ value: Int) -> String? {
@@ -22,6 +31,14 @@ enum IntRule: Sendable {
         case .nonNegative: value >= 0 ? nil : ">= 0"
         case .atLeast(let minimum): value >= minimum ? nil : ">= \(minimum)"
         case .port: (1...65535).contains(value) ? nil : "a port between 1 and 65535"
+        case .window(let minimum):
+            if value < minimum {
+                ">= \(minimum)"
+            } else if value > Self.maximumWindow {
+                "<= \(Self.maximumWindow) (a window is kept in memory for every run)"
+            } else {
+                nil
+            }
         }
     }
 }
@@ -263,8 +280,8 @@ enum ConfigSchema {
                         "Absolute floor (>= 0), as in rlwatch 0.5.1; unset (null): relative_threshold decides."),
         .double("entropy_collapse.relative_threshold", \.entropyCollapse.relativeThreshold, .openUnitInterval,
                 "Without threshold: entropy below this fraction of the run's early baseline counts as collapsed."),
-        .int("entropy_collapse.baseline_window", \.entropyCollapse.baselineWindow, .atLeast(1),
-             "Baseline = median of this many first finite entropy observations (>= 1)."),
+        .int("entropy_collapse.baseline_window", \.entropyCollapse.baselineWindow, .window(atLeast: 1),
+             "Baseline = median of this many first finite entropy observations (1-100000)."),
         .int("entropy_collapse.consecutive_steps", \.entropyCollapse.consecutiveSteps, .nonNegative,
              "Critical after this many training steps in a row below the floor; warning at half (>= 0)."),
         .int("entropy_collapse.warmup_steps", \.entropyCollapse.warmupSteps, .nonNegative,
@@ -275,8 +292,8 @@ enum ConfigSchema {
                 "Warning needs this many robust standard deviations above the baseline median; critical 1.5x (> 0)."),
         .double("kl_explosion.clip_region", \.klExplosion.clipRegion, .nonNegative,
                 "PPO clip region, reported in alerts for context only (>= 0)."),
-        .int("kl_explosion.rolling_window", \.klExplosion.rollingWindow, .atLeast(2),
-             "Observations in the baseline window (>= 2)."),
+        .int("kl_explosion.rolling_window", \.klExplosion.rollingWindow, .window(atLeast: 2),
+             "Observations in the baseline window (2-100000)."),
         .int("kl_explosion.warmup_steps", \.klExplosion.warmupSteps, .nonNegative,
              "Training steps to see before this detector may fire (>= 0)."),
         .baselineMode("kl_explosion.baseline_mode", \.klExplosion.baselineMode,
@@ -297,8 +314,8 @@ enum ConfigSchema {
                 "Warning when reward variance exceeds the baseline by this factor; critical above 2x (> 0)."),
         .double("reward_hacking.dip_test_significance", \.rewardHacking.dipTestSignificance, .openUnitInterval,
                 "Dip-test p-value below which per-sample rewards count as bimodal (between 0 and 1)."),
-        .int("reward_hacking.baseline_window", \.rewardHacking.baselineWindow, .nonNegative,
-             "Reward variances kept for the baseline (>= 0)."),
+        .int("reward_hacking.baseline_window", \.rewardHacking.baselineWindow, .window(atLeast: 0),
+             "Reward variances kept for the baseline (0-100000)."),
         .int("reward_hacking.warmup_steps", \.rewardHacking.warmupSteps, .nonNegative,
              "Training steps to see before this detector may fire (>= 0)."),
         .double("reward_hacking.saturation_std_fraction", \.rewardHacking.saturationStdFraction, .unitFraction,
@@ -315,8 +332,8 @@ enum ConfigSchema {
         .bool("advantage_variance.enabled", \.advantageVariance.enabled, "Run this detector."),
         .double("advantage_variance.std_multiplier", \.advantageVariance.stdMultiplier, .positive,
                 "Warning when advantage std exceeds the baseline mean by this factor; critical above 2x (> 0)."),
-        .int("advantage_variance.rolling_window", \.advantageVariance.rollingWindow, .atLeast(2),
-             "Observations in the baseline window (>= 2)."),
+        .int("advantage_variance.rolling_window", \.advantageVariance.rollingWindow, .window(atLeast: 2),
+             "Observations in the baseline window (2-100000)."),
         .int("advantage_variance.warmup_steps", \.advantageVariance.warmupSteps, .nonNegative,
              "Training steps to see before this detector may fire (>= 0)."),
         .baselineMode("advantage_variance.baseline_mode", \.advantageVariance.baselineMode,
@@ -329,8 +346,8 @@ enum ConfigSchema {
         .bool("gradient_norm_spike.enabled", \.gradientNormSpike.enabled, "Run this detector."),
         .double("gradient_norm_spike.sigma_multiplier", \.gradientNormSpike.sigmaMultiplier, .positive,
                 "Warning needs this many robust standard deviations above the baseline median; critical 1.5x (> 0)."),
-        .int("gradient_norm_spike.rolling_window", \.gradientNormSpike.rollingWindow, .atLeast(2),
-             "Observations in the baseline window (>= 2)."),
+        .int("gradient_norm_spike.rolling_window", \.gradientNormSpike.rollingWindow, .window(atLeast: 2),
+             "Observations in the baseline window (2-100000)."),
         .int("gradient_norm_spike.warmup_steps", \.gradientNormSpike.warmupSteps, .nonNegative,
              "Training steps to see before this detector may fire (>= 0)."),
         .baselineMode("gradient_norm_spike.baseline_mode", \.gradientNormSpike.baselineMode,
@@ -355,8 +372,8 @@ enum ConfigSchema {
                 "Critical when entropy exceeds this many times its early baseline (> 0)."),
         .int("entropy_explosion.consecutive_steps", \.entropyExplosion.consecutiveSteps, .atLeast(1),
              "Training steps in a row each level must hold before it alerts (>= 1)."),
-        .int("entropy_explosion.baseline_window", \.entropyExplosion.baselineWindow, .atLeast(1),
-             "Baseline = median of this many first finite entropy observations, which are not judged (>= 1)."),
+        .int("entropy_explosion.baseline_window", \.entropyExplosion.baselineWindow, .window(atLeast: 1),
+             "Baseline = median of this many first finite entropy observations, which are not judged (1-100000)."),
         .int("entropy_explosion.warmup_steps", \.entropyExplosion.warmupSteps, .nonNegative,
              "Training steps to see before this detector may fire (>= 0)."),
 

@@ -251,7 +251,7 @@ private struct SaturationState {
 
     /// Whether observations from `first` to `step`, `count` of them, are enough for a baseline.
     private static func isComplete(count: Int, first: Int, step: Int) -> Bool {
-        count >= baselineCount || (count >= baselineMinimum && step - first >= baselineSteps)
+        count >= baselineCount || (count >= baselineMinimum && stepDistance(from: first, to: step) >= baselineSteps)
     }
 
     /// Records a reward observation and returns the reward baseline once it is formed.
