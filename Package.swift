@@ -172,6 +172,7 @@ let package = Package(
             swiftSettings: strict),
         .testTarget(
             name: "RLWatchAlertsTests",
+                .product(name: "GRDB", package: "GRDB.swift"),
             dependencies: [
                 "RLWatchAlerts", "RLWatchCore", "RLWatchStore", "RLWatchServer", "RLWatchTesting",
                 .product(name: "Hummingbird", package: "hummingbird"),
