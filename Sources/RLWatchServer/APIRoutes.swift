@@ -4,6 +4,7 @@ import Logging
 import NIOCore
 import RLWatch
 import RLWatchCore
+import RLWatchDashboard
 import RLWatchIngest
 import RLWatchStore
 
@@ -16,6 +17,8 @@ struct APIRoutes: Sendable {
     let logger: Logger
     /// Watches the runs for silence and slowdowns; nil when the server runs without one (some tests).
     var liveness: ServerWatchdog? = nil
+    /// The server's open connections, for `/metrics`; nil when the server runs without a cap (some tests).
+    var connections: ConnectionRegistry? = nil
     /// Whether the last write reached the store, for `/healthz`.
     var storeHealth = StoreHealth()
 
@@ -29,6 +32,7 @@ struct APIRoutes: Sendable {
         router.get("/healthz") { _, _ in self.health() }
         router.get("/metrics") { _, _ in
             self.metrics.setOpenRuns(self.registry.liveCount)
+            if let connections = self.connections { self.metrics.setConnections(connections) }
             return Self.text(self.metrics.render(), contentType: "text/plain; version=0.0.4; charset=utf-8")
         }
         router.get("/api/v1/openapi.json") { _, _ in Self.json(OpenAPIDocument.text, status: .ok) }
@@ -328,6 +332,16 @@ struct APIRoutes: Sendable {
         }
     }
 
+    /// `ok`, or a 503 that says since when the store has refused writes (a retrying client's next write that
+    /// succeeds makes it `ok` again).
+    private func health() -> Response {
+        guard let failure = storeHealth.current else { return Self.text("ok\n") }
+        let since = Date(timeIntervalSince1970: failure.since).formatted(.iso8601)
+        var response = Self.text("store unwritable since \(since): \(failure.summary)\n")
+        response.status = .serviceUnavailable
+        return response
+    }
+
     /// Runs a handler and turns its errors into JSON answers.
     ///
     /// A failure of the store is a 503 with `Retry-After` and a few words on what failed: the SQL statement and the
@@ -339,16 +353,6 @@ struct APIRoutes: Sendable {
             let response = try await handler()
             if writing { storeHealth.writeSucceeded() }
             return response
-    /// `ok`, or a 503 that says since when the store has refused writes (a retrying client's next write that
-    /// succeeds makes it `ok` again).
-    private func health() -> Response {
-        guard let failure = storeHealth.current else { return Self.text("ok\n") }
-        let since = Date(timeIntervalSince1970: failure.since).formatted(.iso8601)
-        var response = Self.text("store unwritable since \(since): \(failure.summary)\n")
-        response.status = .serviceUnavailable
-        return response
-    }
-
         } catch let error as APIError {
             return Self.json(error)
         } catch let error as HTTPError {
@@ -363,16 +367,16 @@ struct APIRoutes: Sendable {
         }
     }
 
-    static func integer(_ text: String?, name: String) throws -> Int? {
-        guard let text else { return nil }
-        guard let value = Int(text) else { throw APIError.badRequest("\(name) must be an integer (got \"\(text)\")", field: name) }
-        return value
     static func json(_ error: APIError) -> Response {
         var response = Self.json(error.json.serialized(), status: HTTPResponse.Status(code: error.status))
         if let retryAfter = error.retryAfter { response.headers[.retryAfter] = String(retryAfter) }
         return response
     }
 
+    static func integer(_ text: String?, name: String) throws -> Int? {
+        guard let text else { return nil }
+        guard let value = Int(text) else { throw APIError.badRequest("\(name) must be an integer (got \"\(text)\")", field: name) }
+        return value
     }
 
     /// Adds `"config"` to a serialized object: the stored config text as it is (already JSON, in the schema's key
