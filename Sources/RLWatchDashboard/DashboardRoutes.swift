@@ -201,13 +201,23 @@ public struct DashboardRoutes: Sendable {
 
     // MARK: Helpers
 
-    /// Runs a handler; a failure is logged and answered with a 500 page that names the error (escaped).
+    /// Runs a handler; a failure is logged and answered with a page that says in a few words what failed (a 503
+    /// with `Retry-After` when the store failed): the store's own message and SQL stay in the log.
     private func page(_ body: () async throws -> Response) async -> Response {
         do {
             return try await body()
         } catch {
             logger.error("dashboard request failed: \(error)")
-            return Self.html(Pages.message(title: "Error", text: "The dashboard could not read the store: \(error)"), status: .internalServerError)
+            guard let summary = StorageFailure.summary(of: error) else {
+                return Self.html(
+                    Pages.message(title: "Error", text: "The dashboard failed (the server's log has the details)."),
+                    status: .internalServerError)
+            }
+            var response = Self.html(
+                Pages.message(title: "Error", text: "The dashboard could not read the store: \(summary). Retry later."),
+                status: .serviceUnavailable)
+            response.headers[.retryAfter] = "5"
+            return response
         }
     }
 

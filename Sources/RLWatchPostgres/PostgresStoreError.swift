@@ -1,4 +1,6 @@
 import PostgresNIO
+import Foundation
+import RLWatchStore
 
 /// An error from `PostgresStore` that a user can act on.
 ///
@@ -93,5 +95,25 @@ public struct PostgresStoreError: Error, Hashable, CustomStringConvertible {
             if let inner = error.closureError ?? error.commitError ?? error.beginError { return sqlState(inner) }
         }
         return (error as? PSQLError)?.serverInfo?[.sqlState]
+    }
+}
+
+extension PostgresStoreError: StorageFailureDescribing {
+    public var storageFailureSummary: String {
+        switch code {
+        case .server(_, let message):
+            if message.hasPrefix("cannot connect") || message.contains("connection") {
+                return "the PostgreSQL server cannot be reached"
+            }
+            // The SQLSTATE says what class of failure it was; the message itself may quote row data.
+            if let range = message.range(of: "(SQLSTATE ", options: .backwards) {
+                let state = message[range.upperBound...].prefix { $0.isLetter || $0.isNumber }
+                return "PostgreSQL refused a statement (SQLSTATE \(state))"
+            }
+            return "PostgreSQL failed"
+        case .invalidRow: return "a stored row is invalid"
+        case .invalidURL, .schemaTooNew, .schemaMissing, .schemaOutdated:
+            return "the PostgreSQL database is not one this rlwatch can use"
+        }
     }
 }

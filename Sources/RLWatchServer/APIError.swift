@@ -11,13 +11,18 @@ public struct APIError: Error, Sendable, Hashable, CustomStringConvertible {
     public var field: String?
     /// The configuration key at fault, for a rejected `config`.
     public var key: String?
+    /// Seconds the client should wait before retrying, sent as `Retry-After` (a 503 when the store failed).
+    public var retryAfter: Int?
 
-    public init(status: Int, message: String, index: Int? = nil, field: String? = nil, key: String? = nil) {
+    public init(
+        status: Int, message: String, index: Int? = nil, field: String? = nil, key: String? = nil, retryAfter: Int? = nil
+    ) {
         self.status = status
         self.message = message
         self.index = index
         self.field = field
         self.key = key
+        self.retryAfter = retryAfter
     }
 
     public var description: String { "\(status): \(message)" }
@@ -35,6 +40,14 @@ public struct APIError: Error, Sendable, Hashable, CustomStringConvertible {
     }
 
     static func notFound(_ message: String) -> APIError { APIError(status: 404, message: message) }
+
+    /// The store failed: a 503 that says what in a few words (never the SQL) and when to retry.
+    static func storeUnavailable(_ summary: String, doing what: String) -> APIError {
+        APIError(status: 503, message: "\(what): \(summary); retry later", retryAfter: storeRetryAfter)
+    }
+
+    /// The `Retry-After` of a 503 for a failed store, in seconds.
+    static let storeRetryAfter = 5
 
     static let unauthorized = APIError(
         status: 401, message: "missing or wrong bearer token (send `Authorization: Bearer <token>`)")

@@ -4,6 +4,7 @@ import Logging
 import NIOCore
 import RLWatch
 import RLWatchCore
+import RLWatchDashboard
 import RLWatchIngest
 import RLWatchStore
 
@@ -16,6 +17,10 @@ struct APIRoutes: Sendable {
     let logger: Logger
     /// Watches the runs for silence and slowdowns; nil when the server runs without one (some tests).
     var liveness: ServerWatchdog? = nil
+    /// The server's open connections, for `/metrics`; nil when the server runs without a cap (some tests).
+    var connections: ConnectionRegistry? = nil
+    /// Whether the last write reached the store, for `/healthz`.
+    var storeHealth = StoreHealth()
 
     var store: any Store { registry.options.store }
 
@@ -24,19 +29,20 @@ struct APIRoutes: Sendable {
     static let defaultPage = 1_000
 
     func register(on router: Router<BasicRequestContext>) {
-        router.get("/healthz") { _, _ in Self.text("ok\n") }
+        router.get("/healthz") { _, _ in self.health() }
         router.get("/metrics") { _, _ in
             self.metrics.setOpenRuns(self.registry.liveCount)
+            if let connections = self.connections { self.metrics.setConnections(connections) }
             return Self.text(self.metrics.render(), contentType: "text/plain; version=0.0.4; charset=utf-8")
         }
         router.get("/api/v1/openapi.json") { _, _ in Self.json(OpenAPIDocument.text, status: .ok) }
-        router.post("/api/v1/runs") { request, _ in await self.answer { try await self.openRun(request) } }
+        router.post("/api/v1/runs") { request, _ in await self.answer(writing: true) { try await self.openRun(request) } }
         router.get("/api/v1/runs") { _, _ in await self.answer { try await self.listRuns() } }
         router.get("/api/v1/runs/:run") { _, context in
             await self.answer { try await self.getRun(Self.runID(context)) }
         }
         router.post("/api/v1/runs/:run/steps") { request, context in
-            await self.answer { try await self.postSteps(request, runID: Self.runID(context)) }
+            await self.answer(writing: true) { try await self.postSteps(request, runID: Self.runID(context)) }
         }
         router.get("/api/v1/runs/:run/metrics") { request, context in
             await self.answer { try await self.getMetrics(request, runID: Self.runID(context)) }
@@ -45,10 +51,10 @@ struct APIRoutes: Sendable {
             await self.answer { try await self.getAlerts(request, runID: Self.runID(context)) }
         }
         router.post("/api/v1/runs/:run/finish") { _, context in
-            await self.answer { try await self.finish(runID: Self.runID(context)) }
+            await self.answer(writing: true) { try await self.finish(runID: Self.runID(context)) }
         }
         router.post("/api/v1/runs/:run/crash") { request, context in
-            await self.answer { try await self.crash(request, runID: Self.runID(context)) }
+            await self.answer(writing: true) { try await self.crash(request, runID: Self.runID(context)) }
         }
     }
 
@@ -181,8 +187,9 @@ struct APIRoutes: Sendable {
                     // The detectors have seen steps that were not stored: reload them from the store next time.
                     registry.evict(session)
                     logger.error("could not store a batch of \(steps.count) step(s) for run \(runID): \(error)")
-                    throw APIError(
-                        status: 503, message: "the batch could not be stored (\(error)); nothing of it was kept, retry")
+                    let summary = StorageFailure.summary(of: error) ?? "the store failed"
+                    storeHealth.writeFailed(summary)
+                    throw APIError.storeUnavailable(summary, doing: "the batch could not be stored (nothing of it was kept)")
                 }
                 if judged.reusedKey, let key {
                     metrics.rejected()
@@ -202,7 +209,7 @@ struct APIRoutes: Sendable {
             }
             if let outcome { return outcome }
         }
-        throw APIError(status: 503, message: "run \(runID) was being closed or reloaded; retry")
+        throw APIError(status: 503, message: "run \(runID) was being closed or reloaded; retry", retryAfter: 1)
     }
 
     /// A digest of a batch's steps, value for value: the same steps sent again (a retry) have the same digest whatever
@@ -325,19 +332,45 @@ struct APIRoutes: Sendable {
         }
     }
 
+    /// `ok`, or a 503 that says since when the store has refused writes (a retrying client's next write that
+    /// succeeds makes it `ok` again).
+    private func health() -> Response {
+        guard let failure = storeHealth.current else { return Self.text("ok\n") }
+        let since = Date(timeIntervalSince1970: failure.since).formatted(.iso8601)
+        var response = Self.text("store unwritable since \(since): \(failure.summary)\n")
+        response.status = .serviceUnavailable
+        return response
+    }
+
     /// Runs a handler and turns its errors into JSON answers.
-    private func answer(_ handler: () async throws -> Response) async -> Response {
+    ///
+    /// A failure of the store is a 503 with `Retry-After` and a few words on what failed: the SQL statement and the
+    /// store's own message stay in the server's log, as they can quote other runs' data.
+    /// - Parameter writing: the handler writes to the store: its outcome says whether the store is writable
+    ///   (`/healthz`).
+    private func answer(writing: Bool = false, _ handler: () async throws -> Response) async -> Response {
         do {
-            return try await handler()
+            let response = try await handler()
+            if writing { storeHealth.writeSucceeded() }
+            return response
         } catch let error as APIError {
-            return Self.json(error.json.serialized(), status: HTTPResponse.Status(code: error.status))
+            return Self.json(error)
         } catch let error as HTTPError {
-            return Self.json(APIError(status: Int(error.status.code), message: error.body ?? "\(error.status)").json.serialized(),
-                             status: error.status)
+            return Self.json(APIError(status: Int(error.status.code), message: error.body ?? "\(error.status)"))
         } catch {
             logger.error("request failed: \(error)")
-            return Self.json(APIError(status: 500, message: "internal error: \(error)").json.serialized(), status: .internalServerError)
+            if let summary = StorageFailure.summary(of: error) {
+                if writing { storeHealth.writeFailed(summary) }
+                return Self.json(.storeUnavailable(summary, doing: "the store failed"))
+            }
+            return Self.json(APIError(status: 500, message: "internal error (the server's log has the details)"))
         }
+    }
+
+    static func json(_ error: APIError) -> Response {
+        var response = Self.json(error.json.serialized(), status: HTTPResponse.Status(code: error.status))
+        if let retryAfter = error.retryAfter { response.headers[.retryAfter] = String(retryAfter) }
+        return response
     }
 
     static func integer(_ text: String?, name: String) throws -> Int? {

@@ -24,6 +24,8 @@ public struct ServerSettings: Sendable, Hashable {
     /// A run that sent nothing for this many seconds has its detector state released from memory (it is reloaded
     /// from the store when the run sends again).
     public var idleRunTimeout: Double = 3600
+    /// Timeouts and the cap on open connections.
+    public var connectionLimits = ConnectionLimits()
 
     public init(
         host: String = "127.0.0.1", port: Int = 8765, token: String? = nil, maxBodyBytes: Int = 32 << 20,
@@ -45,13 +47,28 @@ public struct ServerSettings: Sendable, Hashable {
         return parts.count == 4 && parts[0] == "127" && parts.allSatisfy { UInt8($0) != nil }
     }
 
+    /// The fewest characters a token may have: a shorter one (`"a"`, `" "`) can be guessed.
+    public static let minimumTokenLength = 16
+
+    /// Why `token` may not be used, or nil.
+    public static func tokenProblem(_ token: String) -> String? {
+        if token.count < minimumTokenLength {
+            return "the token is \(token.count) character(s) long; use at least \(minimumTokenLength) "
+                + "(for example the output of `openssl rand -hex 16`)"
+        }
+        if token.contains(where: { $0.isWhitespace || $0.isNewline }) {
+            return "the token contains whitespace; use letters, digits and punctuation only"
+        }
+        return nil
+    }
+
     /// Why these settings may not be used, or nil.
     public var problem: String? {
         if !Self.isLoopback(host) && (token ?? "").isEmpty {
-            return "binding to \(host) (not a loopback address) requires a token: pass --token or set RLWATCH_TOKEN"
+            return "binding to \(host) (not a loopback address) requires a token: pass --token-file, set RLWATCH_TOKEN or pass --token"
         }
         if !(0...65_535).contains(port) { return "--port must be between 0 and 65535 (got \(port))" }
-        return nil
+        return connectionLimits.problem
     }
 }
 
@@ -67,6 +84,8 @@ public struct MonitorServer: Sendable {
     let logger: Logger
     /// Sends the alert outbox; nil when no channel is enabled or the store keeps no outbox.
     public let dispatcher: AlertDispatcher?
+    /// The open HTTP connections, under the cap of `settings.connectionLimits`.
+    public let connections: ConnectionRegistry
     /// Watches the runs for silence (`run_stalled`) and slowdowns (`throughput_drop`), and records crash reports.
     public let liveness: ServerWatchdog
 
@@ -86,6 +105,7 @@ public struct MonitorServer: Sendable {
     ) {
         self.settings = settings
         self.logger = logger
+        connections = ConnectionRegistry(maxConnections: settings.connectionLimits.effectiveMaxConnections)
         if deliverAlerts, let outbox = store as? any OutboxStore, !config.alerts.activeChannels.isEmpty {
             dispatcher = AlertDispatcher(
                 store: outbox, config: config.alerts, lease: .seconds(config.alerts.retry.leaseSeconds), logger: logger)
@@ -114,12 +134,13 @@ public struct MonitorServer: Sendable {
             registry: registry, metrics: metrics,
             decoder: StepBatchDecoder(
                 maxRewardsPerStep: settings.maxRewardsPerStep, maxStepsPerBatch: settings.maxStepsPerBatch),
-            maxBodyBytes: settings.maxBodyBytes, logger: logger, liveness: liveness
+            maxBodyBytes: settings.maxBodyBytes, logger: logger, liveness: liveness, connections: connections
         ).register(on: router)
         var quiet = logger
         quiet.logLevel = max(logger.logLevel, .warning)
         return Application(
             router: router,
+            server: .http1(limits: settings.connectionLimits, registry: connections, logger: quiet),
             configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "rlwatch"),
             onServerRunning: { channel in await onListening(channel.localAddress?.port ?? settings.port) },
             logger: quiet)

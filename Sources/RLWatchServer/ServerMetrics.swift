@@ -1,5 +1,6 @@
 import Prometheus
 import RLWatchCore
+import RLWatchDashboard
 
 /// What `GET /metrics` reports, in Prometheus' text format.
 final class ServerMetrics: Sendable {
@@ -9,6 +10,7 @@ final class ServerMetrics: Sendable {
     private let batchesRejected: Counter
     private let batchesReplayed: Counter
     private let openRuns: Gauge
+    private let connectionGauges: [(state: String, gauge: Gauge)]
 
     init() {
         stepsIngested = registry.makeCounter(descriptor: Self.name("rlwatch_steps_ingested_total", help: "Steps judged and stored, over all runs."))
@@ -16,6 +18,13 @@ final class ServerMetrics: Sendable {
         batchesRejected = registry.makeCounter(descriptor: Self.name("rlwatch_batches_total", help: "Step batches by outcome."), labels: [("outcome", "rejected")])
         batchesReplayed = registry.makeCounter(descriptor: Self.name("rlwatch_batches_total", help: "Step batches by outcome."), labels: [("outcome", "replayed")])
         openRuns = registry.makeGauge(descriptor: Self.name("rlwatch_open_runs", help: "Runs with live detector state on this server."))
+        let connections = Self.name(
+            "rlwatch_http_connections",
+            help: "HTTP connections: open and busy now; refused (503 at the cap) and evicted (idle, to make room) since start.")
+        let registry = registry
+        connectionGauges = ["open", "busy", "refused", "evicted"].map {
+            ($0, registry.makeGauge(descriptor: connections, labels: [("state", $0)]))
+        }
         // Every detector and severity appears from the start, at zero, so that dashboards and rate() see them.
         for detector in DetectorID.all {
             for severity in [Severity.warning, .critical] { _ = alertCounter(detector: detector, severity: severity) }
@@ -32,6 +41,14 @@ final class ServerMetrics: Sendable {
     func replayed() { batchesReplayed.increment() }
 
     func setOpenRuns(_ count: Int) { openRuns.set(Double(count)) }
+
+    func setConnections(_ connections: ConnectionRegistry) {
+        let values = [
+            "open": connections.open, "busy": connections.busy, "refused": connections.refused,
+            "evicted": connections.evicted,
+        ]
+        for (state, gauge) in connectionGauges { gauge.set(Double(values[state] ?? 0)) }
+    }
 
     /// Request latency per route (the route pattern, not the concrete path, to bound the label's values).
     func requestDuration(route: String, method: String) -> DurationHistogram {

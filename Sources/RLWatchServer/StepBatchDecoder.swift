@@ -20,6 +20,11 @@ struct StepBatchDecoder: Sendable {
     var maxRewardsPerStep: Int
     /// The most steps one batch may carry.
     var maxStepsPerBatch: Int
+    /// The most metric keys (beyond the built-in metrics) one step may carry: each is a column of the run's
+    /// exports and a value in every stored row.
+    var maxKeysPerStep = 1_000
+    /// The longest metric key, in UTF-8 bytes.
+    var maxKeyBytes = 256
 
     /// The body's format from its `Content-Type` (parameters such as `charset` ignored).
     static func format(contentType: String?) -> Format {
@@ -71,6 +76,17 @@ struct StepBatchDecoder: Sendable {
                     return .badRequest(
                         "step \(index): \"rewards\" has \(rewards.count) samples; at most \(maxRewardsPerStep) are accepted per step",
                         index: index, field: "rewards")
+                }
+                if step.extras.count > maxKeysPerStep {
+                    return .badRequest(
+                        "step \(index) has \(step.extras.count) metric keys; at most \(maxKeysPerStep) are accepted per step",
+                        index: index)
+                }
+                if let long = step.extras.keys.first(where: { $0.utf8.count > maxKeyBytes }) {
+                    return .badRequest(
+                        "step \(index): a metric key is \(long.utf8.count) bytes long; at most \(maxKeyBytes) are accepted "
+                            + "(it starts \"\(long.prefix(40))…\")",
+                        index: index, field: String(long.prefix(40)))
                 }
                 steps.append(step)
             }

@@ -2,7 +2,7 @@
 ///
 /// Errors from SQLite itself (a full disk, a corrupt file) are passed through as GRDB's `DatabaseError`.
 public struct SQLiteStoreError: Error, Hashable, CustomStringConvertible {
-    private enum Code: Hashable {
+    enum Code: Hashable {
         case databaseNotFound(path: String)
         case schemaTooNew(path: String, version: Int, supported: Int)
         case notAnRLWatchDatabase(path: String, missingTable: String)
@@ -11,7 +11,7 @@ public struct SQLiteStoreError: Error, Hashable, CustomStringConvertible {
         case invalidRow(path: String, table: String, id: Int64, problem: String)
     }
 
-    private let code: Code
+    let code: Code
 
     private init(_ code: Code) { self.code = code }
 

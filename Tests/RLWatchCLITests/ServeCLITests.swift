@@ -109,11 +109,52 @@ struct ServeCLITests {
 
     @Test func theTokenComesFromRLWATCH_TOKEN() async throws {
         let sandbox = try CLISandbox()
-        let server = try sandbox.start(["serve", "--port", "0", "--log-dir", "logs"], environment: ["RLWATCH_TOKEN": "tok"])
+        let server = try sandbox.start(["serve", "--port", "0", "--log-dir", "logs"], environment: ["RLWATCH_TOKEN": "tok-0123456789abcdef"])
         let port = try await server.servePort()
         #expect(try await HTTPTestClient(port: port).get("/api/v1/runs").status == 401)
-        #expect(try await HTTPTestClient(port: port, headers: ["Authorization": "Bearer tok"]).get("/api/v1/runs").status == 200)
+        #expect(try await HTTPTestClient(port: port, headers: ["Authorization": "Bearer tok-0123456789abcdef"]).get("/api/v1/runs").status == 200)
         let stopped = try await server.stop()
         #expect(stopped.status == 0)
+    }
+
+    /// Issue 20: `--token-file` keeps the token out of `ps`; it is read from the file's first line.
+    @Test func theTokenComesFromATokenFile() async throws {
+        let sandbox = try CLISandbox()
+        try sandbox.write("token.txt", "  file-token-0123456789\n")
+        let server = try sandbox.start(
+            ["serve", "--port", "0", "--log-dir", "logs", "--token-file", sandbox.url("token.txt").path],
+            environment: ["RLWATCH_TOKEN": "environment-token-is-overridden"])
+        let port = try await server.servePort()
+        #expect(try await HTTPTestClient(port: port).get("/api/v1/runs").status == 401)
+        let headers = ["Authorization": "Bearer file-token-0123456789"]
+        #expect(try await HTTPTestClient(port: port, headers: headers).get("/api/v1/runs").status == 200)
+        #expect(try await server.stop().status == 0)
+    }
+
+    /// Issue 20: a token such as `a` or ` ` was accepted; fewer than 16 characters is refused, from any source.
+    @Test(arguments: [
+        (["--token", "a"], [String: String](), "--token: the token is 1 character(s) long; use at least 16"),
+        ([], ["RLWATCH_TOKEN": " "], "RLWATCH_TOKEN: the token is 1 character(s) long"),
+        (["--token-file", "short.txt"], [:], "the token is 5 character(s) long"),
+        (["--token", "0123456789abcdef", "--token-file", "short.txt"], [:], "give --token or --token-file, not both"),
+        (["--token-file", "missing.txt"], [:], "cannot read the file"),
+    ])
+    func shortOrConflictingTokensAreRefused(flags: [String], environment: [String: String], message: String) async throws {
+        let sandbox = try CLISandbox()
+        try sandbox.write("short.txt", "short\n")
+        for command in ["serve", "dashboard"] {
+            let result = try await sandbox.run(
+                [command, "--port", "0", "--log-dir", "logs"] + flags.map { $0.hasSuffix(".txt") ? sandbox.url($0).path : $0 },
+                environment: environment)
+            #expect(result.status != 0, "\(command): \(result)")
+            #expect(result.stderr.contains(message), "\(command): \(result)")
+        }
+    }
+
+    @Test func helpNamesTheTokenSources() async throws {
+        let result = try await CLISandbox().run(["serve", "--help"])
+        for text in ["--token-file", "RLWATCH_TOKEN", "--idle-timeout", "--header-timeout", "--body-timeout", "--max-connections"] {
+            #expect(result.stdout.contains(text), "\(text) in \(result.stdout)")
+        }
     }
 }

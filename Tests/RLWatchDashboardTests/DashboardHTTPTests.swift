@@ -13,6 +13,24 @@ import FoundationNetworking
 
 /// The dashboard over HTTP, without a browser: exports, the stall mark, the token rule, assets.
 @Suite struct DashboardHTTPTests {
+    /// Issue 20: idle connections stayed open forever. (The cap, shared code, is tested on `serve`.)
+    @Test func idleAndStalledConnectionsAreClosed() async throws {
+        let limits = ConnectionLimits(idleTimeout: .seconds(1), headerTimeout: .seconds(1), bodyTimeout: .seconds(1))
+        try await withDashboard(store: InMemoryStore(), limits: limits) { client in
+            let port = try #require(client.baseURL.port)
+            let idle = try (0..<20).map { _ in try RawConnection(port: port) }
+            let slowHeaders = try RawConnection(port: port)
+            try slowHeaders.send("GET / HTTP/1.1\r\nHost: 127.")
+            let health = try RawConnection(port: port)
+            try health.send("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+            let answer = try await health.readUntilClosed()
+            #expect(answer.hasPrefix("HTTP/1.1 200"), "\(answer)")
+            try await waitUntil("idle and stalled connections closed", timeout: .seconds(15)) {
+                idle.allSatisfy(\.isClosedByPeer) && slowHeaders.isClosedByPeer
+            }
+        }
+    }
+
     @Test func metricsCSVAndJSONLRoundTripStoredValuesIncludingNonFinite() async throws {
         try await withSQLiteStore { store, _ in
             let values: [Double?] = [0.5, .nan, .infinity, -.infinity, nil, 1e-300, -0.0, 123_456.789]

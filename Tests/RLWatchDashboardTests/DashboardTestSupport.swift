@@ -28,12 +28,12 @@ func withServe<T: Sendable>(
 /// Runs the standalone dashboard (`rlwatch dashboard`) the same way.
 func withDashboard<T: Sendable>(
     store: any Store, token: String? = nil, now: @escaping @Sendable () -> Double = { Date().timeIntervalSince1970 },
-    _ body: (HTTPTestClient) async throws -> T
+    limits: ConnectionLimits = ConnectionLimits(), _ body: (HTTPTestClient) async throws -> T
 ) async throws -> T {
     var logger = Logger(label: "rlwatch.dashboard.test")
     logger.logLevel = .warning
     let server = DashboardServer(
-        host: "127.0.0.1", port: 0, token: token, routes: DashboardRoutes(store: store, now: now, logger: logger),
+        host: "127.0.0.1", port: 0, token: token, limits: limits, routes: DashboardRoutes(store: store, now: now, logger: logger),
         logger: logger)
     return try await withService({ server.service(onListening: $0) }, logger: logger, body)
 }

@@ -95,6 +95,32 @@ struct ServerAPITests {
         }
     }
 
+    /// Issue 20: a 10 MB metric key or 100k keys in one step were accepted (and stored in every row).
+    @Test func metricKeysAreCappedInLengthAndNumberPerStep() async throws {
+        let store = InMemoryStore()
+        try await withServer(store: store) { client in
+            _ = try await client.post("/api/v1/runs", json: ["run_id": "r"])
+            var wide: [String: Any] = ["step": 1]
+            for index in 0..<1_001 { wide["extra/\(index)"] = Double(index) }
+            let tooMany = try await client.post("/api/v1/runs/r/steps", json: [wide])
+            #expect(tooMany.status == 400, "\(tooMany)")
+            #expect(tooMany.text.contains("1001 metric keys; at most 1000"), "\(tooMany)")
+
+            let longKey = String(repeating: "k", count: 257)
+            let tooLong = try await client.post("/api/v1/runs/r/steps", json: [["step": 1, longKey: 1.0]])
+            #expect(tooLong.status == 400, "\(tooLong)")
+            #expect(tooLong.text.contains("257 bytes long; at most 256"), "\(tooLong)")
+            #expect(try await store.stepCount(runID: "r") == 0)
+
+            wide["extra/1000"] = nil
+            wide[String(repeating: "k", count: 256)] = 1.0
+            wide["extra/999"] = nil
+            let atTheLimits = try await client.post("/api/v1/runs/r/steps", json: [wide])
+            #expect(atTheLimits.status == 200, "\(atTheLimits)")
+            #expect(try await store.stepCount(runID: "r") == 1)
+        }
+    }
+
     @Test func aMalformedBatchNamesTheStepAndFieldAndStoresNothingOfIt() async throws {
         let store = InMemoryStore()
         try await withServer(store: store) { client in

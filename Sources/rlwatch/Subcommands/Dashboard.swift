@@ -14,7 +14,7 @@ extension RLWatchCommand {
             abstract: "Serve the web dashboard (runs, charts, alerts, live updates, exports) for a log directory.",
             discussion: """
                 Binds to dashboard.host:dashboard.port (127.0.0.1:8501 by default). Binding to a non-loopback address \
-                requires a token (--token or RLWATCH_TOKEN); a browser gives it once as http://HOST:PORT/?token=TOKEN \
+                requires a token (--token-file, RLWATCH_TOKEN or --token; at least 16 characters); a browser gives it once as http://HOST:PORT/?token=TOKEN \
                 and then keeps it in a cookie. Reads the database read-only, so it can run beside `rlwatch watch` or \
                 `rlwatch serve` writing the same file; `rlwatch serve` also serves the dashboard at / on its own port. \
                 Prints `rlwatch dashboard listening on http://HOST:PORT` once it accepts connections (--port 0 picks a \
@@ -23,14 +23,15 @@ extension RLWatchCommand {
 
         @OptionGroup var options: StoreOptions
 
+        @OptionGroup var connections: ConnectionOptions
+
         @Option(help: "Address to bind (default: dashboard.host, 127.0.0.1; a non-loopback address requires a token).")
         var host: String?
 
         @Option(help: "Port to listen on (default: dashboard.port, 8501); 0 picks a free one.")
         var port: Int?
 
-        @Option(help: "Token required on every request (default: $RLWATCH_TOKEN).")
-        var token: String?
+        @OptionGroup var tokens: TokenOptions
 
         @Option(help: "The store: postgres://USER@HOST:PORT/DB or sqlite:PATH (default: storage.url, else metrics.db in the log dir).")
         var database: String?
@@ -47,9 +48,9 @@ extension RLWatchCommand {
             let context = try CommandContext(options)
             let host = host ?? context.config.dashboard.host
             let port = port ?? context.config.dashboard.port
-            let token = (token ?? ProcessInfo.processInfo.environment["RLWATCH_TOKEN"]).flatMap { $0.isEmpty ? nil : $0 }
+            let token = try tokens.resolveOrExit()
             if !ServerSettings.isLoopback(host) && token == nil {
-                printError("error: binding to \(host) (not a loopback address) requires a token: pass --token or set RLWATCH_TOKEN")
+                printError("error: binding to \(host) (not a loopback address) requires a token: pass --token-file, set RLWATCH_TOKEN or pass --token")
                 throw ExitStatus.badInput
             }
             var logger = Logger(label: "rlwatch.dashboard")
@@ -58,9 +59,11 @@ extension RLWatchCommand {
             dashboardOptions.stallAfter = stallAfter
             let location = try context.storeLocation(database: database)
             let shownDatabase = location.description
+            let limits = connections.limits
+            ConnectionLimits.raiseOpenFileLimit()
             let serve: @Sendable (any Store) async throws -> Void = { [logger, dashboardOptions] store in
                 let server = DashboardServer(
-                    host: host, port: port, token: token,
+                    host: host, port: port, token: token, limits: limits,
                     routes: DashboardRoutes(store: store, options: dashboardOptions, logger: logger), logger: logger)
                 let service = server.service { bound in
                     let shown = host.contains(":") ? "[\(host)]" : host

@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import RLWatch
 import RLWatchCore
+import RLWatchDashboard
 import RLWatchServer
 import RLWatchStore
 
@@ -11,13 +12,15 @@ extension RLWatchCommand {
         static let configuration = CommandConfiguration(
             abstract: "Run the monitor as an HTTP service that training jobs send their metrics to.",
             discussion: """
-                Binds to 127.0.0.1:8765 by default. Binding to any other address requires a token (--token or \
-                RLWATCH_TOKEN), checked as a bearer token on every API call. Prints \
+                Binds to 127.0.0.1:8765 by default. Binding to any other address requires a token (--token-file, \
+                RLWATCH_TOKEN or --token; at least 16 characters), checked as a bearer token on every API call. Prints \
                 `rlwatch serve listening on http://HOST:PORT` on standard output once it accepts connections \
                 (--port 0 picks a free port). SIGTERM or SIGINT stops it after the requests in flight.
                 """)
 
         @OptionGroup var options: StoreOptions
+
+        @OptionGroup var connections: ConnectionOptions
 
         @Option(help: "Address to bind (a non-loopback address requires a token).")
         var host = "127.0.0.1"
@@ -25,8 +28,7 @@ extension RLWatchCommand {
         @Option(help: "Port to listen on; 0 picks a free one.")
         var port = 8765
 
-        @Option(help: "Bearer token required on every API call (default: $RLWATCH_TOKEN).")
-        var token: String?
+        @OptionGroup var tokens: TokenOptions
 
         @Option(
             name: .customLong("database"),
@@ -50,10 +52,11 @@ extension RLWatchCommand {
 
         func run() async throws {
             let context = try CommandContext(options)
-            let environmentToken = ProcessInfo.processInfo.environment["RLWATCH_TOKEN"]
-            let settings = ServerSettings(
-                host: host, port: port, token: token ?? environmentToken.flatMap { $0.isEmpty ? nil : $0 },
-                maxBodyBytes: maxBodyMiB << 20)
+            var configured = ServerSettings(
+                host: host, port: port, token: try tokens.resolveOrExit(), maxBodyBytes: maxBodyMiB << 20)
+            configured.connectionLimits = connections.limits
+            let settings = configured
+            ConnectionLimits.raiseOpenFileLimit()
             if let problem = settings.problem {
                 printError("error: \(problem)")
                 throw ExitStatus.badInput

@@ -156,7 +156,7 @@ class ValueTests(ServerTestCase):
 
 
 class TokenTests(ServerTestCase):
-    token = "s3cret-token"
+    token = "s3cret-token-0123456789"
 
     def test_the_right_token_is_sent_on_every_call(self) -> None:
         result = support.run_client(textwrap.dedent("""
