@@ -25,7 +25,7 @@ import FoundationNetworking
             try health.send("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
             let answer = try await health.readUntilClosed()
             #expect(answer.hasPrefix("HTTP/1.1 200"), "\(answer)")
-            try await waitUntil("idle and stalled connections closed", timeout: .seconds(15)) {
+            try await waitUntil("idle and stalled connections closed", timeout: .seconds(60)) {
                 idle.allSatisfy(\.isClosedByPeer) && slowHeaders.isClosedByPeer
             }
         }
