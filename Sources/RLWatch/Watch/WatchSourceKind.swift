@@ -4,7 +4,7 @@ import RLWatchIngest
 /// How a ``Watcher`` finds and opens the sources of one format, so that a format whose reader lives in
 /// another module (TensorBoard) plugs in like the built-in ones.
 public struct WatchSourceKind {
-    public var format: WatchFormat
+    public var format: InputFormat
     /// The source ids a watched directory holds now (absolute paths, in reading order); polled for new
     /// files at every poll. A watched file is its own single source.
     public var list: (_ directory: String) -> [String]
@@ -12,7 +12,7 @@ public struct WatchSourceKind {
     public var make: (_ id: String) -> any WatchSource
 
     public init(
-        format: WatchFormat, list: @escaping (_ directory: String) -> [String],
+        format: InputFormat, list: @escaping (_ directory: String) -> [String],
         make: @escaping (_ id: String) -> any WatchSource
     ) {
         self.format = format
@@ -22,7 +22,7 @@ public struct WatchSourceKind {
 
     /// Metrics JSONL (rlwatch's own, or veRL's file logger): every `*.jsonl` file directly in a directory,
     /// in name order.
-    public static func jsonl(_ format: WatchFormat = .jsonl, keyMap: MetricKeyMap = .builtIn) -> WatchSourceKind {
+    public static func jsonl(_ format: InputFormat = .jsonl, keyMap: MetricKeyMap = .builtIn) -> WatchSourceKind {
         WatchSourceKind(
             format: format,
             list: { directory in

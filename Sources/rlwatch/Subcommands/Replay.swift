@@ -22,18 +22,12 @@ extension RLWatchCommand {
 
         enum FailOn: String, ExpressibleByArgument, CaseIterable { case warning, critical, never }
 
-        enum InputFormat: String, ExpressibleByArgument, CaseIterable {
-            case jsonl
-            case trainerState = "trainer-state"
-            case csv
-        }
-
         @Argument(help: "Metrics JSONL files or trainer_state.json documents, in order ('-' for standard input).")
         var files: [String]
 
         @Option(
             name: .customLong("input-format"),
-            help: "jsonl, trainer-state or csv (default: trainer-state for a trainer_state.json, csv for a .csv, otherwise jsonl).")
+            help: "jsonl, verl, trainer-state, csv or tensorboard (default: detected from each path, as `watch` does).")
         var inputFormat: InputFormat?
 
         @Option(
@@ -92,7 +86,7 @@ extension RLWatchCommand {
                         printError("\(prefix): \(keyMap.describeSources(forKeys: line.values.keys))")
                     }
                     switch format(of: file) {
-                    case .jsonl where stepKey != nil, .csv:
+                    case .jsonl where stepKey != nil, .verl where stepKey != nil, .csv:
                         let reader = SelectedRowsReader(
                             path: file, format: format(of: file) == .csv ? .csv : .jsonl,
                             selection: RowSelection(stepKey: stepKey ?? "step"), keyMap: keyMap)
@@ -102,12 +96,15 @@ extension RLWatchCommand {
                             first = false
                             try runner.consume(keyMap.makeStep(step: line.step, values: line.values, rewards: line.rewards))
                         }
-                    case .jsonl:
+                    case .jsonl, .verl:
                         try MetricsJSONLReader(path: file, keyMap: keyMap).forEachStep(onBadLine: policy, firstLine: noteKeys) {
                             try runner.consume($0)
                         }
                     case .trainerState:
                         try TrainerStateReader(path: file, keyMap: keyMap).forEachStep(firstEntry: noteKeys) { try runner.consume($0) }
+                    case .tensorboard:
+                        printError("error: \(file): replay does not read TensorBoard event files yet; use `rlwatch watch --no-follow`")
+                        throw ExitStatus.badInput
                     }
                 }
                 try runner.flush()
@@ -136,12 +133,10 @@ extension RLWatchCommand {
 }
 
 extension RLWatchCommand.Replay {
-    /// The explicit `--input-format`, or the one the file looks like.
+    /// The explicit `--input-format`, or the one the path looks like (as `watch` detects it); JSONL for a path
+    /// that does not tell, so that the reader says what is wrong with it.
     func format(of file: String) -> InputFormat {
-        if let inputFormat { return inputFormat }
-        guard file != MetricsJSONLReader.standardInputPath else { return .jsonl }
-        if file.lowercased().hasSuffix(".csv") { return .csv }
-        return TrainerStateReader.isTrainerState(path: file) ? .trainerState : .jsonl
+        inputFormat ?? InputFormat.detect(path: file) ?? InputFormat.named(file) ?? .jsonl
     }
 }
 

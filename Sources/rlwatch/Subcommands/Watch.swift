@@ -29,7 +29,7 @@ extension RLWatchCommand {
         var paths: [String]
 
         @Option(help: "Input format: tensorboard, verl, trainer-state or jsonl (default: detected from each path).")
-        var format: WatchFormat?
+        var format: InputFormat?
 
         @Flag(
             inversion: .prefixedNo,
@@ -63,6 +63,9 @@ extension RLWatchCommand {
             guard pollInterval > 0, pollInterval <= 3600 else {
                 throw ValidationError("--poll-interval must be > 0 and <= 3600 seconds")
             }
+            if let format, !format.isFollowable {
+                throw ValidationError("--format \(format.rawValue) cannot be followed; read it with `rlwatch replay`")
+            }
         }
 
         func run() async throws {
@@ -82,11 +85,11 @@ extension RLWatchCommand {
                     }
                 }
                 do {
-                    guard let chosen = format ?? WatchFormat.detect(path: path) else {
+                    guard let chosen = format ?? InputFormat.detect(path: path) else {
                         throw WatchError.cannotWatch(
                             path, "cannot tell its format (no event files, trainer_state.json or .jsonl yet); pass --format")
                     }
-                    targets.append(try WatchTarget(path: path, kind: try Self.kind(of: chosen, keyMap: keyMap)))
+                    targets.append(try WatchTarget(path: path, kind: try Self.kind(of: chosen, path: path, keyMap: keyMap)))
                 } catch let error as WatchError {
                     printError("error: \(error.description)")
                     throw ExitStatus.badInput
@@ -156,11 +159,11 @@ extension RLWatchCommand.Watch {
     /// Waits until `path` exists and, without `--format`, holds a log whose format can be told: `watch DIR`
     /// started before the trainer created DIR (or its first event file) waits for it, with a note, instead of
     /// failing.
-    static func waitForLog(_ path: String, format: WatchFormat?, pollInterval: Double, until stop: WatchStopSignal) async
+    static func waitForLog(_ path: String, format: InputFormat?, pollInterval: Double, until stop: WatchStopSignal) async
         -> WaitOutcome
     {
         func ready() -> Bool {
-            format == nil ? WatchFormat.detect(path: path) != nil : FileManager.default.fileExists(atPath: path)
+            format == nil ? InputFormat.detect(path: path) != nil : FileManager.default.fileExists(atPath: path)
         }
         guard !ready() else { return .ready(waited: false) }
         let exists = FileManager.default.fileExists(atPath: path)
@@ -253,8 +256,9 @@ extension RLWatchCommand.Watch {
     }
 
     /// How the sources of a format are found and read.
-    static func kind(of format: WatchFormat, keyMap: MetricKeyMap) throws -> WatchSourceKind {
+    static func kind(of format: InputFormat, path: String, keyMap: MetricKeyMap) throws -> WatchSourceKind {
         switch format {
+        case .csv: throw WatchError.cannotWatch(path, "a CSV file is read whole, not followed; use `rlwatch replay`")
         case .jsonl, .verl: return .jsonl(format, keyMap: keyMap)
         case .trainerState: return .trainerState(keyMap: keyMap)
         case .tensorboard: return TensorBoardWatchSource.kind(keyMap: keyMap)
@@ -277,4 +281,4 @@ extension RLWatchCommand.Watch {
     }
 }
 
-extension WatchFormat: ExpressibleByArgument {}
+extension InputFormat: ExpressibleByArgument {}
