@@ -1,8 +1,9 @@
 import Foundation
 import RLWatchIngest
+import RLWatchTensorBoard
 
-/// How a ``Watcher`` finds and opens the sources of one format, so that a format whose reader lives in
-/// another module (TensorBoard) plugs in like the built-in ones.
+/// How a ``Watcher`` (and `replay`, for a log directory or a TensorBoard log) finds and opens the sources of
+/// one format.
 public struct WatchSourceKind {
     public var format: InputFormat
     /// The source ids a watched directory holds now (absolute paths, in reading order); polled for new
@@ -39,5 +40,26 @@ public struct WatchSourceKind {
         WatchSourceKind(
             format: .trainerState, list: { [$0] },
             make: { TrainerStateWatchSource(path: $0, keyMap: keyMap) })
+    }
+
+    /// TensorBoard event files: every event file under a log directory (recursively, in the order a restarted
+    /// trainer wrote them).
+    public static func tensorBoard(keyMap: MetricKeyMap = .builtIn) -> WatchSourceKind {
+        WatchSourceKind(
+            format: .tensorboard,
+            list: { directory in
+                ((try? TensorBoardLogDirectory.eventFiles(in: directory)) ?? []).map(\.path)
+            },
+            make: { TensorBoardWatchSource(path: $0, keyMap: keyMap) })
+    }
+
+    /// The sources of a format; nil for CSV, which is read whole (`replay`), not followed.
+    public static func of(_ format: InputFormat, keyMap: MetricKeyMap = .builtIn) -> WatchSourceKind? {
+        switch format {
+        case .jsonl, .verl: .jsonl(format, keyMap: keyMap)
+        case .trainerState: .trainerState(keyMap: keyMap)
+        case .tensorboard: .tensorBoard(keyMap: keyMap)
+        case .csv: nil
+        }
     }
 }

@@ -8,10 +8,11 @@ import RLWatchStore
 extension RLWatchCommand {
     struct Replay: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Replay metrics JSONL through the detectors: audit a finished run, or gate CI on it.",
+            abstract: "Replay a finished log through the detectors: audit a run, or gate CI on it.",
             discussion: """
                 One JSON object per line with an integer "step" and metric keys at top level, under "metrics" \
-                or under "data"; or a TRL / Hugging Face trainer_state.json, whose log_history entries are \
+                or under "data"; or TensorBoard event files, or a log directory (read as `watch --no-follow` \
+                reads it); or a TRL / Hugging Face trainer_state.json, whose log_history entries are \
                 replayed (detected from a file name ending in trainer_state.json, or a .json file whose top \
                 level has a log_history); or a CSV export with a header row and a step column (a .csv file). \
                 --input-format forces one; --step-key reads the step from another key or column (global_step, \
@@ -22,7 +23,8 @@ extension RLWatchCommand {
 
         enum FailOn: String, ExpressibleByArgument, CaseIterable { case warning, critical, never }
 
-        @Argument(help: "Metrics JSONL files or trainer_state.json documents, in order ('-' for standard input).")
+        @Argument(
+            help: "Metrics JSONL, trainer_state.json, CSV or TensorBoard event files, or log directories, in order ('-' for standard input).")
         var files: [String]
 
         @Option(
@@ -80,15 +82,22 @@ extension RLWatchCommand {
                 skipBadLines ? .skip(report: { printError("warning: skipped \($0.description)") }) : .stop
             do {
                 for file in files {
-                    let noteKeys: (RawMetricsLine) -> Void = { [format, explain, files] line in
+                    let describeKeys: ([String]) -> Void = { [format, explain, files] keys in
                         guard format == .text || explain else { return }
                         let prefix = files.count > 1 ? "metrics (\(file))" : "metrics"
-                        printError("\(prefix): \(keyMap.describeSources(forKeys: line.values.keys))")
+                        printError("\(prefix): \(keyMap.describeSources(forKeys: keys))")
                     }
-                    switch format(of: file) {
+                    let noteKeys: (RawMetricsLine) -> Void = { describeKeys(Array($0.values.keys)) }
+                    let chosen = format(of: file)
+                    // A log directory is read as `watch` reads it: every log file of its format, in the same order.
+                    if Self.isDirectory(file), let kind = WatchSourceKind.of(chosen, keyMap: keyMap) {
+                        try readToEnd(WatchTarget(path: file, kind: kind), into: runner, noteKeys: describeKeys)
+                        continue
+                    }
+                    switch chosen {
                     case .jsonl where stepKey != nil, .verl where stepKey != nil, .csv:
                         let reader = SelectedRowsReader(
-                            path: file, format: format(of: file) == .csv ? .csv : .jsonl,
+                            path: file, format: chosen == .csv ? .csv : .jsonl,
                             selection: RowSelection(stepKey: stepKey ?? "step"), keyMap: keyMap)
                         var first = true
                         try reader.forEachLine { line in
@@ -103,8 +112,8 @@ extension RLWatchCommand {
                     case .trainerState:
                         try TrainerStateReader(path: file, keyMap: keyMap).forEachStep(firstEntry: noteKeys) { try runner.consume($0) }
                     case .tensorboard:
-                        printError("error: \(file): replay does not read TensorBoard event files yet; use `rlwatch watch --no-follow`")
-                        throw ExitStatus.badInput
+                        let target = try WatchTarget(path: file, kind: .tensorBoard(keyMap: keyMap))
+                        try readToEnd(target, into: runner, noteKeys: describeKeys)
                     }
                 }
                 try runner.flush()
@@ -115,6 +124,10 @@ extension RLWatchCommand {
                 printError("error: \(error.description)")
                 throw ExitStatus.badInput
             } catch let error as TrainerStateError {
+                try runner.flush()
+                printError("error: \(error.description)")
+                throw ExitStatus.badInput
+            } catch let error as WatchError {
                 try runner.flush()
                 printError("error: \(error.description)")
                 throw ExitStatus.badInput
@@ -137,6 +150,33 @@ extension RLWatchCommand.Replay {
     /// that does not tell, so that the reader says what is wrong with it.
     func format(of file: String) -> InputFormat {
         inputFormat ?? InputFormat.detect(path: file) ?? InputFormat.named(file) ?? .jsonl
+    }
+}
+
+extension RLWatchCommand.Replay {
+    /// Reads a log directory or a TensorBoard log through the sources `watch` reads it with, to its end.
+    ///
+    /// - Parameters:
+    ///   - noteKeys: receives the logged keys of the first step.
+    /// - Throws: ``WatchError`` for a malformed record (unless `--skip-bad-lines`: then a warning) or a log that
+    ///   cannot be read; the runner's errors.
+    func readToEnd(_ target: WatchTarget, into runner: ReplayRunner, noteKeys: ([String]) -> Void) throws {
+        var noted = false
+        try target.readToEnd(WatchPollOptions(strict: !skipBadLines, keysWanted: 1)) { poll in
+            for note in poll.notes {
+                printError(note.kind == .info ? "rlwatch replay: \(note.text)" : note.description)
+            }
+            if !noted, !poll.keys.isEmpty {
+                noted = true
+                noteKeys(poll.keys)
+            }
+            for step in poll.steps { try runner.consume(step) }
+        }
+    }
+
+    static func isDirectory(_ path: String) -> Bool {
+        var isDirectory: ObjCBool = false
+        return FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) && isDirectory.boolValue
     }
 }
 

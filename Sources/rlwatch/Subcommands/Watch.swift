@@ -257,12 +257,10 @@ extension RLWatchCommand.Watch {
 
     /// How the sources of a format are found and read.
     static func kind(of format: InputFormat, path: String, keyMap: MetricKeyMap) throws -> WatchSourceKind {
-        switch format {
-        case .csv: throw WatchError.cannotWatch(path, "a CSV file is read whole, not followed; use `rlwatch replay`")
-        case .jsonl, .verl: return .jsonl(format, keyMap: keyMap)
-        case .trainerState: return .trainerState(keyMap: keyMap)
-        case .tensorboard: return TensorBoardWatchSource.kind(keyMap: keyMap)
+        guard let kind = WatchSourceKind.of(format, keyMap: keyMap) else {
+            throw WatchError.cannotWatch(path, "a \(format.rawValue) file is read whole, not followed; use `rlwatch replay`")
         }
+        return kind
     }
 
     /// Whether the target, or a file of it, changed in the last ``recentSeconds``.
