@@ -57,15 +57,45 @@ extension RLWatchCommand {
         @Flag(help: "Name the logged key behind each metric on stderr, also with --format jsonl (text output always does).")
         var explain = false
 
+        @Option(help: "The store: postgres://USER@HOST:PORT/DB or sqlite:PATH (default: storage.url, else metrics.db in the log dir).")
+        var database: String?
+
         func run() async throws {
             let context = try CommandContext(options, runID: runID)
-            let store: SQLiteStore? = noStore ? nil : try context.openStore()
             let chosenID = context.config.runID.isEmpty ? Monitor.generateRunID() : context.config.runID
-            if let store {
+            guard !noStore else {
+                return try await replay(context, runID: chosenID, store: nil, persist: nil)
+            }
+            switch try context.storeLocation(database: database) {
+            case .sqlite(let path):
+                let store = try SQLiteStore(path: path)
+                defer { try? store.close() }
+                try await replay(
+                    context, runID: chosenID, store: (store, path),
+                    persist: { steps, alerts in try store.appendSynchronously(steps: steps, alerts: alerts) })
+            case .postgres(let url):
+                // PostgreSQL writes asynchronously: the replay runs on a thread of its own and waits for each batch.
+                try await context.withStore(database: database) { store in
+                    let writer = BlockingStoreWriter(store: store)
+                    try await replay(
+                        context, runID: chosenID, store: (store, url.description), onOwnThread: true,
+                        persist: { steps, alerts in try writer.append(steps: steps, alerts: alerts) })
+                }
+            }
+        }
+
+        /// Replays the files as run `runID`, storing into `store` (at the path or URL `location`) through `persist`.
+        ///
+        /// - Parameter onOwnThread: read on a thread of its own, where `persist` may wait for an asynchronous store.
+        private func replay(
+            _ context: CommandContext, runID chosenID: String, store: (store: any Store, location: String)?,
+            onOwnThread: Bool = false, persist: (([StoredStep], [AlertRecord]) throws -> Void)?
+        ) async throws {
+            if let (store, location) = store {
                 if try await store.run(id: chosenID) != nil {
                     let stored = try await store.stepCount(runID: chosenID)
                     printError(
-                        "error: run \(chosenID) already exists in \(context.databasePath) (\(stored) steps); "
+                        "error: run \(chosenID) already exists in \(location) (\(stored) steps); "
                             + "a replay would mix its steps with the stored ones. Choose another --run-id, or --no-store.")
                     throw ExitStatus.badInput
                 }
@@ -74,10 +104,33 @@ extension RLWatchCommand {
                         runID: chosenID, framework: context.config.framework,
                         startedAt: Date().timeIntervalSince1970, configJSON: Monitor.configJSON(context.config)))
             }
-            let runner = ReplayRunner(
-                config: context.config, runID: chosenID, format: format,
-                persist: store.map { store in { steps, alerts in try store.appendSynchronously(steps: steps, alerts: alerts) } })
+            let runner = ReplayRunner(config: context.config, runID: chosenID, format: format, persist: persist)
             let keyMap = MetricKeyMap(overrides: context.config.metrics.keys)
+            let failure: String?
+            if onOwnThread {
+                nonisolated(unsafe) let runner = runner
+                failure = try await BlockingStoreWriter.runOnOwnThread { [self] in try readAll(into: runner, keyMap: keyMap) }
+            } else {
+                failure = try readAll(into: runner, keyMap: keyMap)
+            }
+            if let failure {
+                printError("error: \(failure)")
+                throw ExitStatus.badInput
+            }
+            // A replayed log is a run that ended: never watched for stalls by a later `serve`.
+            try await store?.store.finishRun(id: chosenID, at: Date().timeIntervalSince1970)
+            if format == .text { print(runner.summary) }
+            switch (failOn, runner.worstSeverity) {
+            case (.warning, .some), (.critical, .critical?): throw ExitStatus.failure
+            default: break
+            }
+        }
+
+        /// Reads every file into the runner and stores what it judged.
+        ///
+        /// - Returns: what was wrong with the input that stopped the replay (everything before it is stored), or nil.
+        /// - Throws: the store's errors.
+        private func readAll(into runner: ReplayRunner, keyMap: MetricKeyMap) throws -> String? {
             let policy: MetricsJSONLReader.BadLinePolicy =
                 skipBadLines ? .skip(report: { printError("warning: skipped \($0.description)") }) : .stop
             do {
@@ -117,29 +170,19 @@ extension RLWatchCommand {
                     }
                 }
                 try runner.flush()
-                // A replayed log is a run that ended: never watched for stalls by a later `serve`.
-                try await store?.finishRun(id: chosenID, at: Date().timeIntervalSince1970)
+                return nil
             } catch let error as MetricsFileError {
                 try runner.flush()
-                printError("error: \(error.description)")
-                throw ExitStatus.badInput
+                return error.description
             } catch let error as TrainerStateError {
                 try runner.flush()
-                printError("error: \(error.description)")
-                throw ExitStatus.badInput
+                return error.description
             } catch let error as WatchError {
                 try runner.flush()
-                printError("error: \(error.description)")
-                throw ExitStatus.badInput
+                return error.description
             } catch let error as SelectedRowsError {
                 try runner.flush()
-                printError("error: \(error.description)")
-                throw ExitStatus.badInput
-            }
-            if format == .text { print(runner.summary) }
-            switch (failOn, runner.worstSeverity) {
-            case (.warning, .some), (.critical, .critical?): throw ExitStatus.failure
-            default: break
+                return error.description
             }
         }
     }

@@ -59,6 +59,9 @@ extension RLWatchCommand {
 
         @OptionGroup var options: StoreOptions
 
+        @Option(help: "The store: postgres://USER@HOST:PORT/DB or sqlite:PATH (default: storage.url, else metrics.db in the log dir).")
+        var database: String?
+
         func validate() throws {
             guard pollInterval > 0, pollInterval <= 3600 else {
                 throw ValidationError("--poll-interval must be > 0 and <= 3600 seconds")
@@ -96,53 +99,52 @@ extension RLWatchCommand {
                 }
             }
             let following = follow ?? (waited || targets.contains { Self.isRecentlyModified($0) })
-            let store: any Store = noStore ? InMemoryStore() : try context.openStore()
-            let sinks: [any AlertSink] = output == .jsonl ? [JSONLAlertSink()] : [ConsoleAlertPrinter()]
-            let watchOptions = Watcher.Options(
-                follow: following, pollInterval: .milliseconds(Int64((pollInterval * 1000).rounded())), strict: strict,
-                explain: explain, describeKeys: output == .text)
-            // Alerts go to the configured channels through the store's outbox, sent by a dispatcher beside the watch.
-            let outbox = store as? any OutboxStore
-            let dispatcher = outbox.flatMap { outbox in
-                context.config.alerts.activeChannels.isEmpty
+            let location = noStore ? "" : try context.storeLocation(database: database).description
+            try await context.withWritingStore(database: database, noStore: noStore) { store in
+                let sinks: [any AlertSink] = output == .jsonl ? [JSONLAlertSink()] : [ConsoleAlertPrinter()]
+                let watchOptions = Watcher.Options(
+                    follow: following, pollInterval: .milliseconds(Int64((pollInterval * 1000).rounded())), strict: strict,
+                    explain: explain, describeKeys: output == .text)
+                // Alerts go to the configured channels through the store's outbox, sent by a dispatcher beside the watch.
+                let dispatcher =
+                    context.config.alerts.activeChannels.isEmpty
                     ? nil
                     : AlertDispatcher(
-                        store: outbox, config: context.config.alerts,
-                        lease: .seconds(context.config.alerts.retry.leaseSeconds))
-            }
-            let watcher: Watcher
-            do {
-                watcher = try await Watcher.start(
-                    targets: targets, config: context.config, store: store, sinks: sinks, options: watchOptions,
-                    queueDeliveries: dispatcher != nil, report: { printError($0.description) })
-            } catch let error as WatchError {
-                printError("error: \(error.description)")
-                throw ExitStatus.badInput
-            }
-            let described = targets.map { "\($0.path) (\($0.kind.format.rawValue))" }.joined(separator: ", ")
-            let resumed = watcher.summary.restoredThroughStep.map {
-                "; resuming after step \($0) (\(watcher.summary.restoredSteps) stored steps)"
-            }
-            printError(
-                "rlwatch watch: run \(watcher.runID), \(following ? "following" : "reading") \(described)"
-                    + (resumed ?? "") + (noStore ? "" : "; database \(context.databasePath)"))
-
-            let outcome: Outcome
-            if let dispatcher, let outbox {
-                outcome = await Self.withDispatcher(dispatcher, draining: outbox) { await Self.runUntilSignalled(watcher, stop: stop) }
-            } else {
-                outcome = await Self.runUntilSignalled(watcher, stop: stop)
-            }
-            switch outcome {
-            case .finished(let summary):
-                if output == .text { print(Self.summaryLine(summary, runID: watcher.runID)) }
-                switch (failOn, summary.worstSeverity) {
-                case (.warning, .some), (.critical, .critical?): throw ExitStatus.failure
-                default: break
+                        store: store, config: context.config.alerts, lease: .seconds(context.config.alerts.retry.leaseSeconds))
+                let watcher: Watcher
+                do {
+                    watcher = try await Watcher.start(
+                        targets: targets, config: context.config, store: store, sinks: sinks, options: watchOptions,
+                        queueDeliveries: dispatcher != nil, report: { printError($0.description) })
+                } catch let error as WatchError {
+                    printError("error: \(error.description)")
+                    throw ExitStatus.badInput
                 }
-            case .failed(let message, let badInput):
-                printError("error: \(message)")
-                throw badInput ? ExitStatus.badInput : ExitStatus.failure
+                let described = targets.map { "\($0.path) (\($0.kind.format.rawValue))" }.joined(separator: ", ")
+                let resumed = watcher.summary.restoredThroughStep.map {
+                    "; resuming after step \($0) (\(watcher.summary.restoredSteps) stored steps)"
+                }
+                printError(
+                    "rlwatch watch: run \(watcher.runID), \(following ? "following" : "reading") \(described)"
+                        + (resumed ?? "") + (noStore ? "" : "; database \(location)"))
+
+                let outcome: Outcome
+                if let dispatcher {
+                    outcome = await Self.withDispatcher(dispatcher, draining: store) { await Self.runUntilSignalled(watcher, stop: stop) }
+                } else {
+                    outcome = await Self.runUntilSignalled(watcher, stop: stop)
+                }
+                switch outcome {
+                case .finished(let summary):
+                    if output == .text { print(Self.summaryLine(summary, runID: watcher.runID)) }
+                    switch (failOn, summary.worstSeverity) {
+                    case (.warning, .some), (.critical, .critical?): throw ExitStatus.failure
+                    default: break
+                    }
+                case .failed(let message, let badInput):
+                    printError("error: \(message)")
+                    throw badInput ? ExitStatus.badInput : ExitStatus.failure
+                }
             }
         }
     }
