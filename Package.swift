@@ -85,7 +85,7 @@ let package = Package(
         .target(
             name: "RLWatch",
             dependencies: [
-                "RLWatchCore", "RLWatchStore", "RLWatchIngest",
+                "RLWatchCore", "RLWatchStore", "RLWatchIngest", "RLWatchTensorBoard",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict

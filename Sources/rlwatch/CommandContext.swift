@@ -122,10 +122,12 @@ struct CommandContext {
         }
     }
 
-    /// Opens the SQLite store for writing, creating the directory and file as needed.
-    func openStore() throws -> SQLiteStore {
-        try refusePostgres()
-        return try SQLiteStore(path: databasePath)
+    /// Runs `body` with the store a writing command (`watch`, `demo`) keeps its run in: an in-memory one for
+    /// `--no-store`, else the store of ``withStore(database:migrate:_:)``.
+    func withWritingStore<T: Sendable>(
+        database flag: String?, noStore: Bool, _ body: (any OutboxStore) async throws -> T
+    ) async throws -> T {
+        noStore ? try await body(InMemoryStore()) : try await withStore(database: flag, body)
     }
 
     /// Opens an existing store to read it, runs `body`, then closes it: the SQLite file read-only (an older rlwatch
@@ -215,15 +217,5 @@ struct CommandContext {
             printError("error: \(error)")
             throw ExitStatus.failure
         }
-    }
-
-    /// The commands that read the SQLite file directly must not quietly read a local file when the configuration
-    /// points at a shared PostgreSQL database.
-    private func refusePostgres() throws {
-        guard PostgresURL.isPostgres(config.storage.url) else { return }
-        printError(
-            "error: storage.url points at PostgreSQL, which this command does not read; use `rlwatch serve` "
-                + "(its API and dashboard), or unset storage.url / RLWATCH_DATABASE_URL for the local SQLite store")
-        throw ExitStatus.failure
     }
 }

@@ -34,14 +34,64 @@ struct StoreSelectionCLITests {
         #expect(fromEnvironment.stderr.contains("storage.url (env RLWATCH_DATABASE_URL)"), "\(fromEnvironment)")
     }
 
-    @Test func commandsThatOnlyWriteSQLiteRefuseAPostgreSQLConfiguration() async throws {
+    @Test func writingAndReadingCommandsGoToTheConfiguredPostgreSQLDatabase() async throws {
         let sandbox = try CLISandbox()
-        let demo = try await sandbox.run(["demo", "--steps", "5"], environment: ["RLWATCH_DATABASE_URL": "postgres://u@127.0.0.1:1/db"])
-        #expect(demo.status == 1, "\(demo)")
-        #expect(demo.stderr.contains("storage.url points at PostgreSQL"), "\(demo)")
-        // The reading commands go to the database named, and say where they could not connect.
-        let runs = try await sandbox.run(["runs"], environment: ["RLWATCH_DATABASE_URL": "postgres://u@127.0.0.1:1/db"])
-        #expect(runs.status == 1 && runs.stderr.contains("127.0.0.1:1"), "\(runs)")
+        try sandbox.write("metrics.jsonl", "{\"step\": 1, \"loss\": 0.5}\n")
+        let environment = ["RLWATCH_DATABASE_URL": "postgres://u@127.0.0.1:1/db"]
+        // Every command goes to the database named, and says where it could not connect; none writes SQLite.
+        for arguments in [
+            ["demo", "--steps", "5"], ["replay", "metrics.jsonl"], ["watch", "--no-follow", "metrics.jsonl"], ["runs"],
+        ] {
+            let result = try await sandbox.run(arguments, environment: environment)
+            #expect(result.status == 1 && result.stderr.contains("127.0.0.1:1"), "\(arguments): \(result)")
+        }
+        #expect(!sandbox.exists("rlwatch_logs/metrics.db"))
+    }
+
+    @Test(.enabled(if: PostgresFixture.isAvailable))
+    func replayWatchAndDemoStoreIntoPostgreSQL() async throws {
+        try await PostgresFixture.withDatabase { url in
+            let sandbox = try CLISandbox()
+            let migrated = try await sandbox.run(["db", "migrate", "--database", url])
+            #expect(migrated.status == 0, "\(migrated)")
+            let log = try String(contentsOfFile: WatchCLITests.veRL, encoding: .utf8)
+            try sandbox.write("verl.jsonl", log)
+            let steps = log.split(separator: "\n").count
+
+            let replayed = try await sandbox.run(["replay", "--run-id", "shared-replay", "--database", url, "verl.jsonl"])
+            #expect(replayed.status == 0, "\(replayed)")
+            // The same replay twice into one run would mix its steps: refused, naming the database.
+            let again = try await sandbox.run(["replay", "--run-id", "shared-replay", "--database", url, "verl.jsonl"])
+            #expect(again.status == 2 && again.stderr.contains("already exists in postgres://"), "\(again)")
+            let diagnosis = try jsonObject(
+                try await sandbox.run(["diagnose", "--run-id", "shared-replay", "--format", "json", "--database", url]).stdout)
+            #expect(diagnosis["total_steps"] as? Int == steps, "\(diagnosis)")
+            // The replay's alerts are the stored run's.
+            let text = try await sandbox.run(["diagnose", "--run-id", "shared-replay", "--database", url])
+            #expect(replayed.stdout.contains("kl_explosion") && text.stdout.contains("kl_explosion"), "\(text)")
+
+            // More steps than one stored batch: every batch is written.
+            try sandbox.write("long.jsonl", (1...20_000).map { "{\"step\": \($0), \"entropy\": 1.0}\n" }.joined())
+            let long = try await sandbox.run(["replay", "--run-id", "shared-long", "--database", url, "long.jsonl"])
+            #expect(long.status == 0, "\(long)")
+            let longDiagnosis = try jsonObject(
+                try await sandbox.run(["diagnose", "--run-id", "shared-long", "--format", "json", "--database", url]).stdout)
+            #expect(longDiagnosis["total_steps"] as? Int == 20_000, "\(longDiagnosis)")
+
+            let watched = try await sandbox.run(
+                ["watch", "--no-follow", "--run-id", "shared-watch", "verl.jsonl"], environment: ["RLWATCH_DATABASE_URL": url])
+            #expect(watched.status == 0 && watched.stderr.contains("database postgres://"), "\(watched)")
+            let demo = try await sandbox.run(["demo", "--steps", "300", "--run-id", "shared-demo", "--database", url])
+            #expect(demo.status == 0, "\(demo)")
+            let runs = try await sandbox.run(["runs", "--database", url])
+            for run in ["shared-replay", "shared-watch", "shared-demo"] {
+                #expect(runs.stdout.contains(run), "\(run): \(runs)")
+            }
+            let watchedDiagnosis = try jsonObject(
+                try await sandbox.run(["diagnose", "--run-id", "shared-watch", "--format", "json", "--database", url]).stdout)
+            #expect(watchedDiagnosis["total_steps"] as? Int == steps, "\(watchedDiagnosis)")
+            #expect(!sandbox.exists("rlwatch_logs/metrics.db"))
+        }
     }
 
     @Test(.enabled(if: PostgresFixture.isAvailable))

@@ -1,4 +1,5 @@
 import Foundation
+import RLWatchIngest
 
 /// The run id a watch uses when none is given: stable for the same watched paths, so that a restarted
 /// watch continues the same run.
@@ -14,7 +15,7 @@ public enum WatchRunID {
         for path in sorted { hash.add(path + "\n") }
         let first = sorted.first ?? "watch"
         var name = (first as NSString).lastPathComponent
-        if name == "trainer_state.json" || WatchFormat.isEventFile(name: name) {
+        if name == "trainer_state.json" || InputFormat.isEventFile(name: name) {
             name = ((first as NSString).deletingLastPathComponent as NSString).lastPathComponent
         }
         let allowed = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-")

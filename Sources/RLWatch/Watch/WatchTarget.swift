@@ -26,4 +26,28 @@ public struct WatchTarget {
     func sourceIDs() -> [String] {
         isDirectory ? kind.list(path) : [path]
     }
+
+    /// Reads every source the target holds to its end, as `watch --no-follow` does: the sources in order, each
+    /// polled in turn for up to ``WatchPollOptions/limit`` steps, until none has more. What `replay` reads a log
+    /// directory or a TensorBoard log with, so that it judges the same steps in the same order.
+    ///
+    /// - Parameters:
+    ///   - options: how each poll reads; ``WatchPollOptions/final`` is set (the log is finished).
+    ///   - body: receives each poll, in order.
+    /// - Throws: what `body` or a source throws; a poll's ``WatchPoll/failure``, after `body` received the poll.
+    public func readToEnd(_ options: WatchPollOptions, _ body: (WatchPoll) throws -> Void) throws {
+        var options = options
+        options.final = true
+        let sources = sourceIDs().map(kind.make)
+        var more = true
+        while more {
+            more = false
+            for source in sources {
+                let poll = try source.poll(options)
+                try body(poll)
+                if let failure = poll.failure { throw failure }
+                more = more || poll.hasMore
+            }
+        }
+    }
 }

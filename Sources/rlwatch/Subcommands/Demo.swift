@@ -30,6 +30,9 @@ extension RLWatchCommand {
         @Flag(name: .customLong("no-store"), help: "Keep everything in memory instead of the log dir's database.")
         var noStore = false
 
+        @Option(help: "The store: postgres://USER@HOST:PORT/DB or sqlite:PATH (default: storage.url, else metrics.db in the log dir).")
+        var database: String?
+
         func validate() throws {
             guard steps > 0 else { throw ValidationError("--steps must be > 0") }
             guard collapseAt >= 0 else { throw ValidationError("--collapse-at must be >= 0") }
@@ -37,30 +40,32 @@ extension RLWatchCommand {
 
         func run() async throws {
             let context = try CommandContext(options)
-            let store: any Store = noStore ? InMemoryStore() : try context.openStore()
-            let console = ConsoleAlertPrinter()
-            let monitor = try await Monitor(
-                config: context.config, runID: runID ?? "demo_\(Monitor.generateRunID().dropFirst(4))",
-                framework: "manual", store: store, sinks: [console])
-            printError("rlwatch demo: simulating a \(steps)-step GRPO run (entropy collapses at step \(collapseAt))")
-            printError("run id: \(monitor.runID)\(noStore ? "" : "  database: \(context.databasePath)")")
-            let run = SyntheticRuns.entropyCollapseWithKLRunaway(steps: steps, collapseAt: collapseAt, seed: seed)
-            var progress = ProgressBar(total: run.count)
-            var delivered = 0
-            for step in run {
-                let alerts = await monitor.log(step)
-                delivered += alerts.count
-                progress.update(step.step + 1, note: "\(delivered) alert\(delivered == 1 ? "" : "s")", force: !alerts.isEmpty)
-                if delayMilliseconds > 0 { try await Task.sleep(for: .milliseconds(delayMilliseconds)) }
-            }
-            progress.finish()
-            // The simulated run is over: a later `serve` must not report it stalled.
-            try await store.finishRun(id: monitor.runID, at: Date().timeIntervalSince1970)
-            guard let diagnosis = try await Diagnosis.load(from: store, runID: monitor.runID) else { return }
-            print(DiagnosisRenderer.text(diagnosis))
-            if !noStore {
-                print("")
-                print("Stored in \(context.databasePath). Try: rlwatch diagnose --run-id \(monitor.runID) --format json")
+            let location = noStore ? "" : try context.storeLocation(database: database).description
+            try await context.withWritingStore(database: database, noStore: noStore) { store in
+                let console = ConsoleAlertPrinter()
+                let monitor = try await Monitor(
+                    config: context.config, runID: runID ?? "demo_\(Monitor.generateRunID().dropFirst(4))",
+                    framework: "manual", store: store, sinks: [console])
+                printError("rlwatch demo: simulating a \(steps)-step GRPO run (entropy collapses at step \(collapseAt))")
+                printError("run id: \(monitor.runID)\(noStore ? "" : "  database: \(location)")")
+                let run = SyntheticRuns.entropyCollapseWithKLRunaway(steps: steps, collapseAt: collapseAt, seed: seed)
+                var progress = ProgressBar(total: run.count)
+                var delivered = 0
+                for step in run {
+                    let alerts = await monitor.log(step)
+                    delivered += alerts.count
+                    progress.update(step.step + 1, note: "\(delivered) alert\(delivered == 1 ? "" : "s")", force: !alerts.isEmpty)
+                    if delayMilliseconds > 0 { try await Task.sleep(for: .milliseconds(delayMilliseconds)) }
+                }
+                progress.finish()
+                // The simulated run is over: a later `serve` must not report it stalled.
+                try await store.finishRun(id: monitor.runID, at: Date().timeIntervalSince1970)
+                guard let diagnosis = try await Diagnosis.load(from: store, runID: monitor.runID) else { return }
+                print(DiagnosisRenderer.text(diagnosis))
+                if !noStore {
+                    print("")
+                    print("Stored in \(location). Try: rlwatch diagnose --run-id \(monitor.runID) --format json")
+                }
             }
         }
     }

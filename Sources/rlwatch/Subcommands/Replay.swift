@@ -8,10 +8,11 @@ import RLWatchStore
 extension RLWatchCommand {
     struct Replay: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Replay metrics JSONL through the detectors: audit a finished run, or gate CI on it.",
+            abstract: "Replay a finished log through the detectors: audit a run, or gate CI on it.",
             discussion: """
                 One JSON object per line with an integer "step" and metric keys at top level, under "metrics" \
-                or under "data"; or a TRL / Hugging Face trainer_state.json, whose log_history entries are \
+                or under "data"; or TensorBoard event files, or a log directory (read as `watch --no-follow` \
+                reads it); or a TRL / Hugging Face trainer_state.json, whose log_history entries are \
                 replayed (detected from a file name ending in trainer_state.json, or a .json file whose top \
                 level has a log_history); or a CSV export with a header row and a step column (a .csv file). \
                 --input-format forces one; --step-key reads the step from another key or column (global_step, \
@@ -22,18 +23,13 @@ extension RLWatchCommand {
 
         enum FailOn: String, ExpressibleByArgument, CaseIterable { case warning, critical, never }
 
-        enum InputFormat: String, ExpressibleByArgument, CaseIterable {
-            case jsonl
-            case trainerState = "trainer-state"
-            case csv
-        }
-
-        @Argument(help: "Metrics JSONL files or trainer_state.json documents, in order ('-' for standard input).")
+        @Argument(
+            help: "Metrics JSONL, trainer_state.json, CSV or TensorBoard event files, or log directories, in order ('-' for standard input).")
         var files: [String]
 
         @Option(
             name: .customLong("input-format"),
-            help: "jsonl, trainer-state or csv (default: trainer-state for a trainer_state.json, csv for a .csv, otherwise jsonl).")
+            help: "jsonl, verl, trainer-state, csv or tensorboard (default: detected from each path, as `watch` does).")
         var inputFormat: InputFormat?
 
         @Option(
@@ -61,15 +57,45 @@ extension RLWatchCommand {
         @Flag(help: "Name the logged key behind each metric on stderr, also with --format jsonl (text output always does).")
         var explain = false
 
+        @Option(help: "The store: postgres://USER@HOST:PORT/DB or sqlite:PATH (default: storage.url, else metrics.db in the log dir).")
+        var database: String?
+
         func run() async throws {
             let context = try CommandContext(options, runID: runID)
-            let store: SQLiteStore? = noStore ? nil : try context.openStore()
             let chosenID = context.config.runID.isEmpty ? Monitor.generateRunID() : context.config.runID
-            if let store {
+            guard !noStore else {
+                return try await replay(context, runID: chosenID, store: nil, persist: nil)
+            }
+            switch try context.storeLocation(database: database) {
+            case .sqlite(let path):
+                let store = try SQLiteStore(path: path)
+                defer { try? store.close() }
+                try await replay(
+                    context, runID: chosenID, store: (store, path),
+                    persist: { steps, alerts in try store.appendSynchronously(steps: steps, alerts: alerts) })
+            case .postgres(let url):
+                // PostgreSQL writes asynchronously: the replay runs on a thread of its own and waits for each batch.
+                try await context.withStore(database: database) { store in
+                    let writer = BlockingStoreWriter(store: store)
+                    try await replay(
+                        context, runID: chosenID, store: (store, url.description), onOwnThread: true,
+                        persist: { steps, alerts in try writer.append(steps: steps, alerts: alerts) })
+                }
+            }
+        }
+
+        /// Replays the files as run `runID`, storing into `store` (at the path or URL `location`) through `persist`.
+        ///
+        /// - Parameter onOwnThread: read on a thread of its own, where `persist` may wait for an asynchronous store.
+        private func replay(
+            _ context: CommandContext, runID chosenID: String, store: (store: any Store, location: String)?,
+            onOwnThread: Bool = false, persist: (([StoredStep], [AlertRecord]) throws -> Void)?
+        ) async throws {
+            if let (store, location) = store {
                 if try await store.run(id: chosenID) != nil {
                     let stored = try await store.stepCount(runID: chosenID)
                     printError(
-                        "error: run \(chosenID) already exists in \(context.databasePath) (\(stored) steps); "
+                        "error: run \(chosenID) already exists in \(location) (\(stored) steps); "
                             + "a replay would mix its steps with the stored ones. Choose another --run-id, or --no-store.")
                     throw ExitStatus.badInput
                 }
@@ -78,23 +104,53 @@ extension RLWatchCommand {
                         runID: chosenID, framework: context.config.framework,
                         startedAt: Date().timeIntervalSince1970, configJSON: Monitor.configJSON(context.config)))
             }
-            let runner = ReplayRunner(
-                config: context.config, runID: chosenID, format: format,
-                persist: store.map { store in { steps, alerts in try store.appendSynchronously(steps: steps, alerts: alerts) } })
+            let runner = ReplayRunner(config: context.config, runID: chosenID, format: format, persist: persist)
             let keyMap = MetricKeyMap(overrides: context.config.metrics.keys)
+            let failure: String?
+            if onOwnThread {
+                nonisolated(unsafe) let runner = runner
+                failure = try await BlockingStoreWriter.runOnOwnThread { [self] in try readAll(into: runner, keyMap: keyMap) }
+            } else {
+                failure = try readAll(into: runner, keyMap: keyMap)
+            }
+            if let failure {
+                printError("error: \(failure)")
+                throw ExitStatus.badInput
+            }
+            // A replayed log is a run that ended: never watched for stalls by a later `serve`.
+            try await store?.store.finishRun(id: chosenID, at: Date().timeIntervalSince1970)
+            if format == .text { print(runner.summary) }
+            switch (failOn, runner.worstSeverity) {
+            case (.warning, .some), (.critical, .critical?): throw ExitStatus.failure
+            default: break
+            }
+        }
+
+        /// Reads every file into the runner and stores what it judged.
+        ///
+        /// - Returns: what was wrong with the input that stopped the replay (everything before it is stored), or nil.
+        /// - Throws: the store's errors.
+        private func readAll(into runner: ReplayRunner, keyMap: MetricKeyMap) throws -> String? {
             let policy: MetricsJSONLReader.BadLinePolicy =
                 skipBadLines ? .skip(report: { printError("warning: skipped \($0.description)") }) : .stop
             do {
                 for file in files {
-                    let noteKeys: (RawMetricsLine) -> Void = { [format, explain, files] line in
+                    let describeKeys: ([String]) -> Void = { [format, explain, files] keys in
                         guard format == .text || explain else { return }
                         let prefix = files.count > 1 ? "metrics (\(file))" : "metrics"
-                        printError("\(prefix): \(keyMap.describeSources(forKeys: line.values.keys))")
+                        printError("\(prefix): \(keyMap.describeSources(forKeys: keys))")
                     }
-                    switch format(of: file) {
-                    case .jsonl where stepKey != nil, .csv:
+                    let noteKeys: (RawMetricsLine) -> Void = { describeKeys(Array($0.values.keys)) }
+                    let chosen = format(of: file)
+                    // A log directory is read as `watch` reads it: every log file of its format, in the same order.
+                    if Self.isDirectory(file), let kind = WatchSourceKind.of(chosen, keyMap: keyMap) {
+                        try readToEnd(WatchTarget(path: file, kind: kind), into: runner, noteKeys: describeKeys)
+                        continue
+                    }
+                    switch chosen {
+                    case .jsonl where stepKey != nil, .verl where stepKey != nil, .csv:
                         let reader = SelectedRowsReader(
-                            path: file, format: format(of: file) == .csv ? .csv : .jsonl,
+                            path: file, format: chosen == .csv ? .csv : .jsonl,
                             selection: RowSelection(stepKey: stepKey ?? "step"), keyMap: keyMap)
                         var first = true
                         try reader.forEachLine { line in
@@ -102,46 +158,68 @@ extension RLWatchCommand {
                             first = false
                             try runner.consume(keyMap.makeStep(step: line.step, values: line.values, rewards: line.rewards))
                         }
-                    case .jsonl:
+                    case .jsonl, .verl:
                         try MetricsJSONLReader(path: file, keyMap: keyMap).forEachStep(onBadLine: policy, firstLine: noteKeys) {
                             try runner.consume($0)
                         }
                     case .trainerState:
                         try TrainerStateReader(path: file, keyMap: keyMap).forEachStep(firstEntry: noteKeys) { try runner.consume($0) }
+                    case .tensorboard:
+                        let target = try WatchTarget(path: file, kind: .tensorBoard(keyMap: keyMap))
+                        try readToEnd(target, into: runner, noteKeys: describeKeys)
                     }
                 }
                 try runner.flush()
-                // A replayed log is a run that ended: never watched for stalls by a later `serve`.
-                try await store?.finishRun(id: chosenID, at: Date().timeIntervalSince1970)
+                return nil
             } catch let error as MetricsFileError {
                 try runner.flush()
-                printError("error: \(error.description)")
-                throw ExitStatus.badInput
+                return error.description
             } catch let error as TrainerStateError {
                 try runner.flush()
-                printError("error: \(error.description)")
-                throw ExitStatus.badInput
+                return error.description
+            } catch let error as WatchError {
+                try runner.flush()
+                return error.description
             } catch let error as SelectedRowsError {
                 try runner.flush()
-                printError("error: \(error.description)")
-                throw ExitStatus.badInput
-            }
-            if format == .text { print(runner.summary) }
-            switch (failOn, runner.worstSeverity) {
-            case (.warning, .some), (.critical, .critical?): throw ExitStatus.failure
-            default: break
+                return error.description
             }
         }
     }
 }
 
 extension RLWatchCommand.Replay {
-    /// The explicit `--input-format`, or the one the file looks like.
+    /// The explicit `--input-format`, or the one the path looks like (as `watch` detects it); JSONL for a path
+    /// that does not tell, so that the reader says what is wrong with it.
     func format(of file: String) -> InputFormat {
-        if let inputFormat { return inputFormat }
-        guard file != MetricsJSONLReader.standardInputPath else { return .jsonl }
-        if file.lowercased().hasSuffix(".csv") { return .csv }
-        return TrainerStateReader.isTrainerState(path: file) ? .trainerState : .jsonl
+        inputFormat ?? InputFormat.detect(path: file) ?? InputFormat.named(file) ?? .jsonl
+    }
+}
+
+extension RLWatchCommand.Replay {
+    /// Reads a log directory or a TensorBoard log through the sources `watch` reads it with, to its end.
+    ///
+    /// - Parameters:
+    ///   - noteKeys: receives the logged keys of the first step.
+    /// - Throws: ``WatchError`` for a malformed record (unless `--skip-bad-lines`: then a warning) or a log that
+    ///   cannot be read; the runner's errors.
+    func readToEnd(_ target: WatchTarget, into runner: ReplayRunner, noteKeys: ([String]) -> Void) throws {
+        var noted = false
+        try target.readToEnd(WatchPollOptions(strict: !skipBadLines, keysWanted: 1)) { poll in
+            for note in poll.notes {
+                printError(note.kind == .info ? "rlwatch replay: \(note.text)" : note.description)
+            }
+            if !noted, !poll.keys.isEmpty {
+                noted = true
+                noteKeys(poll.keys)
+            }
+            for step in poll.steps { try runner.consume(step) }
+        }
+    }
+
+    static func isDirectory(_ path: String) -> Bool {
+        var isDirectory: ObjCBool = false
+        return FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) && isDirectory.boolValue
     }
 }
 

@@ -29,7 +29,7 @@ extension RLWatchCommand {
         var paths: [String]
 
         @Option(help: "Input format: tensorboard, verl, trainer-state or jsonl (default: detected from each path).")
-        var format: WatchFormat?
+        var format: InputFormat?
 
         @Flag(
             inversion: .prefixedNo,
@@ -59,9 +59,15 @@ extension RLWatchCommand {
 
         @OptionGroup var options: StoreOptions
 
+        @Option(help: "The store: postgres://USER@HOST:PORT/DB or sqlite:PATH (default: storage.url, else metrics.db in the log dir).")
+        var database: String?
+
         func validate() throws {
             guard pollInterval > 0, pollInterval <= 3600 else {
                 throw ValidationError("--poll-interval must be > 0 and <= 3600 seconds")
+            }
+            if let format, !format.isFollowable {
+                throw ValidationError("--format \(format.rawValue) cannot be followed; read it with `rlwatch replay`")
             }
         }
 
@@ -82,64 +88,63 @@ extension RLWatchCommand {
                     }
                 }
                 do {
-                    guard let chosen = format ?? WatchFormat.detect(path: path) else {
+                    guard let chosen = format ?? InputFormat.detect(path: path) else {
                         throw WatchError.cannotWatch(
                             path, "cannot tell its format (no event files, trainer_state.json or .jsonl yet); pass --format")
                     }
-                    targets.append(try WatchTarget(path: path, kind: try Self.kind(of: chosen, keyMap: keyMap)))
+                    targets.append(try WatchTarget(path: path, kind: try Self.kind(of: chosen, path: path, keyMap: keyMap)))
                 } catch let error as WatchError {
                     printError("error: \(error.description)")
                     throw ExitStatus.badInput
                 }
             }
             let following = follow ?? (waited || targets.contains { Self.isRecentlyModified($0) })
-            let store: any Store = noStore ? InMemoryStore() : try context.openStore()
-            let sinks: [any AlertSink] = output == .jsonl ? [JSONLAlertSink()] : [ConsoleAlertPrinter()]
-            let watchOptions = Watcher.Options(
-                follow: following, pollInterval: .milliseconds(Int64((pollInterval * 1000).rounded())), strict: strict,
-                explain: explain, describeKeys: output == .text)
-            // Alerts go to the configured channels through the store's outbox, sent by a dispatcher beside the watch.
-            let outbox = store as? any OutboxStore
-            let dispatcher = outbox.flatMap { outbox in
-                context.config.alerts.activeChannels.isEmpty
+            let location = noStore ? "" : try context.storeLocation(database: database).description
+            try await context.withWritingStore(database: database, noStore: noStore) { store in
+                let sinks: [any AlertSink] = output == .jsonl ? [JSONLAlertSink()] : [ConsoleAlertPrinter()]
+                let watchOptions = Watcher.Options(
+                    follow: following, pollInterval: .milliseconds(Int64((pollInterval * 1000).rounded())), strict: strict,
+                    explain: explain, describeKeys: output == .text)
+                // Alerts go to the configured channels through the store's outbox, sent by a dispatcher beside the watch.
+                let dispatcher =
+                    context.config.alerts.activeChannels.isEmpty
                     ? nil
                     : AlertDispatcher(
-                        store: outbox, config: context.config.alerts,
-                        lease: .seconds(context.config.alerts.retry.leaseSeconds))
-            }
-            let watcher: Watcher
-            do {
-                watcher = try await Watcher.start(
-                    targets: targets, config: context.config, store: store, sinks: sinks, options: watchOptions,
-                    queueDeliveries: dispatcher != nil, report: { printError($0.description) })
-            } catch let error as WatchError {
-                printError("error: \(error.description)")
-                throw ExitStatus.badInput
-            }
-            let described = targets.map { "\($0.path) (\($0.kind.format.rawValue))" }.joined(separator: ", ")
-            let resumed = watcher.summary.restoredThroughStep.map {
-                "; resuming after step \($0) (\(watcher.summary.restoredSteps) stored steps)"
-            }
-            printError(
-                "rlwatch watch: run \(watcher.runID), \(following ? "following" : "reading") \(described)"
-                    + (resumed ?? "") + (noStore ? "" : "; database \(context.databasePath)"))
-
-            let outcome: Outcome
-            if let dispatcher, let outbox {
-                outcome = await Self.withDispatcher(dispatcher, draining: outbox) { await Self.runUntilSignalled(watcher, stop: stop) }
-            } else {
-                outcome = await Self.runUntilSignalled(watcher, stop: stop)
-            }
-            switch outcome {
-            case .finished(let summary):
-                if output == .text { print(Self.summaryLine(summary, runID: watcher.runID)) }
-                switch (failOn, summary.worstSeverity) {
-                case (.warning, .some), (.critical, .critical?): throw ExitStatus.failure
-                default: break
+                        store: store, config: context.config.alerts, lease: .seconds(context.config.alerts.retry.leaseSeconds))
+                let watcher: Watcher
+                do {
+                    watcher = try await Watcher.start(
+                        targets: targets, config: context.config, store: store, sinks: sinks, options: watchOptions,
+                        queueDeliveries: dispatcher != nil, report: { printError($0.description) })
+                } catch let error as WatchError {
+                    printError("error: \(error.description)")
+                    throw ExitStatus.badInput
                 }
-            case .failed(let message, let badInput):
-                printError("error: \(message)")
-                throw badInput ? ExitStatus.badInput : ExitStatus.failure
+                let described = targets.map { "\($0.path) (\($0.kind.format.rawValue))" }.joined(separator: ", ")
+                let resumed = watcher.summary.restoredThroughStep.map {
+                    "; resuming after step \($0) (\(watcher.summary.restoredSteps) stored steps)"
+                }
+                printError(
+                    "rlwatch watch: run \(watcher.runID), \(following ? "following" : "reading") \(described)"
+                        + (resumed ?? "") + (noStore ? "" : "; database \(location)"))
+
+                let outcome: Outcome
+                if let dispatcher {
+                    outcome = await Self.withDispatcher(dispatcher, draining: store) { await Self.runUntilSignalled(watcher, stop: stop) }
+                } else {
+                    outcome = await Self.runUntilSignalled(watcher, stop: stop)
+                }
+                switch outcome {
+                case .finished(let summary):
+                    if output == .text { print(Self.summaryLine(summary, runID: watcher.runID)) }
+                    switch (failOn, summary.worstSeverity) {
+                    case (.warning, .some), (.critical, .critical?): throw ExitStatus.failure
+                    default: break
+                    }
+                case .failed(let message, let badInput):
+                    printError("error: \(message)")
+                    throw badInput ? ExitStatus.badInput : ExitStatus.failure
+                }
             }
         }
     }
@@ -156,11 +161,11 @@ extension RLWatchCommand.Watch {
     /// Waits until `path` exists and, without `--format`, holds a log whose format can be told: `watch DIR`
     /// started before the trainer created DIR (or its first event file) waits for it, with a note, instead of
     /// failing.
-    static func waitForLog(_ path: String, format: WatchFormat?, pollInterval: Double, until stop: WatchStopSignal) async
+    static func waitForLog(_ path: String, format: InputFormat?, pollInterval: Double, until stop: WatchStopSignal) async
         -> WaitOutcome
     {
         func ready() -> Bool {
-            format == nil ? WatchFormat.detect(path: path) != nil : FileManager.default.fileExists(atPath: path)
+            format == nil ? InputFormat.detect(path: path) != nil : FileManager.default.fileExists(atPath: path)
         }
         guard !ready() else { return .ready(waited: false) }
         let exists = FileManager.default.fileExists(atPath: path)
@@ -253,12 +258,11 @@ extension RLWatchCommand.Watch {
     }
 
     /// How the sources of a format are found and read.
-    static func kind(of format: WatchFormat, keyMap: MetricKeyMap) throws -> WatchSourceKind {
-        switch format {
-        case .jsonl, .verl: return .jsonl(format, keyMap: keyMap)
-        case .trainerState: return .trainerState(keyMap: keyMap)
-        case .tensorboard: return TensorBoardWatchSource.kind(keyMap: keyMap)
+    static func kind(of format: InputFormat, path: String, keyMap: MetricKeyMap) throws -> WatchSourceKind {
+        guard let kind = WatchSourceKind.of(format, keyMap: keyMap) else {
+            throw WatchError.cannotWatch(path, "a \(format.rawValue) file is read whole, not followed; use `rlwatch replay`")
         }
+        return kind
     }
 
     /// Whether the target, or a file of it, changed in the last ``recentSeconds``.
@@ -277,4 +281,4 @@ extension RLWatchCommand.Watch {
     }
 }
 
-extension WatchFormat: ExpressibleByArgument {}
+extension InputFormat: ExpressibleByArgument {}

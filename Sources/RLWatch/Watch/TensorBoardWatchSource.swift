@@ -6,7 +6,6 @@ import Musl
 import Darwin
 #endif
 import Foundation
-import RLWatch
 import RLWatchCore
 import RLWatchIngest
 import RLWatchTensorBoard
@@ -17,10 +16,7 @@ import RLWatchTensorBoard
 /// A step is complete only when the next one starts (writers emit one event per scalar, and buffer them),
 /// so while following, the last step read stays pending until the trainer logs the next. The pending
 /// scalars are part of the stored position, with the offset after them: a restarted watch neither loses
-/// nor repeats that step. A finished log (`--no-follow`) completes it at once.
-///
-/// Lives in the executable target because the watch engine (module `RLWatch`) does not depend on
-/// `RLWatchTensorBoard`; it plugs in through ``kind(keyMap:)``.
+/// nor repeats that step. A finished log (`--no-follow`, `replay`) completes it at once.
 final class TensorBoardWatchSource: WatchSource {
     /// The stored position: JSON of this.
     struct State: Codable, Hashable {
@@ -66,16 +62,6 @@ final class TensorBoardWatchSource: WatchSource {
         id = path
         self.keyMap = keyMap
         reader = TensorBoardEventReader(path: path)
-    }
-
-    /// Event files under a log directory (recursively, in the order a restarted trainer wrote them).
-    static func kind(keyMap: MetricKeyMap) -> WatchSourceKind {
-        WatchSourceKind(
-            format: .tensorboard,
-            list: { directory in
-                ((try? TensorBoardLogDirectory.eventFiles(in: directory)) ?? []).map(\.path)
-            },
-            make: { TensorBoardWatchSource(path: $0, keyMap: keyMap) })
     }
 
     func resume(from state: String) throws {
