@@ -79,6 +79,14 @@ struct KeyTable: Sendable {
     @inline(__always)
     func name(of entry: Int) -> String { names[entry] }
 
+    /// The key a match stands for.
+    func name(of match: Match) -> String {
+        switch match {
+        case .entry(let entry): names[entry]
+        case .unlisted(let name): name
+        }
+    }
+
     /// The entry for a key, learning it as an extra if it is new.
     ///
     /// - Parameters:

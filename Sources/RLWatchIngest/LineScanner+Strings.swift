@@ -166,6 +166,19 @@ extension LineScanner {
     /// The common key (ASCII, no escapes, followed by enough of the line) is hashed with the words loaded
     /// to find its closing quote; any other goes through ``scanString()`` and a separate hash.
     @inline(__always)
+    /// Scans a member's key and the `:` after it, leaving the position at the value; the current byte is the
+    /// key's opening quote.
+    mutating func scanKeyAndColon(keys: inout KeyTable) throws(MetricsLineError) -> KeyTable.Match {
+        let match = try scanKey(keys: &keys)
+        skipWhitespace()
+        guard current == UInt8(ascii: ":") else {
+            throw syntaxError("expected ':' after the key \(quotedKey(keys.name(of: match))), found \(describeCurrent())")
+        }
+        position &+= 1
+        skipWhitespace()
+        return match
+    }
+
     mutating func scanKey(keys: inout KeyTable) throws(MetricsLineError) -> KeyTable.Match {
         let keyColumn = column
         let bytes = self.bytes

@@ -107,7 +107,7 @@ struct LineScanner {
             guard current == UInt8(ascii: "\"") else {
                 throw syntaxError("expected a key string, found \(describeCurrent())")
             }
-            let match = try scanKey(keys: &keys)
+            let match = try scanKeyAndColon(keys: &keys)
             let role: KeyTable.Role
             let entry: Int?
             switch match {
@@ -118,18 +118,7 @@ struct LineScanner {
                 role = .extra
                 entry = nil
             }
-            func name() -> String {
-                switch match {
-                case .entry(let entry): keys.name(of: entry)
-                case .unlisted(let name): name
-                }
-            }
-            skipWhitespace()
-            guard current == UInt8(ascii: ":") else {
-                throw syntaxError("expected ':' after the key \(quotedKey(name())), found \(describeCurrent())")
-            }
-            position &+= 1
-            skipWhitespace()
+            func name() -> String { keys.name(of: match) }
 
             switch role {
             case .metric(let binding):
@@ -222,19 +211,8 @@ struct LineScanner {
             guard current == UInt8(ascii: "\"") else {
                 throw syntaxError("expected a key string in \"extras\", found \(describeCurrent())")
             }
-            let match = try scanKey(keys: &keys)
-            func name() -> String {
-                switch match {
-                case .entry(let entry): keys.name(of: entry)
-                case .unlisted(let name): name
-                }
-            }
-            skipWhitespace()
-            guard current == UInt8(ascii: ":") else {
-                throw syntaxError("expected ':' after the key \(quotedKey(name())), found \(describeCurrent())")
-            }
-            position &+= 1
-            skipWhitespace()
+            let match = try scanKeyAndColon(keys: &keys)
+            func name() -> String { keys.name(of: match) }
             switch match {
             case .entry(let entry): try scanExtra(entry: entry, key: name(), into: &sink)
             case .unlisted(let name): try scanExtra(entry: nil, key: name, into: &sink)
