@@ -60,7 +60,15 @@ struct ServeCLITests {
         let steps: [[String: Any]] = (0..<20_000).map { ["step": $0, "entropy": 1.0, "loss": 0.5, "rewards": rewards] }
         let body = try JSONSerialization.data(withJSONObject: steps)
         let request = Task { try await client.post("/api/v1/runs/inflight/steps", body: body, contentType: "application/json") }
-        try await Task.sleep(for: .milliseconds(150))
+        // SIGTERM only once the batch's request is in progress: with a fixed 150 ms pause a loaded machine had not
+        // connected yet, and the stopped server refused the connection instead of finishing the batch. The
+        // /metrics request is busy itself while it is answered, so "in progress" is two busy connections.
+        let watcher = HTTPTestClient(port: port)
+        try await waitUntil("the batch's request in progress", timeout: .seconds(60)) {
+            let metrics = (try? await watcher.get("/metrics").text) ?? ""
+            let busy = metrics.split(separator: "\n").first { $0.hasPrefix(#"rlwatch_http_connections{state="busy"}"#) }
+            return busy.flatMap { Double($0.split(separator: " ").last ?? "") }.map { $0 >= 2 } ?? false
+        }
         kill(server.process.processIdentifier, SIGTERM)
         let reply = try await request.value
         #expect(reply.status == 200, "\(reply)")
