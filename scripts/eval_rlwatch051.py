@@ -314,17 +314,9 @@ def manifest_runs(corpus):
 # Feeding 0.5.1
 
 
-TRL_CANDIDATES = {  # only used to warn about a conflict and for --manual-aliases; the callback has its own copy
-    "entropy": ["entropy", "policy_entropy", "approx_entropy"],
-    "kl_divergence": ["kl", "kl_divergence", "kl_penalty", "approx_kl"],
-    "reward_mean": ["reward", "reward_mean", "rewards/mean", "env/reward_mean"],
-    "reward_std": ["reward_std", "rewards/std", "env/reward_std"],
-    "advantage_std": ["advantage_std", "advantages_std"],
-    "loss": ["loss", "train_loss", "policy_loss"],
-    "learning_rate": ["learning_rate", "lr"],
-    "clip_fraction": ["clip_fraction", "clipfrac", "policy/clip_fraction"],
-    "grad_norm": ["grad_norm", "gradient_norm", "grads/norm"],
-}
+# 0.5.1's TRL callback metric map (a local of rlwatch.core, so not importable from the package): the benchmark
+# script holds the one copy. Used only to warn about a conflict and for --manual-aliases.
+from bench_rlwatch_051 import TRL_MAP as TRL_CANDIDATES  # noqa: E402
 
 
 def apply_user_keys(values, keys):

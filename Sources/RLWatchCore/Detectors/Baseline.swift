@@ -38,9 +38,6 @@ public struct RobustBaseline: Sendable {
         return window.stats()
     }
 
-    /// Values kept (the frozen baseline counts as full).
-    public var count: Int { frozen != nil ? window.capacity : window.count }
-
     /// Adds a finite observation after it has been judged; zeros are left out.
     public mutating func add(_ value: Double) {
         guard value != 0, frozen == nil else { return }
@@ -120,9 +117,12 @@ public struct SpikeRule: Sendable, Hashable {
 
     /// The relative level `value` reaches against `stats` on its own, before persistence.
     public func relativeLevel(_ value: Double, _ stats: RobustStats) -> Severity? {
+        relativeLevel(value, ratio: value / reference(stats), z: Self.zScore(value, stats))
+    }
+
+    /// The relative level of `value` whose ratio to the reference level and robust z-score are known.
+    func relativeLevel(_ value: Double, ratio: Double, z: Double) -> Severity? {
         guard value >= minimumValue else { return nil }
-        let ratio = value / reference(stats)
-        let z = Self.zScore(value, stats)
         if ratio >= criticalRatio, z >= 1.5 * sigma { return .critical }
         if ratio >= warningRatio, z >= sigma { return .warning }
         return nil
@@ -203,7 +203,7 @@ struct SpikeTracker {
         if let full = stats {
             ratio = value / rule.reference(full)
             z = SpikeRule.zScore(value, full)
-            if evaluated { relative = rule.relativeLevel(value, full) }
+            if evaluated { relative = rule.relativeLevel(value, ratio: ratio, z: z) }
         }
         if relative != nil {
             flagged += 1
@@ -264,8 +264,7 @@ struct SpikeTracker {
     }
 
     /// Whether the baseline is informative yet.
-    var hasBaseline: Bool { baselineCount >= baseline.minimumCount }
-    private var baselineCount: Int { baseline.count }
+    var hasBaseline: Bool { baseline.levels != nil }
 
     /// The step the current episode began, if one is in progress.
     var onsetStep: Int? { episode.isActive ? episodeOnset : nil }

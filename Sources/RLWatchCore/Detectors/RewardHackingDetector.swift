@@ -37,9 +37,8 @@ public final class RewardHackingDetector: Detector {
     public let id = DetectorID.rewardHacking
     private let config: RewardHackingConfig
     private var warmup: Warmup
-    private var variance: SpikeTracker
-    /// Whether the variance baseline has been formed (the dip test's shape is judged from then on).
-    private var varianceBaselineFormed = false
+    /// The variance check: `reward_std²` against the top of its own recent range.
+    private var varianceSpikes: SpikeTracker
     private var bimodalEpisode = Episode()
     private var samples: SampleRing
     private var baselineShape = BaselineShape.unknown
@@ -71,7 +70,7 @@ public final class RewardHackingDetector: Detector {
         samples = SampleRing(capacity: Self.sampleBufferSize)
         saturation = SaturationState()
         saturationStreak = TierStreak(required: config.saturationConsecutiveSteps)
-        variance = SpikeTracker(
+        varianceSpikes = SpikeTracker(
             warmupSteps: config.warmupSteps, window: max(2, config.baselineWindow), mode: .rolling,
             rule: SpikeRule(
                 warningRatio: config.varianceMultiplier, criticalRatio: 2 * config.varianceMultiplier, sigma: 3,
@@ -82,26 +81,24 @@ public final class RewardHackingDetector: Detector {
         saturation.observeKL(finite(step.klDivergence), step: step.step)
         trend.observe(step.rewardMean)
         let newSamples = step.rewards.map { samples.appendFinite($0) } ?? 0
-        guard variance_(step) != nil || newSamples > 0 else { return nil }
+        let variance = finite(step.rewardStd).map { $0 * $0 }
+        guard variance != nil || newSamples > 0 else { return nil }
         let evaluated = warmup.observe(step.step)
         let saturationAlert = checkSaturation(step, evaluated: evaluated)
 
-        let tick = variance.tick(step.step)
-        var judged: SpikeJudgement?
-        if let value = variance_(step) {
-            judged = variance.observe(value, step: step.step, tick: tick)
-            varianceBaselineFormed = varianceBaselineFormed || judged?.baseline != nil || variance.hasBaseline
-        }
-        if baselineShape == .unknown, varianceBaselineFormed, samples.count >= Self.minimumSamples {
+        let tick = varianceSpikes.tick(step.step)
+        let judged = variance.flatMap { varianceSpikes.observe($0, step: step.step, tick: tick) }
+        // The dip test's baseline shape is judged once the variance baseline has formed.
+        if baselineShape == .unknown, varianceSpikes.hasBaseline, samples.count >= Self.minimumSamples {
             let (_, p, continuous) = dipTest()
             baselineShape = continuous && p >= config.dipTestSignificance ? .unimodal : .notApplicable
         }
-        if let judged, let stats = judged.baseline, let value = variance_(step), trend.isImproving != true {
+        if let judged, let stats = judged.baseline, let value = variance, trend.isImproving != true {
             return varianceAlert(step, severity: judged.severity, variance: value, baseline: stats.median, ratio: judged.ratio)
                 .withOnset(judged.onsetStep)
         }
         guard evaluated else { return saturationAlert }
-        if variance.episode.isActive { return saturationAlert }
+        if varianceSpikes.episode.isActive { return saturationAlert }
         if let saturationAlert { return saturationAlert }
         guard newSamples > 0, baselineShape == .unimodal, samples.count >= Self.minimumSamples else { return nil }
         let (dip, p, continuous) = dipTest()
@@ -121,9 +118,6 @@ public final class RewardHackingDetector: Detector {
             ],
             recommendation: Self.recommendation)
     }
-
-    /// The step's reward variance (`reward_std²`), when it logs a finite reward std.
-    private func variance_(_ step: MetricStep) -> Double? { finite(step.rewardStd).map { $0 * $0 } }
 
     private static let recommendation =
         "Inspect the completions at this step first: look for repeated tokens, format gaming, length "

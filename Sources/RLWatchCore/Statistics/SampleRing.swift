@@ -1,6 +1,6 @@
 /// The last `capacity` values of a stream, oldest first, without statistics: the reward-sample buffer.
 ///
-/// Cheaper than `SlidingWindow` on the per-sample path (256 rewards a step): no running sums, no modulo.
+/// Cheaper than a window with running statistics on the per-sample path (256 rewards a step): no running sums, no modulo.
 public struct SampleRing: Sendable {
     public let capacity: Int
     private var storage: [Double] = []
