@@ -8,7 +8,7 @@ struct ChartSpec: Sendable {
     let id: String
     let title: String
     /// The detectors whose alerts are marked on this chart.
-    let detectors: [DetectorID]
+    private(set) var detectors: [DetectorID]
     /// Reads the chart's value from a step.
     let value: @Sendable (MetricStep) -> Double?
     /// Whether the chart offers a log-scale toggle: metrics whose one spike (a 2.7e7 gradient norm) flattens the
@@ -42,27 +42,49 @@ struct ChartSpec: Sendable {
         self.fallback = fallback?.rawValue
     }
 
-    /// The charts in page order. Every built-in detector is listed on exactly one chart.
+    /// The charts in page order: the canonical metrics' (marking the alerts of the detectors whose
+    /// ``DetectorChart`` names that metric), then one per detector input without a canonical column, in
+    /// ``DetectorRegistry`` order, then the mean completion length. Every registered detector is on exactly one.
     ///
-    /// The last three draw the detector inputs that alerts quote (`frac_reward_zero_std`, `clipped_ratio`,
-    /// `mean_completion_length`), read with the framework keys of ``MetricStep/ExtraKey``.
-    static let all: [ChartSpec] = [
-        ChartSpec(.entropy, "Policy entropy", detectors: [.entropyCollapse, .entropyExplosion]),
-        ChartSpec(.klDivergence, "KL divergence", detectors: [.klExplosion], offersLogScale: true),
-        ChartSpec(.rewardMean, "Reward mean (± std)", detectors: [.rewardMeanDrift]),
-        ChartSpec(.rewardStd, "Reward std", detectors: [.rewardHacking]),
-        ChartSpec(.advantageStd, "Advantage std", detectors: [.advantageVariance]),
-        ChartSpec(.loss, "Loss", detectors: [.lossNaN], offersLogScale: true),
-        ChartSpec(.learningRate, "Learning rate", detectors: []),
-        ChartSpec(.gradNorm, "Gradient norm", detectors: [.gradientNormSpike], offersLogScale: true),
-        ChartSpec(
-            input: "frac_reward_zero_std", "Groups with zero reward std (frac_reward_zero_std)",
-            detectors: [.learningSignalDead], fallback: .rewardStd, value: { $0.fracRewardZeroStd }),
-        ChartSpec(
-            input: "clipped_ratio", "Completions cut at max length (clipped ratio)", detectors: [.lengthTruncation],
-            fallback: .rewardMean, value: { $0.clippedRatio }),
-        ChartSpec(input: "mean_completion_length", "Mean completion length (tokens)", detectors: [], value: { $0.meanCompletionLength }),
-    ]
+    /// The input charts draw the values alerts quote (`frac_reward_zero_std`, `clipped_ratio`, …), read with the
+    /// framework keys of ``MetricStep/ExtraKey``.
+    static let all: [ChartSpec] = {
+        let descriptors = DetectorRegistry.descriptors
+        func marking(_ metric: MetricName) -> [DetectorID] {
+            descriptors.filter {
+                if case .metric(metric) = $0.chart { return true }
+                return false
+            }.map(\.id)
+        }
+        let metrics: [ChartSpec] = [
+            ChartSpec(.entropy, "Policy entropy", detectors: marking(.entropy)),
+            ChartSpec(.klDivergence, "KL divergence", detectors: marking(.klDivergence), offersLogScale: true),
+            ChartSpec(.rewardMean, "Reward mean (± std)", detectors: marking(.rewardMean)),
+            ChartSpec(.rewardStd, "Reward std", detectors: marking(.rewardStd)),
+            ChartSpec(.advantageStd, "Advantage std", detectors: marking(.advantageStd)),
+            ChartSpec(.loss, "Loss", detectors: marking(.loss), offersLogScale: true),
+            ChartSpec(.learningRate, "Learning rate", detectors: marking(.learningRate)),
+            ChartSpec(.gradNorm, "Gradient norm", detectors: marking(.gradNorm), offersLogScale: true),
+        ]
+        var inputs: [ChartSpec] = []
+        for descriptor in descriptors {
+            guard case .input(let id, let title, let fallback, let value) = descriptor.chart else { continue }
+            if let index = inputs.firstIndex(where: { $0.id == id }) {
+                inputs[index].detectors.append(descriptor.id)
+            } else {
+                inputs.append(ChartSpec(input: id, title, detectors: [descriptor.id], fallback: fallback, value: value))
+            }
+        }
+        let extra =
+            inputs.contains { $0.id == "mean_completion_length" }
+            ? []
+            : [
+                ChartSpec(
+                    input: "mean_completion_length", "Mean completion length (tokens)", detectors: [],
+                    value: { $0.meanCompletionLength })
+            ]
+        return metrics + inputs + extra
+    }()
 
     static func spec(_ id: String) -> ChartSpec? { all.first { $0.id == id } }
 

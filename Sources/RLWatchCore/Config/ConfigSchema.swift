@@ -269,134 +269,20 @@ enum ConfigSchema {
     static let frameworks = ["auto", "trl", "verl", "openrlhf", "manual"]
     static let httpMethods = ["POST", "PUT", "PATCH", "GET", "DELETE", "HEAD", "OPTIONS"]
 
+    /// Every key: the run's own, each detector's section (from ``DetectorRegistry``, in its order), then the rest.
+    static let fields: [ConfigField] =
+        runFields + DetectorRegistry.descriptors.flatMap(\.fields) + serviceFields
+
     // swift-format-ignore
-    static let fields: [ConfigField] = [
+    private static let runFields: [ConfigField] = [
         .string("run_id", \.runID, "Run identifier; empty generates run_<YYYYmmdd_HHMMSS>_<6 hex digits>."),
         .choice("framework", \.framework, frameworks,
                 "Training framework: auto (detect), trl, verl, openrlhf or manual."),
+    ]
 
-        .bool("entropy_collapse.enabled", \.entropyCollapse.enabled, "Run this detector."),
-        .optionalDouble("entropy_collapse.threshold", \.entropyCollapse.threshold, .nonNegative, example: 1.0,
-                        "Absolute floor (>= 0), as in rlwatch 0.5.1; unset (null): relative_threshold decides."),
-        .double("entropy_collapse.relative_threshold", \.entropyCollapse.relativeThreshold, .openUnitInterval,
-                "Without threshold: entropy below this fraction of the run's early baseline counts as collapsed."),
-        .int("entropy_collapse.baseline_window", \.entropyCollapse.baselineWindow, .window(atLeast: 1),
-             "Baseline = median of this many first finite entropy observations (1-100000)."),
-        .int("entropy_collapse.consecutive_steps", \.entropyCollapse.consecutiveSteps, .nonNegative,
-             "Critical after this many training steps in a row below the floor; warning at half (>= 0)."),
-        .int("entropy_collapse.warmup_steps", \.entropyCollapse.warmupSteps, .nonNegative,
-             "Training steps to see before this detector may fire (>= 0)."),
-
-        .bool("kl_explosion.enabled", \.klExplosion.enabled, "Run this detector."),
-        .double("kl_explosion.sigma_multiplier", \.klExplosion.sigmaMultiplier, .positive,
-                "Warning needs this many robust standard deviations above the baseline median; critical 1.5x (> 0)."),
-        .double("kl_explosion.clip_region", \.klExplosion.clipRegion, .nonNegative,
-                "PPO clip region, reported in alerts for context only (>= 0)."),
-        .int("kl_explosion.rolling_window", \.klExplosion.rollingWindow, .window(atLeast: 2),
-             "Observations in the baseline window (2-100000)."),
-        .int("kl_explosion.warmup_steps", \.klExplosion.warmupSteps, .nonNegative,
-             "Training steps to see before this detector may fire (>= 0)."),
-        .baselineMode("kl_explosion.baseline_mode", \.klExplosion.baselineMode,
-                      "rolling: the last rolling_window values; frozen: the first full window, kept for the run."),
-        .double("kl_explosion.min_relative_increase", \.klExplosion.minRelativeIncrease, .nonNegative,
-                "Warning: KL at least (1 + this) x the baseline median on two observations in a row (>= 0)."),
-        .double("kl_explosion.critical_ratio", \.klExplosion.criticalRatio, .positive,
-                "Critical: KL at least this many times the baseline median, on its own step (> 0)."),
-        .double("kl_explosion.min_kl", \.klExplosion.minKL, .nonNegative,
-                "Never alert against the baseline on a KL below this (per-token nats; 0 turns the floor off; >= 0)."),
-        .double("kl_explosion.warning_kl", \.klExplosion.warningKL, .nonNegative,
-                "A KL at or above this on two observations in a row is a warning from step 1 (0: off; >= 0)."),
-        .double("kl_explosion.critical_kl", \.klExplosion.criticalKL, .nonNegative,
-                "A KL at or above this (nats per token) is critical from step 1, baseline or not (0: off; >= 0)."),
-
-        .bool("reward_hacking.enabled", \.rewardHacking.enabled, "Run this detector."),
-        .double("reward_hacking.variance_multiplier", \.rewardHacking.varianceMultiplier, .positive,
-                "Warning when reward variance exceeds the baseline by this factor; critical above 2x (> 0)."),
-        .double("reward_hacking.dip_test_significance", \.rewardHacking.dipTestSignificance, .openUnitInterval,
-                "Dip-test p-value below which per-sample rewards count as bimodal (between 0 and 1)."),
-        .int("reward_hacking.baseline_window", \.rewardHacking.baselineWindow, .window(atLeast: 0),
-             "Reward variances kept for the baseline (0-100000)."),
-        .int("reward_hacking.warmup_steps", \.rewardHacking.warmupSteps, .nonNegative,
-             "Training steps to see before this detector may fire (>= 0)."),
-        .double("reward_hacking.saturation_std_fraction", \.rewardHacking.saturationStdFraction, .unitFraction,
-                "Saturation: reward std at or below this fraction of its early baseline (> 0, <= 1)."),
-        .double("reward_hacking.saturation_reward_rise", \.rewardHacking.saturationRewardRise, .nonNegative,
-                "Saturation: reward mean at least this many baseline stds above its baseline mean (>= 0)."),
-        .double("reward_hacking.saturation_kl_multiplier", \.rewardHacking.saturationKLMultiplier, .positive,
-                "Saturation: KL at this many times its early baseline and rising; 3x that level: critical (> 0)."),
-        .double("reward_hacking.saturation_min_kl", \.rewardHacking.saturationMinKL, .nonNegative,
-                "Saturation: and KL at least this absolute value (>= 0)."),
-        .int("reward_hacking.saturation_consecutive_steps", \.rewardHacking.saturationConsecutiveSteps, .atLeast(1),
-             "Saturation: training steps in a row the condition must hold (>= 1)."),
-
-        .bool("advantage_variance.enabled", \.advantageVariance.enabled, "Run this detector."),
-        .double("advantage_variance.std_multiplier", \.advantageVariance.stdMultiplier, .positive,
-                "Warning when advantage std exceeds the baseline mean by this factor; critical above 2x (> 0)."),
-        .int("advantage_variance.rolling_window", \.advantageVariance.rollingWindow, .window(atLeast: 2),
-             "Observations in the baseline window (2-100000)."),
-        .int("advantage_variance.warmup_steps", \.advantageVariance.warmupSteps, .nonNegative,
-             "Training steps to see before this detector may fire (>= 0)."),
-        .baselineMode("advantage_variance.baseline_mode", \.advantageVariance.baselineMode,
-                      "rolling: the last rolling_window values; frozen: the first full window, kept for the run."),
-
-        .bool("loss_nan.enabled", \.lossNaN.enabled, "Run this detector."),
-        .int("loss_nan.warmup_steps", \.lossNaN.warmupSteps, .nonNegative,
-             "Training steps to see before this detector may fire (>= 0)."),
-
-        .bool("gradient_norm_spike.enabled", \.gradientNormSpike.enabled, "Run this detector."),
-        .double("gradient_norm_spike.sigma_multiplier", \.gradientNormSpike.sigmaMultiplier, .positive,
-                "Warning needs this many robust standard deviations above the baseline median; critical 1.5x (> 0)."),
-        .int("gradient_norm_spike.rolling_window", \.gradientNormSpike.rollingWindow, .window(atLeast: 2),
-             "Observations in the baseline window (2-100000)."),
-        .int("gradient_norm_spike.warmup_steps", \.gradientNormSpike.warmupSteps, .nonNegative,
-             "Training steps to see before this detector may fire (>= 0)."),
-        .baselineMode("gradient_norm_spike.baseline_mode", \.gradientNormSpike.baselineMode,
-                      "rolling: the last rolling_window values; frozen: the first full window, kept for the run."),
-        .double("gradient_norm_spike.min_relative_increase", \.gradientNormSpike.minRelativeIncrease, .nonNegative,
-                "Warning: grad norm at least (1 + this) x the baseline median on two observations in a row (>= 0)."),
-        .double("gradient_norm_spike.critical_ratio", \.gradientNormSpike.criticalRatio, .positive,
-                "Critical: grad norm at least this many times the baseline median, on its own step (> 0)."),
-
-        .bool("reward_mean_drift.enabled", \.rewardMeanDrift.enabled, "Run this detector."),
-        .int("reward_mean_drift.consecutive_steps", \.rewardMeanDrift.consecutiveSteps, .nonNegative,
-             "Warning after the mean reward moves the same way for this many training steps (>= 0)."),
-        .int("reward_mean_drift.warmup_steps", \.rewardMeanDrift.warmupSteps, .nonNegative,
-             "Training steps to see before this detector may fire (>= 0)."),
-        .double("reward_mean_drift.min_drift_magnitude", \.rewardMeanDrift.minDriftMagnitude, .nonNegative,
-                "Smallest total change over those steps that counts as drift (>= 0)."),
-
-        .bool("entropy_explosion.enabled", \.entropyExplosion.enabled, "Run this detector."),
-        .double("entropy_explosion.warning_ratio", \.entropyExplosion.warningRatio, .positive,
-                "Warning when entropy exceeds this many times its early baseline (> 0)."),
-        .double("entropy_explosion.critical_ratio", \.entropyExplosion.criticalRatio, .positive,
-                "Critical when entropy exceeds this many times its early baseline (> 0)."),
-        .int("entropy_explosion.consecutive_steps", \.entropyExplosion.consecutiveSteps, .atLeast(1),
-             "Training steps in a row each level must hold before it alerts (>= 1)."),
-        .int("entropy_explosion.baseline_window", \.entropyExplosion.baselineWindow, .window(atLeast: 1),
-             "Baseline = median of this many first finite entropy observations, which are not judged (1-100000)."),
-        .int("entropy_explosion.warmup_steps", \.entropyExplosion.warmupSteps, .nonNegative,
-             "Training steps to see before this detector may fire (>= 0)."),
-
-        .bool("learning_signal_dead.enabled", \.learningSignalDead.enabled, "Run this detector."),
-        .double("learning_signal_dead.frac_zero_std_threshold", \.learningSignalDead.fracZeroStdThreshold,
-                .unitFraction, "frac_reward_zero_std at or above this counts as no learning signal (> 0, <= 1)."),
-        .int("learning_signal_dead.consecutive_steps", \.learningSignalDead.consecutiveSteps, .atLeast(1),
-             "Warning after this many training steps of dead signal (one lone live row allowed); 3x: critical (>= 1)."),
-        .int("learning_signal_dead.warmup_steps", \.learningSignalDead.warmupSteps, .nonNegative,
-             "Training steps to see before this detector may fire (>= 0)."),
-
-        .bool("length_truncation.enabled", \.lengthTruncation.enabled, "Run this detector."),
-        .double("length_truncation.warning_ratio", \.lengthTruncation.warningRatio, .unitFraction,
-                "Warning when at least this fraction of completions hits the max length (> 0, <= 1)."),
-        .double("length_truncation.critical_ratio", \.lengthTruncation.criticalRatio, .unitFraction,
-                "Critical when at least this fraction of completions hits the max length (> 0, <= 1)."),
-        .double("length_truncation.rising_ratio", \.lengthTruncation.risingRatio, .nonNegative,
-                "Warning also at this fraction when it is 4x the early level and reward is flat (0: off; >= 0)."),
-        .int("length_truncation.consecutive_steps", \.lengthTruncation.consecutiveSteps, .atLeast(1),
-             "Training steps in a row each level must hold before it alerts (>= 1)."),
-        .int("length_truncation.warmup_steps", \.lengthTruncation.warmupSteps, .nonNegative,
-             "Training steps to see before this detector may fire (>= 0)."),
-
+    /// The liveness detectors (judged on arrival times, by a watchdog), the key map, alerts, storage, dashboard.
+    // swift-format-ignore
+    private static let serviceFields: [ConfigField] = [
         .bool("stall.enabled", \.stall.enabled, "Alert when a run stops sending steps (serve and watch)."),
         .optionalDouble("stall.after_seconds", \.stall.afterSeconds, .positive, example: 600,
                         "Warning after this many seconds without a step; null: max(min_after_seconds, interval_multiplier x median step interval)."),
@@ -508,8 +394,12 @@ enum ConfigSchema {
                 "Dashboard bind address; 127.0.0.1 keeps it on this machine, 0.0.0.0 exposes it."),
     ]
 
-    /// One line above each section in the `init` template.
-    static let sectionComments: [String: String] = [
+    /// One line above each section in the `init` template: the detectors' summaries, then the rest.
+    static let sectionComments: [String: String] = Dictionary(
+        DetectorRegistry.descriptors.map { ($0.section, $0.summary) } + otherSectionComments.map { ($0.key, $0.value) },
+        uniquingKeysWith: { first, _ in first })
+
+    private static let otherSectionComments: [String: String] = [
         "entropy_collapse": "Policy entropy staying far below the run's early level for many steps in a row.",
         "kl_explosion": "KL divergence spiking far above its baseline.",
         "reward_hacking": "Reward variance exploding, or per-sample rewards turning bimodal.",

@@ -26,6 +26,9 @@ public struct RLWatchConfig: Sendable, Hashable {
     public var learningSignalDead = LearningSignalDeadConfig()
     /// Addition: completions cut at the maximum completion length.
     public var lengthTruncation = LengthTruncationConfig()
+    /// The sections of the detectors that keep their settings as ``DetectorSettings`` values (each declares a
+    /// property for its own in an extension, in its file: see ``DetectorDescriptor``).
+    public var detectorSettings = DetectorSettingsStore()
     /// Addition: a run that stops sending steps.
     public var stall = StallConfig()
     /// Addition: a training process that dies (reported by the Python client).

@@ -49,3 +49,31 @@ public final class AdvantageVarianceDetector: Detector {
         ).withOnset(judgement.onsetStep)
     }
 }
+
+extension AdvantageVarianceDetector {
+    /// The detector's entry in ``DetectorRegistry``.
+    // swift-format-ignore
+    public static let descriptor = DetectorDescriptor(
+        id: .advantageVariance, summary: "Advantage standard deviation blowing up relative to its baseline.",
+        enabled: \.advantageVariance.enabled,
+        fields: [
+            .double("advantage_variance.std_multiplier", \.advantageVariance.stdMultiplier, .positive,
+                    "Warning when advantage std exceeds the baseline mean by this factor; critical above 2x (> 0)."),
+            .int("advantage_variance.rolling_window", \.advantageVariance.rollingWindow, .window(atLeast: 2),
+                 "Observations in the baseline window (2-100000)."),
+            .int("advantage_variance.warmup_steps", \.advantageVariance.warmupSteps, .nonNegative,
+                 "Training steps to see before this detector may fire (>= 0)."),
+            .baselineMode("advantage_variance.baseline_mode", \.advantageVariance.baselineMode,
+                          "rolling: the last rolling_window values; frozen: the first full window, kept for the run."),
+        ],
+        inputs: [
+            .metric(.advantageStd) { coverage in
+                var why = "no advantage_std logged"
+                if coverage.looksLikeVeRL { why += " (veRL logs critic/advantages/mean, max and min, no std)" }
+                if coverage.looksLikeTRL { why += " (TRL does not log one)" }
+                return why
+            }
+        ],
+        chart: .metric(.advantageStd)
+    ) { AdvantageVarianceDetector($0.advantageVariance) }
+}

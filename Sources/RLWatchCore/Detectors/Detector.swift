@@ -10,28 +10,6 @@ public protocol Detector: AnyObject {
     func observe(_ step: MetricStep) -> Alert?
 }
 
-/// The single list of detectors rlwatch runs, in evaluation order.
-///
-/// A disabled detector is not constructed at all, so it keeps no state and can never alert.
-public enum DetectorRegistry {
-    public static func makeDetectors(_ config: RLWatchConfig) -> [any Detector] {
-        var detectors: [any Detector] = []
-        if config.entropyCollapse.enabled { detectors.append(EntropyCollapseDetector(config.entropyCollapse)) }
-        if config.klExplosion.enabled { detectors.append(KLExplosionDetector(config.klExplosion)) }
-        if config.rewardHacking.enabled { detectors.append(RewardHackingDetector(config.rewardHacking)) }
-        if config.advantageVariance.enabled { detectors.append(AdvantageVarianceDetector(config.advantageVariance)) }
-        if config.lossNaN.enabled { detectors.append(LossNaNDetector(config.lossNaN)) }
-        if config.gradientNormSpike.enabled { detectors.append(GradientNormSpikeDetector(config.gradientNormSpike)) }
-        if config.rewardMeanDrift.enabled { detectors.append(RewardMeanDriftDetector(config.rewardMeanDrift)) }
-        if config.entropyExplosion.enabled { detectors.append(EntropyExplosionDetector(config.entropyExplosion)) }
-        if config.learningSignalDead.enabled {
-            detectors.append(LearningSignalDeadDetector(config.learningSignalDead))
-        }
-        if config.lengthTruncation.enabled { detectors.append(LengthTruncationDetector(config.lengthTruncation)) }
-        return detectors
-    }
-}
-
 /// All enabled detectors of one run.
 public final class DetectorSuite {
     public let detectors: [any Detector]

@@ -192,3 +192,26 @@ public final class EntropyCollapseDetector: Detector {
             recommendation: recommendation)
     }
 }
+
+extension EntropyCollapseDetector {
+    /// The detector's entry in ``DetectorRegistry``.
+    // swift-format-ignore
+    public static let descriptor = DetectorDescriptor(
+        id: .entropyCollapse, summary: "Policy entropy staying far below the run's early level for many steps in a row.",
+        enabled: \.entropyCollapse.enabled,
+        fields: [
+            .optionalDouble("entropy_collapse.threshold", \.entropyCollapse.threshold, .nonNegative, example: 1.0,
+                            "Absolute floor (>= 0), as in rlwatch 0.5.1; unset (null): relative_threshold decides."),
+            .double("entropy_collapse.relative_threshold", \.entropyCollapse.relativeThreshold, .openUnitInterval,
+                    "Without threshold: entropy below this fraction of the run's early baseline counts as collapsed."),
+            .int("entropy_collapse.baseline_window", \.entropyCollapse.baselineWindow, .window(atLeast: 1),
+                 "Baseline = median of this many first finite entropy observations (1-100000)."),
+            .int("entropy_collapse.consecutive_steps", \.entropyCollapse.consecutiveSteps, .nonNegative,
+                 "Critical after this many training steps in a row below the floor; warning at half (>= 0)."),
+            .int("entropy_collapse.warmup_steps", \.entropyCollapse.warmupSteps, .nonNegative,
+                 "Training steps to see before this detector may fire (>= 0)."),
+        ],
+        inputs: [.metric(.entropy) { _ in "no entropy logged" }],
+        chart: .metric(.entropy)
+    ) { EntropyCollapseDetector($0.entropyCollapse) }
+}

@@ -123,3 +123,26 @@ public final class EntropyExplosionDetector: Detector {
             recommendation: recommendation)
     }
 }
+
+extension EntropyExplosionDetector {
+    /// The detector's entry in ``DetectorRegistry``.
+    // swift-format-ignore
+    public static let descriptor = DetectorDescriptor(
+        id: .entropyExplosion, summary: "Policy entropy rising far above its own early baseline.",
+        enabled: \.entropyExplosion.enabled,
+        fields: [
+            .double("entropy_explosion.warning_ratio", \.entropyExplosion.warningRatio, .positive,
+                    "Warning when entropy exceeds this many times its early baseline (> 0)."),
+            .double("entropy_explosion.critical_ratio", \.entropyExplosion.criticalRatio, .positive,
+                    "Critical when entropy exceeds this many times its early baseline (> 0)."),
+            .int("entropy_explosion.consecutive_steps", \.entropyExplosion.consecutiveSteps, .atLeast(1),
+                 "Training steps in a row each level must hold before it alerts (>= 1)."),
+            .int("entropy_explosion.baseline_window", \.entropyExplosion.baselineWindow, .window(atLeast: 1),
+                 "Baseline = median of this many first finite entropy observations, which are not judged (1-100000)."),
+            .int("entropy_explosion.warmup_steps", \.entropyExplosion.warmupSteps, .nonNegative,
+                 "Training steps to see before this detector may fire (>= 0)."),
+        ],
+        inputs: [.metric(.entropy) { _ in "no entropy logged" }],
+        chart: .metric(.entropy)
+    ) { EntropyExplosionDetector($0.entropyExplosion) }
+}

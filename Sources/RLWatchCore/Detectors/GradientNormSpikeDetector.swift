@@ -68,3 +68,28 @@ public final class GradientNormSpikeDetector: Detector {
         ).withOnset(judgement.onsetStep)
     }
 }
+
+extension GradientNormSpikeDetector {
+    /// The detector's entry in ``DetectorRegistry``.
+    // swift-format-ignore
+    public static let descriptor = DetectorDescriptor(
+        id: .gradientNormSpike, summary: "Gradient norm spiking above its baseline.",
+        enabled: \.gradientNormSpike.enabled,
+        fields: [
+            .double("gradient_norm_spike.sigma_multiplier", \.gradientNormSpike.sigmaMultiplier, .positive,
+                    "Warning needs this many robust standard deviations above the baseline median; critical 1.5x (> 0)."),
+            .int("gradient_norm_spike.rolling_window", \.gradientNormSpike.rollingWindow, .window(atLeast: 2),
+                 "Observations in the baseline window (2-100000)."),
+            .int("gradient_norm_spike.warmup_steps", \.gradientNormSpike.warmupSteps, .nonNegative,
+                 "Training steps to see before this detector may fire (>= 0)."),
+            .baselineMode("gradient_norm_spike.baseline_mode", \.gradientNormSpike.baselineMode,
+                          "rolling: the last rolling_window values; frozen: the first full window, kept for the run."),
+            .double("gradient_norm_spike.min_relative_increase", \.gradientNormSpike.minRelativeIncrease, .nonNegative,
+                    "Warning: grad norm at least (1 + this) x the baseline median on two observations in a row (>= 0)."),
+            .double("gradient_norm_spike.critical_ratio", \.gradientNormSpike.criticalRatio, .positive,
+                    "Critical: grad norm at least this many times the baseline median, on its own step (> 0)."),
+        ],
+        inputs: [.metric(.gradNorm) { _ in "no grad_norm logged" }],
+        chart: .metric(.gradNorm)
+    ) { GradientNormSpikeDetector($0.gradientNormSpike) }
+}

@@ -104,3 +104,41 @@ public final class KLExplosionDetector: Detector {
         ).withOnset(judgement.onsetStep)
     }
 }
+
+extension KLExplosionDetector {
+    /// The detector's entry in ``DetectorRegistry``.
+    // swift-format-ignore
+    public static let descriptor = DetectorDescriptor(
+        id: .klExplosion, summary: "KL divergence spiking far above its baseline.",
+        enabled: \.klExplosion.enabled,
+        fields: [
+            .double("kl_explosion.sigma_multiplier", \.klExplosion.sigmaMultiplier, .positive,
+                    "Warning needs this many robust standard deviations above the baseline median; critical 1.5x (> 0)."),
+            .double("kl_explosion.clip_region", \.klExplosion.clipRegion, .nonNegative,
+                    "PPO clip region, reported in alerts for context only (>= 0)."),
+            .int("kl_explosion.rolling_window", \.klExplosion.rollingWindow, .window(atLeast: 2),
+                 "Observations in the baseline window (2-100000)."),
+            .int("kl_explosion.warmup_steps", \.klExplosion.warmupSteps, .nonNegative,
+                 "Training steps to see before this detector may fire (>= 0)."),
+            .baselineMode("kl_explosion.baseline_mode", \.klExplosion.baselineMode,
+                          "rolling: the last rolling_window values; frozen: the first full window, kept for the run."),
+            .double("kl_explosion.min_relative_increase", \.klExplosion.minRelativeIncrease, .nonNegative,
+                    "Warning: KL at least (1 + this) x the baseline median on two observations in a row (>= 0)."),
+            .double("kl_explosion.critical_ratio", \.klExplosion.criticalRatio, .positive,
+                    "Critical: KL at least this many times the baseline median, on its own step (> 0)."),
+            .double("kl_explosion.min_kl", \.klExplosion.minKL, .nonNegative,
+                    "Never alert against the baseline on a KL below this (per-token nats; 0 turns the floor off; >= 0)."),
+            .double("kl_explosion.warning_kl", \.klExplosion.warningKL, .nonNegative,
+                    "A KL at or above this on two observations in a row is a warning from step 1 (0: off; >= 0)."),
+            .double("kl_explosion.critical_kl", \.klExplosion.criticalKL, .nonNegative,
+                    "A KL at or above this (nats per token) is critical from step 1, baseline or not (0: off; >= 0)."),
+        ],
+        inputs: [
+            .metric(.klDivergence) { coverage in
+                coverage.looksLikeTRL
+                    ? "no KL logged (TRL logs `kl` only when beta != 0; GRPO's default beta is 0)" : "no KL logged"
+            }
+        ],
+        chart: .metric(.klDivergence)
+    ) { KLExplosionDetector($0.klExplosion) }
+}

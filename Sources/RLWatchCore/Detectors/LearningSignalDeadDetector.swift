@@ -171,3 +171,32 @@ public final class LearningSignalDeadDetector: Detector {
             recommendation: recommendation)
     }
 }
+
+extension LearningSignalDeadDetector {
+    /// The detector's entry in ``DetectorRegistry``.
+    // swift-format-ignore
+    public static let descriptor = DetectorDescriptor(
+        id: .learningSignalDead, summary: "Every GRPO group's rewards identical (frac_reward_zero_std ~1): nothing is learned.",
+        enabled: \.learningSignalDead.enabled,
+        fields: [
+            .double("learning_signal_dead.frac_zero_std_threshold", \.learningSignalDead.fracZeroStdThreshold,
+                    .unitFraction, "frac_reward_zero_std at or above this counts as no learning signal (> 0, <= 1)."),
+            .int("learning_signal_dead.consecutive_steps", \.learningSignalDead.consecutiveSteps, .atLeast(1),
+                 "Warning after this many training steps of dead signal (one lone live row allowed); 3x: critical (>= 1)."),
+            .int("learning_signal_dead.warmup_steps", \.learningSignalDead.warmupSteps, .nonNegative,
+                 "Training steps to see before this detector may fire (>= 0)."),
+        ],
+        inputs: [
+            DetectorInput(
+                name: { $0.hasExtra(MetricStep.ExtraKey.fracRewardZeroStd) ? "frac_reward_zero_std" : "reward_std with grad_norm" },
+                missing: { coverage in
+                    coverage.hasExtra(MetricStep.ExtraKey.fracRewardZeroStd)
+                        || (coverage.rewardStd && coverage.metrics.contains(.gradNorm))
+                        ? nil : "no frac_reward_zero_std, and no reward_std with grad_norm"
+                })
+        ],
+        chart: .input(
+            id: "frac_reward_zero_std", title: "Groups with zero reward std (frac_reward_zero_std)",
+            fallback: .rewardStd, value: { $0.fracRewardZeroStd })
+    ) { LearningSignalDeadDetector($0.learningSignalDead) }
+}

@@ -102,3 +102,35 @@ public final class LengthTruncationDetector: Detector {
         ).withOnset(streakStart ?? step.step)
     }
 }
+
+extension LengthTruncationDetector {
+    /// The detector's entry in ``DetectorRegistry``.
+    // swift-format-ignore
+    public static let descriptor = DetectorDescriptor(
+        id: .lengthTruncation, summary: "Completions cut at the maximum completion length (clipped ratio near 1).",
+        enabled: \.lengthTruncation.enabled,
+        fields: [
+            .double("length_truncation.warning_ratio", \.lengthTruncation.warningRatio, .unitFraction,
+                    "Warning when at least this fraction of completions hits the max length (> 0, <= 1)."),
+            .double("length_truncation.critical_ratio", \.lengthTruncation.criticalRatio, .unitFraction,
+                    "Critical when at least this fraction of completions hits the max length (> 0, <= 1)."),
+            .double("length_truncation.rising_ratio", \.lengthTruncation.risingRatio, .nonNegative,
+                    "Warning also at this fraction when it is 4x the early level and reward is flat (0: off; >= 0)."),
+            .int("length_truncation.consecutive_steps", \.lengthTruncation.consecutiveSteps, .atLeast(1),
+                 "Training steps in a row each level must hold before it alerts (>= 1)."),
+            .int("length_truncation.warmup_steps", \.lengthTruncation.warmupSteps, .nonNegative,
+                 "Training steps to see before this detector may fire (>= 0)."),
+        ],
+        inputs: [
+            DetectorInput(
+                name: { _ in "clipped ratio" },
+                missing: {
+                    $0.hasExtra(MetricStep.ExtraKey.clippedRatio)
+                        ? nil : "no completions/clipped_ratio or response_length/clip_ratio logged"
+                })
+        ],
+        chart: .input(
+            id: "clipped_ratio", title: "Completions cut at max length (clipped ratio)", fallback: .rewardMean,
+            value: { $0.clippedRatio })
+    ) { LengthTruncationDetector($0.lengthTruncation) }
+}

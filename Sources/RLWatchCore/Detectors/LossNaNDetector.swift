@@ -68,3 +68,18 @@ public final class LossNaNDetector: Detector {
         ).withOnset(onset ?? step.step)
     }
 }
+
+extension LossNaNDetector {
+    /// The detector's entry in ``DetectorRegistry``.
+    // swift-format-ignore
+    public static let descriptor = DetectorDescriptor(
+        id: .lossNaN, summary: "Loss becoming NaN or infinite (critical on every such step).",
+        enabled: \.lossNaN.enabled,
+        fields: [
+            .int("loss_nan.warmup_steps", \.lossNaN.warmupSteps, .nonNegative,
+                 "Training steps to see before this detector may fire (>= 0)."),
+        ],
+        inputs: [.metric(.loss) { _ in "no loss logged" }],
+        chart: .metric(.loss)
+    ) { LossNaNDetector($0.lossNaN) }
+}

@@ -305,3 +305,55 @@ private struct SaturationState {
         return newer > 0 && newer >= Self.klRise * older
     }
 }
+
+extension RewardHackingDetector {
+    /// The detector's entry in ``DetectorRegistry``.
+    // swift-format-ignore
+    public static let descriptor = DetectorDescriptor(
+        id: .rewardHacking, summary: "Reward variance exploding, or per-sample rewards turning bimodal.",
+        enabled: \.rewardHacking.enabled,
+        fields: [
+            .double("reward_hacking.variance_multiplier", \.rewardHacking.varianceMultiplier, .positive,
+                    "Warning when reward variance exceeds the baseline by this factor; critical above 2x (> 0)."),
+            .double("reward_hacking.dip_test_significance", \.rewardHacking.dipTestSignificance, .openUnitInterval,
+                    "Dip-test p-value below which per-sample rewards count as bimodal (between 0 and 1)."),
+            .int("reward_hacking.baseline_window", \.rewardHacking.baselineWindow, .window(atLeast: 0),
+                 "Reward variances kept for the baseline (0-100000)."),
+            .int("reward_hacking.warmup_steps", \.rewardHacking.warmupSteps, .nonNegative,
+                 "Training steps to see before this detector may fire (>= 0)."),
+            .double("reward_hacking.saturation_std_fraction", \.rewardHacking.saturationStdFraction, .unitFraction,
+                    "Saturation: reward std at or below this fraction of its early baseline (> 0, <= 1)."),
+            .double("reward_hacking.saturation_reward_rise", \.rewardHacking.saturationRewardRise, .nonNegative,
+                    "Saturation: reward mean at least this many baseline stds above its baseline mean (>= 0)."),
+            .double("reward_hacking.saturation_kl_multiplier", \.rewardHacking.saturationKLMultiplier, .positive,
+                    "Saturation: KL at this many times its early baseline and rising; 3x that level: critical (> 0)."),
+            .double("reward_hacking.saturation_min_kl", \.rewardHacking.saturationMinKL, .nonNegative,
+                    "Saturation: and KL at least this absolute value (>= 0)."),
+            .int("reward_hacking.saturation_consecutive_steps", \.rewardHacking.saturationConsecutiveSteps, .atLeast(1),
+                 "Saturation: training steps in a row the condition must hold (>= 1)."),
+        ],
+        inputs: [
+            DetectorInput(
+                check: "reward_hacking variance check",
+                name: { $0.metrics.contains(.rewardStd) ? "reward_std" : "per-sample rewards" },
+                missing: { coverage in
+                    guard !coverage.rewardStd else { return nil }
+                    return "no reward_std and no per-sample rewards"
+                        + (coverage.looksLikeVeRL ? " (veRL logs critic/score/mean, max and min, no std)" : "")
+                }),
+            DetectorInput(
+                check: "reward_hacking bimodality check", name: { _ in "per-sample rewards" },
+                missing: {
+                    $0.perSampleRewards
+                        ? nil : "no per-sample \"rewards\" array (trainers do not log one by default)"
+                }),
+            DetectorInput(
+                check: "reward_hacking saturation check", name: { _ in "reward_mean, reward_std, kl_divergence" },
+                missing: {
+                    $0.rewardMean && $0.rewardStd && $0.metrics.contains(.klDivergence)
+                        ? nil : "needs reward mean, reward std and KL together"
+                }),
+        ],
+        chart: .metric(.rewardStd)
+    ) { RewardHackingDetector($0.rewardHacking) }
+}

@@ -73,3 +73,24 @@ public final class RewardMeanDriftDetector: Detector {
             recommendation: recommendation)
     }
 }
+
+extension RewardMeanDriftDetector {
+    /// The detector's entry in ``DetectorRegistry``.
+    // swift-format-ignore
+    public static let descriptor = DetectorDescriptor(
+        id: .rewardMeanDrift, summary: "Mean reward drifting the same way for many steps in a row.",
+        enabled: \.rewardMeanDrift.enabled,
+        fields: [
+            .int("reward_mean_drift.consecutive_steps", \.rewardMeanDrift.consecutiveSteps, .nonNegative,
+                 "Warning after the mean reward moves the same way for this many training steps (>= 0)."),
+            .int("reward_mean_drift.warmup_steps", \.rewardMeanDrift.warmupSteps, .nonNegative,
+                 "Training steps to see before this detector may fire (>= 0)."),
+            .double("reward_mean_drift.min_drift_magnitude", \.rewardMeanDrift.minDriftMagnitude, .nonNegative,
+                    "Smallest total change over those steps that counts as drift (>= 0)."),
+        ],
+        inputs: [
+            DetectorInput(name: { _ in "reward_mean" }, missing: { $0.rewardMean ? nil : "no reward mean logged" })
+        ],
+        chart: .metric(.rewardMean)
+    ) { RewardMeanDriftDetector($0.rewardMeanDrift) }
+}

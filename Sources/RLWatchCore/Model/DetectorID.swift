@@ -46,6 +46,7 @@ public struct DetectorID: RawRepresentable, Hashable, Sendable, Codable, Compara
         .rewardMeanDrift,
     ]
 
-    /// Every detector rlwatch ships, in the order the suite evaluates them: 0.5.1's seven, then the additions.
-    public static let all: [DetectorID] = builtIn + [.entropyExplosion, .learningSignalDead, .lengthTruncation]
+    /// Every detector rlwatch ships, in the order the suite evaluates them: 0.5.1's seven, then the additions
+    /// (``DetectorRegistry``'s order).
+    public static let all: [DetectorID] = DetectorRegistry.descriptors.map(\.id)
 }
