@@ -34,6 +34,14 @@ import Testing
             "learning_signal_dead", "  enabled", "  frac_zero_std_threshold", "  consecutive_steps", "  warmup_steps",
             "length_truncation", "  enabled", "  warning_ratio", "  critical_ratio", "  rising_ratio", "  consecutive_steps",
             "  warmup_steps",
+            "rollout_mismatch", "  enabled", "  warning_ratio", "  critical_ratio", "  min_mismatch", "  high_mismatch",
+            "  min_effective_sample_size", "  consecutive_steps", "  baseline_window", "  warmup_steps",
+            "importance_ratio", "  enabled", "  low_mean", "  critical_low_mean", "  high_mean", "  critical_high_mean",
+            "  max_ratio", "  masked_fraction", "  consecutive_steps", "  warmup_steps",
+            "clip_saturation", "  enabled", "  warning_fraction", "  critical_fraction", "  consecutive_steps",
+            "  warmup_steps",
+            "value_divergence", "  enabled", "  min_explained_variance", "  critical_explained_variance", "  loss_ratio",
+            "  consecutive_steps", "  baseline_window", "  warmup_steps",
             // The liveness detectors (judged on arrival times); their optional times are commented out.
             "stall", "  enabled", "  min_after_seconds", "  interval_multiplier", "  critical_multiplier",
             "  forget_after_seconds", "  check_interval_seconds",
@@ -108,8 +116,9 @@ import Testing
         // + alerts.email.security and ca_cert_file, + storage.url and retention_days, + stall (8), crash (1) and
         // throughput (5), + kl_explosion.critical_ratio, warning_kl and critical_kl, gradient_norm_spike.critical_ratio
         // and length_truncation.rising_ratio. `threshold` and the optional stall times are shown (as null) although
-        // the template comments them out.
-        #expect(keyLines.count == 117)
+        // the template comments them out. + the sections of rollout_mismatch (8), importance_ratio (8),
+        // clip_saturation (4) and value_divergence (6).
+        #expect(keyLines.count == 147)
         #expect(keyLines.allSatisfy { $0.contains("# from: ") })
     }
 

@@ -119,7 +119,11 @@ import Testing
                 #expect(values("mean_completion_length").first == 812)
                 #expect(values("grad_norm").contains(2.7e7))
                 let columns = try #require((data["live"] as? [String: Any])?["columns"] as? [String])
-                #expect(columns.suffix(3) == ["frac_reward_zero_std", "clipped_ratio", "mean_completion_length"])
+                // The detector inputs in registry order (later detectors' charts between them), the length last.
+                #expect(
+                    columns.filter { ["frac_reward_zero_std", "clipped_ratio", "mean_completion_length"].contains($0) }
+                        == ["frac_reward_zero_std", "clipped_ratio", "mean_completion_length"])
+                #expect(columns.last == "mean_completion_length")
                 #expect((try Self.pageData(page)["alerts"] as? [[String: Any]])?.first?["chart"] as? String == "frac_reward_zero_std")
                 let plain = try Self.pageData(try await client.get("/run?id=plain").text)
                 #expect((plain["alerts"] as? [[String: Any]])?.first?["chart"] as? String == "reward_std")

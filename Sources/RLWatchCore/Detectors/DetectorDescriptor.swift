@@ -194,6 +194,10 @@ public enum DetectorRegistry {
         EntropyExplosionDetector.descriptor,
         LearningSignalDeadDetector.descriptor,
         LengthTruncationDetector.descriptor,
+        RolloutMismatchDetector.descriptor,
+        ImportanceRatioDetector.descriptor,
+        ClipSaturationDetector.descriptor,
+        ValueDivergenceDetector.descriptor,
     ]
 
     public static func makeDetectors(_ config: RLWatchConfig) -> [any Detector] {
