@@ -16,7 +16,7 @@ import Testing
         let config = RLWatchConfig().importanceRatio
         #expect(config.enabled && config.lowMean == 0.5 && config.criticalLowMean == 0.2)
         #expect(config.highMean == 2 && config.criticalHighMean == 5 && config.maxRatio == 100)
-        #expect(config.maskedFraction == 0.5 && config.consecutiveSteps == 10 && config.warmupSteps == 20)
+        #expect(config.maskedFraction == 0.5 && config.consecutiveSteps == 10 && config.warmupSteps == 0)
     }
 
     /// The real TRL run, logged every 5 steps: mean 0.75–1.09 with min ratios down to 0.04 and capped max 1.4–2.0,

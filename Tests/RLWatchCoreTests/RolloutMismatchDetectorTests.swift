@@ -15,7 +15,7 @@ import Testing
         let config = RLWatchConfig().rolloutMismatch
         #expect(config.enabled && config.warningRatio == 4 && config.criticalRatio == 10)
         #expect(config.minMismatch == 0.02 && config.highMismatch == 0.1 && config.minEffectiveSampleSize == 0.2)
-        #expect(config.consecutiveSteps == 10 && config.baselineWindow == 10 && config.warmupSteps == 20)
+        #expect(config.consecutiveSteps == 10 && config.baselineWindow == 10 && config.warmupSteps == 0)
     }
 
     /// The real TRL run's shape, logged every 5 steps: |Δ log p| 0.004–0.013 for 26 rows, then 0.05 and 0.27.
@@ -50,6 +50,8 @@ import Testing
         let alerts = feed(detector(), loggedEvery(1, noisy(0.15, relative: 0.2, 40).map { ["vllm_kl": $0] }))
         // Judged from step 20 (the warmup), held for 10 steps: steps 20–29.
         #expect(alerts.summary == ["29:warning"])
+        // With the default (no warmup) it holds from step 1: steps 1–10.
+        #expect(feed(RolloutMismatchDetector(RolloutMismatchConfig()), loggedEvery(1, noisy(0.15, relative: 0.2, 40).map { ["vllm_kl": $0] })).summary == ["10:warning"])
     }
 
     @Test func anEffectiveSampleSizeCollapseIsCritical() {

@@ -15,7 +15,10 @@ public struct ImportanceRatioConfig: DetectorSettings {
     public var maskedFraction = 0.5
     /// Training steps in a row each level must hold (two observations at least).
     public var consecutiveSteps = 10
-    public var warmupSteps = 20
+    /// 0: the absolute levels mean something from the first step (a run whose sampler disagrees from step 1 is
+    /// the commonest case: a vLLM version the trainer does not support), and the relative ones wait for the early
+    /// level anyway. A level must still hold for `consecutive_steps`.
+    public var warmupSteps = 0
     public init() {}
 }
 
