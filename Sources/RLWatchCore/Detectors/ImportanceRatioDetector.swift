@@ -84,7 +84,7 @@ public final class ImportanceRatioDetector: Detector {
 
         var findings: [String] = []
         if let mean, lowMean || highMean {
-            findings.append("the mean importance-sampling ratio is \(f4(mean)) (healthy: near 1)")
+            findings.append("the mean importance-sampling ratio is \(formatSignificant(mean, digits: 3)) (healthy: near 1)")
         }
         if let maximum, highMax { findings.append("the largest ratio is \(formatNumber(maximum))") }
         if let masked, rejected {

@@ -103,7 +103,7 @@ public final class RolloutMismatchDetector: Detector {
         let ratio = earlyLevel.map { value / $0 }
         let rise = ratio.map { ", \(fixed($0, decimals: 1))× its early level (\(f4(earlyLevel ?? 0)))" } ?? ""
         var message =
-            "Train/inference mismatch: \(key) = \(f4(value))\(rise) for \(steps) training steps — the rollout "
+            "Train/inference mismatch: \(key) = \(formatSignificant(value, digits: 3))\(rise) for \(steps) training steps — the rollout "
             + "engine and the trainer disagree about the probabilities of the tokens being trained on."
         if essCollapsed, let ess {
             message += " The importance weights' effective sample size is down to \(fixed(ess, decimals: 2))."
