@@ -67,16 +67,14 @@ public final class ReplayRunner {
         pendingAlerts.removeAll(keepingCapacity: true)
     }
 
+    /// What the replay judged so far.
+    public var tally: RunTally { RunTally(steps: stepsProcessed, delivered: delivered, suppressed: suppressedCount) }
+
     /// The most severe delivered alert, if any.
-    public var worstSeverity: Severity? { delivered.map(\.severity).max() }
+    public var worstSeverity: Severity? { tally.worstSeverity }
 
     /// The closing summary line of a text replay.
-    public var summary: String {
-        let critical = delivered.filter { $0.severity == .critical }.count
-        return "Replayed \(stepsProcessed) step\(stepsProcessed == 1 ? "" : "s") as run \(runID): "
-            + "\(delivered.count) alert\(delivered.count == 1 ? "" : "s") delivered (\(critical) critical, "
-            + "\(delivered.count - critical) warning), \(suppressedCount) suppressed."
-    }
+    public var summary: String { tally.line("Replayed", runID: runID) }
 
     private func write(_ alert: Alert) {
         switch format {

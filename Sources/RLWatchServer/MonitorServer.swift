@@ -147,10 +147,18 @@ public struct MonitorServer: Sendable {
     }
 
     /// Runs until SIGTERM or SIGINT (or until process `parent` ends, when given), then shuts down gracefully.
-    public func run(exitWithParent parent: Int32? = nil, onListening: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
+    ///
+    /// - Parameter retention: prunes old metric rows beside the server (`storage.retention_days`), in the same group.
+    public func run(
+        exitWithParent parent: Int32? = nil, retention: RetentionService? = nil,
+        onListening: @escaping @Sendable (Int) async -> Void = { _ in }
+    ) async throws {
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: service(onListening: onListening))]
         if let dispatcher {
             services.append(.init(service: dispatcher))
+        }
+        if let retention {
+            services.append(.init(service: retention))
         }
         services.append(.init(service: livenessService()))
         if let parent {

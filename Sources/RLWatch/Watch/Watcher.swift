@@ -67,8 +67,16 @@ public final class Watcher {
         public var delivered: [Alert] = []
         public var suppressed = 0
 
+        /// What this watch judged.
+        public var tally: RunTally { RunTally(steps: steps, delivered: delivered, suppressed: suppressed) }
+
         /// The most severe delivered alert, if any.
-        public var worstSeverity: Severity? { delivered.map(\.severity).max() }
+        public var worstSeverity: Severity? { tally.worstSeverity }
+
+        /// The closing line of a text watch.
+        public func line(runID: String) -> String {
+            tally.line("Watched", runID: runID, qualifier: "new ", restored: restoredSteps)
+        }
     }
 
     public let runID: String

@@ -21,8 +21,6 @@ extension RLWatchCommand {
                 key behind each metric, from each file's first step.
                 """)
 
-        enum FailOn: String, ExpressibleByArgument, CaseIterable { case warning, critical, never }
-
         @Argument(
             help: "Metrics JSONL, trainer_state.json, CSV or TensorBoard event files, or log directories, in order ('-' for standard input).")
         var files: [String]
@@ -120,10 +118,7 @@ extension RLWatchCommand {
             // A replayed log is a run that ended: never watched for stalls by a later `serve`.
             try await store?.store.finishRun(id: chosenID, at: Date().timeIntervalSince1970)
             if format == .text { print(runner.summary) }
-            switch (failOn, runner.worstSeverity) {
-            case (.warning, .some), (.critical, .critical?): throw ExitStatus.failure
-            default: break
-            }
+            if failOn.isMet(by: runner.worstSeverity) { throw ExitStatus.failure }
         }
 
         /// Reads every file into the runner and stores what it judged.
@@ -224,3 +219,4 @@ extension RLWatchCommand.Replay {
 }
 
 extension ReplayRunner.OutputFormat: ExpressibleByArgument {}
+extension FailOn: ExpressibleByArgument {}

@@ -1,9 +1,7 @@
 import ArgumentParser
-import Logging
-import ServiceLifecycle
-import RLWatchAlerts
-import Dispatch
 import Foundation
+import Logging
+import RLWatchAlerts
 import RLWatch
 import RLWatchCore
 import RLWatchIngest
@@ -52,7 +50,7 @@ extension RLWatchCommand {
         var explain = false
 
         @Option(name: .customLong("fail-on"), help: "Exit 1 if an alert of this severity or worse was delivered.")
-        var failOn: Replay.FailOn = .never
+        var failOn: FailOn = .never
 
         @Flag(name: .customLong("no-store"), help: "Keep nothing (no resume): judge and print only.")
         var noStore = false
@@ -73,11 +71,14 @@ extension RLWatchCommand {
 
         func run() async throws {
             let context = try CommandContext(options, runID: runID)
+            // SIGINT/SIGTERM end a wait for the log as well as the watch.
+            try await RunEngine.untilSignalled(logger: Logger(label: "rlwatch.watch")) { stop in
+                try await watch(context, until: stop)
+            }
+        }
+
+        private func watch(_ context: CommandContext, until stop: WatchStopSignal) async throws {
             let keyMap = MetricKeyMap(overrides: context.config.metrics.keys)
-            // One set of handlers for the whole command: SIGINT/SIGTERM end a wait for the log as well as the watch.
-            let stop = WatchStopSignal()
-            let handlers = Self.stopOnSignals(stop)
-            defer { handlers.forEach { $0.cancel() } }
             var targets: [WatchTarget] = []
             var waited = false
             for path in paths {
@@ -110,7 +111,8 @@ extension RLWatchCommand {
                     context.config.alerts.activeChannels.isEmpty
                     ? nil
                     : AlertDispatcher(
-                        store: store, config: context.config.alerts, lease: .seconds(context.config.alerts.retry.leaseSeconds))
+                        store: store, config: context.config.alerts, lease: .seconds(context.config.alerts.retry.leaseSeconds),
+                        logger: Logger(label: "rlwatch.alerts"))
                 let watcher: Watcher
                 do {
                     watcher = try await Watcher.start(
@@ -128,19 +130,14 @@ extension RLWatchCommand {
                     "rlwatch watch: run \(watcher.runID), \(following ? "following" : "reading") \(described)"
                         + (resumed ?? "") + (noStore ? "" : "; database \(location)"))
 
-                let outcome: Outcome
-                if let dispatcher {
-                    outcome = await Self.withDispatcher(dispatcher, draining: store) { await Self.runUntilSignalled(watcher, stop: stop) }
-                } else {
-                    outcome = await Self.runUntilSignalled(watcher, stop: stop)
-                }
+                let outcome = await RunEngine.withServices(
+                    dispatcher.map { [$0] } ?? [], draining: store, clock: watchOptions.wallClock,
+                    logger: Logger(label: "rlwatch.alerts")
+                ) { await Self.runUntilStopped(watcher, stop: stop) }
                 switch outcome {
                 case .finished(let summary):
-                    if output == .text { print(Self.summaryLine(summary, runID: watcher.runID)) }
-                    switch (failOn, summary.worstSeverity) {
-                    case (.warning, .some), (.critical, .critical?): throw ExitStatus.failure
-                    default: break
-                    }
+                    if output == .text { print(summary.line(runID: watcher.runID)) }
+                    if failOn.isMet(by: summary.worstSeverity) { throw ExitStatus.failure }
                 case .failed(let message, let badInput):
                     printError("error: \(message)")
                     throw badInput ? ExitStatus.badInput : ExitStatus.failure
@@ -196,7 +193,7 @@ extension RLWatchCommand.Watch {
 
     /// Runs the watch until the logs are read, or until SIGINT or SIGTERM: the watch then stops between two
     /// batches, with everything read so far stored, and the run is marked finished.
-    static func runUntilSignalled(_ watcher: Watcher, stop: WatchStopSignal) async -> Outcome {
+    static func runUntilStopped(_ watcher: Watcher, stop: WatchStopSignal) async -> Outcome {
         let outcome: Outcome
         do {
             outcome = .finished(try await watcher.run(clock: ContinuousClock(), until: stop))
@@ -207,54 +204,6 @@ extension RLWatchCommand.Watch {
         }
         await watcher.finish()
         return outcome
-    }
-
-    /// Sets `stop` on SIGINT or SIGTERM (a second signal while stopping exits at once); cancel the sources returned
-    /// when done.
-    static func stopOnSignals(_ stop: WatchStopSignal) -> [any DispatchSourceSignal] {
-        [SIGINT, SIGTERM].map { number in
-            signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            source.setEventHandler {
-                // A second signal while the watch is still stopping ends it at once.
-                if stop.isStopped { Foundation.exit(128 + number) }
-                stop.stop()
-            }
-            source.resume()
-            return source
-        }
-    }
-
-    /// Runs `body` with the alert dispatcher beside it; afterwards gives the dispatcher up to `drainTimeout` to send
-    /// what is due (a `--no-follow` watch exits once its alerts are out), then stops it. What is still pending (a
-    /// channel in backoff) stays in the outbox for the next `watch` or `serve` on the same database.
-    static func withDispatcher<T: Sendable>(
-        _ dispatcher: AlertDispatcher, draining outbox: any OutboxStore, drainTimeout: Duration = .seconds(15),
-        _ body: () async -> T
-    ) async -> T {
-        let group = ServiceGroup(
-            configuration: .init(services: [dispatcher], logger: Logger(label: "rlwatch.alerts")))
-        return await withTaskGroup(of: Void.self) { tasks in
-            tasks.addTask { try? await group.run() }
-            let result = await body()
-            let deadline = ContinuousClock.now + drainTimeout
-            while ContinuousClock.now < deadline {
-                guard let due = try? await outbox.nextDeliveryDue(), due <= Date().timeIntervalSince1970 + 1 else { break }
-                try? await Task.sleep(for: .milliseconds(100))
-            }
-            await group.triggerGracefulShutdown()
-            await tasks.waitForAll()
-            return result
-        }
-    }
-
-    /// The closing line of a text watch.
-    static func summaryLine(_ summary: Watcher.Summary, runID: String) -> String {
-        let critical = summary.delivered.filter { $0.severity == .critical }.count
-        let restored = summary.restoredSteps > 0 ? " (after \(summary.restoredSteps) restored)" : ""
-        return "Watched \(summary.steps) new step\(summary.steps == 1 ? "" : "s")\(restored) as run \(runID): "
-            + "\(summary.delivered.count) alert\(summary.delivered.count == 1 ? "" : "s") delivered (\(critical) critical, "
-            + "\(summary.delivered.count - critical) warning), \(summary.suppressed) suppressed."
     }
 
     /// How the sources of a format are found and read.
