@@ -26,8 +26,9 @@ public final class ReplayRunner {
 
     /// - Parameters:
     ///   - persist: writes one batch durably; nil for `--no-store`.
+    ///   - clock: the wall clock the stored rows are stamped with (once: a replay is one moment).
     public init(
-        config: RLWatchConfig, runID: String, format: OutputFormat, batchSize: Int = 8192,
+        config: RLWatchConfig, runID: String, format: OutputFormat, batchSize: Int = 8192, clock: AnyWallClock = .system,
         persist: (([StoredStep], [AlertRecord]) throws -> Void)?
     ) {
         analyzer = RunAnalyzer(config: config)
@@ -35,7 +36,7 @@ public final class ReplayRunner {
         self.format = format
         self.persist = persist
         self.batchSize = max(1, batchSize)
-        timestamp = Date().timeIntervalSince1970
+        timestamp = clock.now.secondsSince1970
         if persist != nil { pendingSteps.reserveCapacity(self.batchSize) }
     }
 

@@ -57,7 +57,7 @@ struct CommandContext {
     /// migrated with `rlwatch db migrate`), runs `body`, then closes it. An unreachable or unmigrated database exits
     /// 1 with what to do.
     func withStore<T: Sendable>(
-        database flag: String?, migrate: Bool = false, _ body: (any OutboxStore) async throws -> T
+        database flag: String?, migrate: Bool = false, _ body: (any Store) async throws -> T
     ) async throws -> T {
         let location = try storeLocation(database: flag)
         do {
@@ -78,7 +78,7 @@ struct CommandContext {
     /// Runs `body` with the store a writing command (`watch`, `demo`) keeps its run in: an in-memory one for
     /// `--no-store`, else the store of ``withStore(database:migrate:_:)``.
     func withWritingStore<T: Sendable>(
-        database flag: String?, noStore: Bool, _ body: (any OutboxStore) async throws -> T
+        database flag: String?, noStore: Bool, _ body: (any Store) async throws -> T
     ) async throws -> T {
         noStore ? try await body(InMemoryStore()) : try await withStore(database: flag, body)
     }
@@ -87,7 +87,7 @@ struct CommandContext {
     /// database is read as it is, never upgraded by a read; a missing file exits 1 with 0.5.1's message), or the
     /// PostgreSQL database of `--database` / `storage.url` / `RLWATCH_DATABASE_URL`.
     func withExistingStore<T: Sendable>(
-        database flag: String?, _ body: (any OutboxStore) async throws -> T
+        database flag: String?, _ body: (any Store) async throws -> T
     ) async throws -> T {
         var location = try storeLocation(database: flag)
         if case .sqlite = location, isDefaultLocation(database: flag) { location = .sqlite(path: try findExistingDatabase()) }

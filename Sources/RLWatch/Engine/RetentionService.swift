@@ -8,7 +8,7 @@ import ServiceLifecycle
 /// A `Service` beside the server and the alert dispatcher in one `ServiceGroup`, so it stops with them. Every server
 /// sharing a database prunes; the deletes are idempotent, so they only repeat each other's work.
 public struct RetentionService: Service {
-    public let store: any RetentionStore
+    public let store: any Store
     public let days: Int
     public let interval: Duration
     let clock: AnyWallClock
@@ -18,7 +18,7 @@ public struct RetentionService: Service {
     ///   - days: keep this many days of metric rows (`storage.retention_days`, ≥ 1).
     ///   - interval: the pause between two prunes.
     ///   - clock: the wall clock the stored timestamps are in.
-    public init(store: any RetentionStore, days: Int, interval: Duration = .seconds(3600), clock: AnyWallClock, logger: Logger) {
+    public init(store: any Store, days: Int, interval: Duration = .seconds(3600), clock: AnyWallClock, logger: Logger) {
         self.store = store
         self.days = days
         self.interval = interval

@@ -51,7 +51,7 @@ public enum RunEngine {
     ///   - outbox: the store whose due deliveries are waited for; nil: no wait.
     ///   - clock: the wall clock the outbox's due times are in.
     public static func withServices<T: Sendable>(
-        _ services: [any Service], draining outbox: (any OutboxStore)?, drainTimeout: Duration = .seconds(15),
+        _ services: [any Service], draining outbox: (any Store)?, drainTimeout: Duration = .seconds(15),
         clock: AnyWallClock, logger: Logger, _ body: () async -> T
     ) async -> T {
         guard !services.isEmpty else { return await body() }
@@ -67,7 +67,7 @@ public enum RunEngine {
     }
 
     /// Waits (up to `timeout`) until no outbox entry is due within the next second.
-    private static func drain(_ outbox: any OutboxStore, timeout: Duration, clock: AnyWallClock) async {
+    private static func drain(_ outbox: any Store, timeout: Duration, clock: AnyWallClock) async {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
             guard let due = try? await outbox.nextDeliveryDue(), due <= clock.now.secondsSince1970 + 1 else { return }

@@ -43,7 +43,7 @@ public enum StoreLocation: Sendable, CustomStringConvertible {
     ///   - logger: the PostgreSQL driver's logger.
     /// - Throws: ``StoreOpenError`` when the store cannot be opened; what `body` throws.
     public func withStore<T: Sendable>(
-        migrate: Bool = false, logger: Logger, _ body: (any OutboxStore) async throws -> T
+        migrate: Bool = false, logger: Logger, _ body: (any Store) async throws -> T
     ) async throws -> T {
         switch self {
         case .sqlite(let path):
@@ -68,7 +68,7 @@ public enum StoreLocation: Sendable, CustomStringConvertible {
     /// database is read as it is, never upgraded by a read), a PostgreSQL database as ``withStore(migrate:logger:_:)``.
     ///
     /// - Throws: ``StoreOpenError`` when the file is missing or the store cannot be opened; what `body` throws.
-    public func withExistingStore<T: Sendable>(logger: Logger, _ body: (any OutboxStore) async throws -> T) async throws -> T {
+    public func withExistingStore<T: Sendable>(logger: Logger, _ body: (any Store) async throws -> T) async throws -> T {
         guard case .sqlite(let path) = self else { return try await withStore(logger: logger, body) }
         guard FileManager.default.fileExists(atPath: path) else {
             throw StoreOpenError(

@@ -32,7 +32,7 @@ public final class Watcher {
         /// Name each metric's logged key once the first steps are read.
         public var describeKeys: Bool
         /// The wall clock of the liveness detectors (when data arrived, how long the files have been quiet).
-        public var wallClock = AnyWallClock(SystemWallClock())
+        public var wallClock = AnyWallClock.system
         /// The processes that have one of the watched files open now (nil: cannot tell). Not whether the run
         /// ended: TensorBoard's writer without TensorFlow (what TRL uses) opens, appends and closes the file at
         /// every write, so a file nobody holds may belong to a hung trainer. A process seen holding a file that
@@ -130,7 +130,7 @@ public final class Watcher {
     ///   errors.
     public static func start(
         targets: [WatchTarget], config: RLWatchConfig, runID: String? = nil, store: any Store,
-        sinks: [any AlertSink] = [], options: Options, logger: Logger = Logger(label: "rlwatch.watch"),
+        sinks: [any AlertSink] = [], options: Options, logger: Logger = .current,
         queueDeliveries: Bool = false, report: @escaping (WatchNote) -> Void
     ) async throws -> Watcher {
         let chosen = runID.flatMap { $0.isEmpty ? nil : $0 } ?? (config.runID.isEmpty ? nil : config.runID)
@@ -149,7 +149,7 @@ public final class Watcher {
         let framework = targets.lazy.compactMap(\.kind.format.framework).first
         let monitor = try await Monitor(
             config: config, runID: id, framework: framework ?? config.framework, store: store, sinks: sinks,
-            queueDeliveries: queueDeliveries, logger: logger)
+            queueDeliveries: queueDeliveries, logger: logger, clock: options.wallClock)
         let watcher = Watcher(
             runID: id, monitor: monitor, targets: targets, store: store, options: options,
             keyMap: MetricKeyMap(overrides: config.metrics.keys), report: report)
@@ -324,8 +324,8 @@ public final class Watcher {
     }
 
     /// Marks the run finished in the store (a later watch of it reopens it).
-    public func finish(at date: Date = Date()) async {
-        try? await store.finishRun(id: runID, at: date.timeIntervalSince1970)
+    public func finish() async {
+        try? await store.finishRun(id: runID, at: options.wallClock.now.secondsSince1970)
     }
 
     /// Adds the sources not tracked yet, resumed from their checkpoints when those belong to this run.

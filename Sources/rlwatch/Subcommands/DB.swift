@@ -111,8 +111,7 @@ extension RLWatchCommand {
                     throw ExitStatus.badInput
                 }
                 let deleted = try await context.withStore(database: target.database) { store -> Int in
-                    guard let prunable = store as? any RetentionStore else { return 0 }
-                    return try await prunable.pruneSteps(before: RetentionService.cutoff(days: days, now: SystemWallClock().now))
+                    try await store.pruneSteps(before: RetentionService.cutoff(days: days, now: SystemWallClock().now))
                 }
                 print("Deleted \(deleted) metric row(s) older than \(days) day(s).")
             }

@@ -71,9 +71,10 @@ extension RLWatchCommand {
             try await context.withStore(database: self.database) { store in
                 let server = MonitorServer(
                     settings: settings, config: context.config, store: store, sinks: [ConsoleAlertPrinter()], logger: logger)
-                let retention = (retentionDays > 0 ? store as? any RetentionStore : nil).map {
-                    RetentionService(store: $0, days: retentionDays, clock: AnyWallClock(SystemWallClock()), logger: logger)
-                }
+                let retention =
+                    retentionDays > 0
+                    ? RetentionService(store: store, days: retentionDays, clock: AnyWallClock(SystemWallClock()), logger: logger)
+                    : nil
                 do {
                     try await server.run(exitWithParent: parentPID, retention: retention) { port in
                         let shown = host.contains(":") ? "[\(host)]" : host
