@@ -87,10 +87,12 @@ struct CommandContext {
     /// database is read as it is, never upgraded by a read; a missing file exits 1 with 0.5.1's message), or the
     /// PostgreSQL database of `--database` / `storage.url` / `RLWATCH_DATABASE_URL`.
     func withExistingStore<T: Sendable>(
-        database flag: String?, _ body: (any Store) async throws -> T
+        database flag: String?, searching: Bool = true, _ body: (any Store) async throws -> T
     ) async throws -> T {
         var location = try storeLocation(database: flag)
-        if case .sqlite = location, isDefaultLocation(database: flag) { location = .sqlite(path: try findExistingDatabase()) }
+        if searching, case .sqlite = location, isDefaultLocation(database: flag) {
+            location = .sqlite(path: try findExistingDatabase())
+        }
         do {
             return try await location.withExistingStore(logger: Self.storeLogger, body)
         } catch let error as StoreOpenError {

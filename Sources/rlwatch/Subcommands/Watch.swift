@@ -170,12 +170,8 @@ extension RLWatchCommand.Watch {
             "rlwatch watch: \(path) " + (exists ? "holds no event files, trainer_state.json or .jsonl yet" : "does not exist yet")
                 + "; waiting for the trainer to write it (Ctrl-C to stop)")
         while !stop.isStopped, !ready() {
-            // Short sleeps, so a signal ends the wait within 50 ms.
-            var left = pollInterval
-            while left > 0, !stop.isStopped {
-                try? await Task.sleep(for: .milliseconds(Int64((min(left, 0.05) * 1000).rounded())))
-                left -= 0.05
-            }
+            // Checked every 50 ms, so a signal ends the wait at once.
+            await stop.pause(for: .milliseconds(Int64((pollInterval * 1000).rounded())), on: ContinuousClock())
         }
         if stop.isStopped {
             printError("rlwatch watch: stopped while waiting for \(path)")
