@@ -88,6 +88,7 @@ let package = Package(
                 "RLWatchCore", "RLWatchStore", "RLWatchIngest", "RLWatchTensorBoard", "RLWatchPostgres", "RLWatchAlerts",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strict
         ),

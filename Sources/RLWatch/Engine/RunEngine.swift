@@ -1,7 +1,9 @@
+import Foundation
 import Logging
 import RLWatchCore
 import RLWatchStore
 import ServiceLifecycle
+import UnixSignals
 
 /// The long-running parts every command shares, run as `Service`s of a `ServiceGroup`.
 ///
@@ -12,7 +14,8 @@ import ServiceLifecycle
 /// prints.
 public enum RunEngine {
     /// Runs `body` until it returns; SIGINT or SIGTERM (through a `ServiceGroup`, as `serve` stops) set the stop
-    /// signal `body` receives, so that it stops between two batches with everything read so far stored.
+    /// signal `body` receives, so that it stops between two batches with everything read so far stored. A second
+    /// signal while `body` is still stopping exits the process at once (status 128 + the signal).
     ///
     /// - Parameters:
     ///   - logger: the service group's logger.
@@ -35,7 +38,8 @@ public enum RunEngine {
             } catch {
                 result = .failure(error)
             }
-            await group.triggerGracefulShutdown()
+            // Cancelled rather than shut down: the stop service may be waiting for a second signal.
+            tasks.cancelAll()
             try? await tasks.waitForAll()
             return try result.get()
         }
@@ -76,13 +80,17 @@ public enum RunEngine {
     }
 }
 
-/// Sets a stop signal when its group shuts down gracefully (SIGINT, SIGTERM).
+/// Sets a stop signal when its group shuts down gracefully (SIGINT, SIGTERM); then a second signal exits at once.
 private struct StopOnShutdown: Service {
     let stop: WatchStopSignal
 
     func run() async throws {
         try? await gracefulShutdown()
+        guard !Task.isCancelled else { return }
         stop.stop()
+        for await signal in await UnixSignalsSequence(trapping: .sigint, .sigterm) {
+            exit(128 + signal.rawValue)
+        }
     }
 }
 
