@@ -264,6 +264,19 @@ public final class Watcher {
         return summary
     }
 
+    /// Runs the watch (``run(clock:until:)`` on the continuous clock) to its end, then marks the run finished whatever
+    /// happened: a watch that stopped at bad input or a store failure still leaves a finished run.
+    public func runAndFinish(until stop: WatchStopSignal) async -> Result<Summary, any Error> {
+        let result: Result<Summary, any Error>
+        do {
+            result = .success(try await run(clock: ContinuousClock(), until: stop))
+        } catch {
+            result = .failure(error)
+        }
+        await finish()
+        return result
+    }
+
     /// Whether the poll running is the last one of a stopped watch (``WatchPollOptions/stopping``).
     private var stopping = false
 

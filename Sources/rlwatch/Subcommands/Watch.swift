@@ -133,14 +133,14 @@ extension RLWatchCommand {
                 let outcome = await RunEngine.withServices(
                     dispatcher.map { [$0] } ?? [], draining: store, clock: watchOptions.wallClock,
                     logger: Logger(label: "rlwatch.alerts")
-                ) { await Self.runUntilStopped(watcher, stop: stop) }
+                ) { await watcher.runAndFinish(until: stop) }
                 switch outcome {
-                case .finished(let summary):
+                case .success(let summary):
                     if output == .text { print(summary.line(runID: watcher.runID)) }
                     if failOn.isMet(by: summary.worstSeverity) { throw ExitStatus.failure }
-                case .failed(let message, let badInput):
-                    printError("error: \(message)")
-                    throw badInput ? ExitStatus.badInput : ExitStatus.failure
+                case .failure(let error):
+                    printError("error: \(error)")
+                    throw error is WatchError ? ExitStatus.badInput : ExitStatus.failure
                 }
             }
         }
@@ -179,27 +179,6 @@ extension RLWatchCommand.Watch {
         }
         printError("rlwatch watch: \(path) appeared")
         return .ready(waited: true)
-    }
-
-    /// How a watch ended.
-    enum Outcome: Sendable {
-        case finished(Watcher.Summary)
-        case failed(String, badInput: Bool)
-    }
-
-    /// Runs the watch until the logs are read, or until SIGINT or SIGTERM: the watch then stops between two
-    /// batches, with everything read so far stored, and the run is marked finished.
-    static func runUntilStopped(_ watcher: Watcher, stop: WatchStopSignal) async -> Outcome {
-        let outcome: Outcome
-        do {
-            outcome = .finished(try await watcher.run(clock: ContinuousClock(), until: stop))
-        } catch let error as WatchError {
-            outcome = .failed(error.description, badInput: true)
-        } catch {
-            outcome = .failed("\(error)", badInput: false)
-        }
-        await watcher.finish()
-        return outcome
     }
 
     /// How the sources of a format are found and read.
