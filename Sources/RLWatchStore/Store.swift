@@ -176,6 +176,9 @@ public protocol Store: Sendable {
     func deliveries(runID: String?, filter: DeliveryFilter) async throws -> [DeliveryRecord]
     /// The delivery log of one entry, in order.
     func deliveryAttempts(deliveryID: Int64) async throws -> [DeliveryAttemptRecord]
+    /// Rung after an append that queued deliveries commits, so that a dispatcher in this process sends the alert
+    /// at once instead of at its next poll. Default: nil (the dispatcher then polls).
+    var outboxDoorbell: OutboxDoorbell? { get }
 
     // MARK: Retention (every store)
 
@@ -221,6 +224,8 @@ public protocol Store: Sendable {
 }
 
 extension Store {
+    public var outboxDoorbell: OutboxDoorbell? { nil }
+
     public func lastActivity(runID: String) async throws -> RunActivity? {
         guard let last = try await steps(runID: runID).last else { return nil }
         return RunActivity(step: last.metrics.step, timestamp: last.timestamp)
