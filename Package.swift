@@ -88,8 +88,10 @@ let package = Package(
         .target(
             name: "RLWatch",
             dependencies: [
-                "RLWatchCore", "RLWatchStore", "RLWatchIngest", "RLWatchTensorBoard",
+                "RLWatchCore", "RLWatchStore", "RLWatchIngest", "RLWatchTensorBoard", "RLWatchPostgres", "RLWatchAlerts",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strict
         ),

@@ -26,8 +26,9 @@ public final class ReplayRunner {
 
     /// - Parameters:
     ///   - persist: writes one batch durably; nil for `--no-store`.
+    ///   - clock: the wall clock the stored rows are stamped with (once: a replay is one moment).
     public init(
-        config: RLWatchConfig, runID: String, format: OutputFormat, batchSize: Int = 8192,
+        config: RLWatchConfig, runID: String, format: OutputFormat, batchSize: Int = 8192, clock: AnyWallClock = .system,
         persist: (([StoredStep], [AlertRecord]) throws -> Void)?
     ) {
         analyzer = RunAnalyzer(config: config)
@@ -35,7 +36,7 @@ public final class ReplayRunner {
         self.format = format
         self.persist = persist
         self.batchSize = max(1, batchSize)
-        timestamp = Date().timeIntervalSince1970
+        timestamp = clock.now.secondsSince1970
         if persist != nil { pendingSteps.reserveCapacity(self.batchSize) }
     }
 
@@ -67,16 +68,14 @@ public final class ReplayRunner {
         pendingAlerts.removeAll(keepingCapacity: true)
     }
 
+    /// What the replay judged so far.
+    public var tally: RunTally { RunTally(steps: stepsProcessed, delivered: delivered, suppressed: suppressedCount) }
+
     /// The most severe delivered alert, if any.
-    public var worstSeverity: Severity? { delivered.map(\.severity).max() }
+    public var worstSeverity: Severity? { tally.worstSeverity }
 
     /// The closing summary line of a text replay.
-    public var summary: String {
-        let critical = delivered.filter { $0.severity == .critical }.count
-        return "Replayed \(stepsProcessed) step\(stepsProcessed == 1 ? "" : "s") as run \(runID): "
-            + "\(delivered.count) alert\(delivered.count == 1 ? "" : "s") delivered (\(critical) critical, "
-            + "\(delivered.count - critical) warning), \(suppressedCount) suppressed."
-    }
+    public var summary: String { tally.line("Replayed", runID: runID) }
 
     private func write(_ alert: Alert) {
         switch format {
