@@ -14,6 +14,7 @@ let package = Package(
         .library(name: "RLWatchIngest", targets: ["RLWatchIngest"]),
         .library(name: "RLWatch", targets: ["RLWatch"]),
         .library(name: "RLWatchTensorBoard", targets: ["RLWatchTensorBoard"]),
+        .library(name: "RLWatchTrackers", targets: ["RLWatchTrackers"]),
         .library(name: "RLWatchServer", targets: ["RLWatchServer"]),
         .library(name: "RLWatchAlerts", targets: ["RLWatchAlerts"]),
         .library(name: "RLWatchPostgres", targets: ["RLWatchPostgres"]),
@@ -85,7 +86,7 @@ let package = Package(
         .target(
             name: "RLWatch",
             dependencies: [
-                "RLWatchCore", "RLWatchStore", "RLWatchIngest", "RLWatchTensorBoard",
+                "RLWatchCore", "RLWatchStore", "RLWatchIngest", "RLWatchTensorBoard", "RLWatchTrackers",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict
@@ -106,6 +107,14 @@ let package = Package(
         .target(
             name: "RLWatchTensorBoard",
             dependencies: ["RLWatchCore", "RLWatchIngest", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "RLWatchTrackers",
+            dependencies: [
+                "RLWatchIngest", .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
             swiftSettings: strict
         ),
         .target(
