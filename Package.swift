@@ -153,7 +153,9 @@ let package = Package(
         ),
         .executableTarget(
             name: "rlwatch-bench",
-            dependencies: ["RLWatch", "RLWatchTesting"],
+            dependencies: [
+                "RLWatch", "RLWatchTesting", "RLWatchTrackers", .product(name: "GRDB", package: "GRDB.swift"),
+            ],
             path: "Benchmarks/RLWatchBench",
             swiftSettings: strict
         ),
@@ -172,6 +174,7 @@ let package = Package(
         .testTarget(
             name: "RLWatchTests", dependencies: ["RLWatch", "RLWatchStore", "RLWatchCore", "RLWatchTesting"],
             swiftSettings: strict),
+        .testTarget(name: "RLWatchTrackersTests", dependencies: ["RLWatchTrackers"], swiftSettings: strict),
         .testTarget(
             name: "RLWatchTensorBoardTests",
             dependencies: ["RLWatchTensorBoard", "RLWatchCore", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
