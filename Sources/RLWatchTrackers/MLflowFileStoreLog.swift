@@ -92,6 +92,14 @@ public final class MLflowFileStoreLog: TrackerLog {
         return read
     }
 
+    /// The newest run's `meta.yaml` and metric files: what MLflow writes to while the run trains.
+    public static func liveFiles(_ path: String) -> [String] {
+        guard let run = newestRun(path) else { return [] }
+        let metrics = (run.path as NSString).appendingPathComponent("metrics")
+        return [(run.path as NSString).appendingPathComponent("meta.yaml")]
+            + metricKeys(metrics).map { (metrics as NSString).appendingPathComponent($0) }
+    }
+
     /// What `meta.yaml`'s status says about the run's end (MLflow's RunStatus numbers); nil while it runs.
     static func end(status: Int?, path: String) -> TrackerRunEnd? {
         switch status {

@@ -107,7 +107,7 @@ public final class TrackioLog: TrackerLog {
 
     /// The database a path stands for now: the file itself, or the most recently written Trackio database in a
     /// directory.
-    static func currentDatabase(_ path: String) -> String? {
+    public static func currentDatabase(_ path: String) -> String? {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { return nil }
         guard isDirectory.boolValue else { return path }

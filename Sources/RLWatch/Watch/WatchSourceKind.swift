@@ -12,6 +12,9 @@ public struct WatchSourceKind {
     public var list: (_ directory: String) -> [String]
     /// Opens the source with this id (a path that `list` returned, or a watched file).
     public var make: (_ id: String) -> any WatchSource
+    /// The files a trainer appends to now, when they are not the sources themselves (a tracker's run file deep in
+    /// a watched directory): what tells whether the log is still being written.
+    public var liveFiles: (_ path: String) -> [String] = { _ in [] }
 
     public init(
         format: InputFormat, list: @escaping (_ directory: String) -> [String],
@@ -83,9 +86,19 @@ public struct WatchSourceKind {
         case .trackio: open = { TrackioLog(path: $0) }
         default: return nil
         }
-        return WatchSourceKind(
+        var kind = WatchSourceKind(
             format: format, list: { [$0] },
             make: { TrackerWatchSource(path: $0, log: open($0), keyMap: keyMap) })
+        kind.liveFiles = { path in
+            switch format {
+            case .wandb: WandbLog.currentFile(path).map { [$0] } ?? []
+            case .trackio: TrackioLog.currentDatabase(path).map { [$0, $0 + "-wal"] } ?? []
+            default:
+                TrackerFiles.format(ofFile: path) == .mlflow || holdsMLflowDatabase(path)
+                    ? [mlflowDatabase(path), mlflowDatabase(path) + "-wal"] : MLflowFileStoreLog.liveFiles(path)
+            }
+        }
+        return kind
     }
 
     /// Whether a directory holds an MLflow SQLite store (`mlflow.db`), read in preference to an `mlruns/` beside it.

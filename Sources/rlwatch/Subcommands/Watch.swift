@@ -271,6 +271,7 @@ extension RLWatchCommand.Watch {
             let names = (try? FileManager.default.contentsOfDirectory(atPath: target.path)) ?? []
             paths += names.map { (target.path as NSString).appendingPathComponent($0) }
         }
+        paths += target.kind.liveFiles(target.path)
         let limit = Date().addingTimeInterval(-Double(recentSeconds))
         return paths.contains { path in
             let modified = (try? FileManager.default.attributesOfItem(atPath: path))?[.modificationDate] as? Date
