@@ -166,7 +166,10 @@ let package = Package(
         // `-sanitize=fuzzer -D FUZZING` by scripts/fuzz, and replays input files otherwise.
         .target(
             name: "RLWatchFuzzTargets",
-            dependencies: ["RLWatch", "RLWatchCore", "RLWatchStore", "RLWatchIngest", "RLWatchServer", "RLWatchAlerts", "RLWatchTensorBoard"],
+            dependencies: [
+                "RLWatch", "RLWatchCore", "RLWatchStore", "RLWatchIngest", "RLWatchServer", "RLWatchAlerts", "RLWatchTensorBoard",
+                "RLWatchTrackers",
+            ],
             path: "Fuzz/Targets",
             swiftSettings: strict
         ),

@@ -58,7 +58,7 @@ public final class WandbLog: TrackerLog {
             if strict {
                 read.failure = text
             } else {
-                read.warnings.append("skipped \(text) and the rest of its 32 KiB block")
+                read.warnings.append("skipped \(text)")
             }
         }
         for payload in scan.records {

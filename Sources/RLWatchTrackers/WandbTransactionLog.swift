@@ -10,8 +10,9 @@ import RLWatchIngest
 /// header counts as the first block's first bytes (offsets are the file's).
 ///
 /// A record whose chunks are not all written yet (the run is still writing) ends a scan and is read again by the
-/// next one. A chunk whose checksum or length is wrong is skipped, with the rest of its block (a record's start
-/// cannot be found inside a block otherwise), and reported with its offset.
+/// next one. A chunk whose checksum fails is skipped alone when a sound chunk follows it (a flipped payload byte);
+/// otherwise, and for a wrong length or type, the rest of its block is skipped (a record's start cannot be found
+/// inside a block otherwise). Either is reported with its offset.
 struct WandbTransactionLog {
     static let blockSize = 32 * 1024
     static let fileHeaderSize = 7
@@ -80,6 +81,20 @@ struct WandbTransactionLog {
         }
     }
 
+    /// Whether a whole chunk with a matching checksum starts at `position` (after a block tail's padding).
+    private static func isSoundChunk(_ bytes: [UInt8], at start: Int, base: Int64) -> Bool {
+        var position = start
+        let left = blockSize - Int((base + Int64(position)) % Int64(blockSize))
+        if left < chunkHeaderSize { position += left }
+        guard position + chunkHeaderSize <= bytes.count else { return false }
+        let crc = bytes[position..<position + 4].reversed().reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
+        let length = Int(bytes[position + 4]) | Int(bytes[position + 5]) << 8
+        guard (1...4).contains(bytes[position + 6]), position + chunkHeaderSize + length <= bytes.count else { return false }
+        return bytes.withUnsafeBytes { buffer in
+            CRC32.update(0, UnsafeRawBufferPointer(rebasing: buffer[position + 6..<position + chunkHeaderSize + length]))
+        } == crc
+    }
+
     /// Parses the chunks in `bytes` (file offset `base`); returns whether it stopped at the window's end.
     private func parse(_ bytes: [UInt8], at base: Int64, maxRecords: Int, stopAtCorrupt: Bool, into scan: inout Scan)
         -> Bool
@@ -132,7 +147,16 @@ struct WandbTransactionLog {
                     UnsafeRawBufferPointer(rebasing: buffer[payloadStart..<payloadStart + length]))
             }
             guard computed == crc else {
-                guard skipBlock("checksum mismatch") else { return false }
+                // A flipped payload byte leaves the length right: when a sound chunk follows, only this one is lost.
+                let next = payloadStart + length
+                if !stopAtCorrupt, next == bytes.count || Self.isSoundChunk(bytes, at: next, base: base) {
+                    scan.corrupt.append((absolute, "checksum mismatch; the chunk skipped"))
+                    assembling = nil
+                    position = next
+                    scan.next = base + Int64(next)
+                    continue
+                }
+                guard skipBlock("checksum mismatch; the rest of its 32 KiB block skipped") else { return false }
                 continue
             }
             let payload = bytes[payloadStart..<payloadStart + length]

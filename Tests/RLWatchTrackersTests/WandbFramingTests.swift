@@ -66,10 +66,17 @@ import Testing
         bytes[WandbTransactionLog.blockSize + 3000] ^= 0xFF  // a record in the second block
         let path = try Self.file(bytes)
         let (steps, read) = try Self.steps(WandbLog(path: path))
-        #expect(read.warnings.contains { $0.contains("\(path) at offset") && $0.contains("checksum mismatch") })
-        // The second block's records are lost (its record boundaries cannot be trusted), the rest are read.
-        #expect(steps.first == 1 && steps.last == 100)
-        #expect(steps.count < 100 && steps.count > 50)
+        #expect(read.warnings.contains { $0.contains("\(path) at offset") && $0.contains("checksum mismatch; the chunk skipped") })
+        // The chunk's length was sound: only its record is lost.
+        #expect(steps.count == 99 && steps.first == 1 && steps.last == 100)
+
+        // A corrupt length: nothing after it in the block can be trusted; the next blocks are read.
+        var badLength = writer.bytes
+        let chunk = WandbTransactionLog.fileHeaderSize
+        badLength[chunk + 5] = 0xFF  // the first chunk's length: past the end of its block
+        let blockLost = try Self.steps(WandbLog(path: try Self.file(badLength)))
+        #expect(blockLost.read.warnings.contains { $0.contains("at offset 7") && $0.contains("runs past its block") }, "\(blockLost.read.warnings)")
+        #expect(blockLost.steps.count < 99 && blockLost.steps.count > 40 && blockLost.steps.last == 100)
         let strict = try WandbLog(path: path).read(limit: 1000, final: true, strict: true)
         #expect(strict.failure?.contains("at offset") == true)
     }
