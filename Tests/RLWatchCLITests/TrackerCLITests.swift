@@ -160,7 +160,7 @@ import Testing
         #expect(diagnosis["total_steps"] as? Int == 40, "\(diagnosis)")
     }
 
-    @Test(arguments: ["wandb", "mlflow-sqlite"])
+    @Test(arguments: ["wandb", "mlflow-sqlite", "mlflow-file"])
     func aCrashedRunIsRunCrashed(mode: String) async throws {
         let sandbox = try CLISandbox()
         try Self.write(sandbox, mode: mode, exitCode: 3)
