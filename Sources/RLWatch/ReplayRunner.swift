@@ -19,6 +19,8 @@ public final class ReplayRunner {
     private var pendingAlerts: [AlertRecord] = []
     private var output = OutputBuffer()
     private let timestamp: Double
+    private let crashEnabled: Bool
+    private var lastStep: Int?
 
     public private(set) var stepsProcessed = 0
     public private(set) var delivered: [Alert] = []
@@ -37,6 +39,7 @@ public final class ReplayRunner {
         self.persist = persist
         self.batchSize = max(1, batchSize)
         timestamp = clock.now.secondsSince1970
+        crashEnabled = config.crash.enabled
         if persist != nil { pendingSteps.reserveCapacity(self.batchSize) }
     }
 
@@ -44,6 +47,7 @@ public final class ReplayRunner {
     public func consume(_ step: MetricStep) throws {
         let result = analyzer.process(step)
         stepsProcessed += 1
+        lastStep = step.step
         for outcome in result.outcomes {
             if outcome.disposition.isDelivered {
                 delivered.append(outcome.alert)
@@ -57,6 +61,23 @@ public final class ReplayRunner {
         pendingSteps.append(rows.step)
         pendingAlerts += rows.alerts
         if pendingSteps.count >= batchSize { try flush() }
+    }
+
+    /// The log recorded that the run crashed (a tracker's failed exit): `run_crashed` at the last step, through the
+    /// alert policy like a live watch's (nothing when `crash` is disabled).
+    public func crashed(_ report: CrashReport) throws {
+        guard crashEnabled else { return }
+        let alert = report.alert(lastStep: lastStep)
+        let disposition = analyzer.decideLiveness(alert)
+        if disposition.isDelivered {
+            delivered.append(alert)
+            write(alert)
+        } else {
+            suppressedCount += 1
+        }
+        guard persist != nil else { return }
+        pendingAlerts.append(AlertRecord(runID: runID, timestamp: timestamp, alert: alert, disposition: disposition))
+        try flush()
     }
 
     /// Stores what is queued and writes buffered output.

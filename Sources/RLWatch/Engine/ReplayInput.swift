@@ -72,8 +72,9 @@ public struct ReplayInput {
                     }
                 case .trainerState:
                     try TrainerStateReader(path: file, keyMap: keyMap).forEachStep(firstEntry: noteKeys) { try runner.consume($0) }
-                case .tensorboard:
-                    try readToEnd(WatchTarget(path: file, kind: .tensorBoard(keyMap: keyMap)), into: runner, noteKeys: describe)
+                case .tensorboard, .wandb, .mlflow, .trackio:
+                    guard let kind = WatchSourceKind.of(chosen, keyMap: keyMap) else { continue }
+                    try readToEnd(WatchTarget(path: file, kind: kind), into: runner, noteKeys: describe)
                 }
             }
             try runner.flush()
@@ -86,7 +87,7 @@ public struct ReplayInput {
         }
     }
 
-    /// Reads a log directory or a TensorBoard log through the sources `watch` reads it with, to its end.
+    /// Reads a log directory, a TensorBoard log or a tracker's store (W&B, MLflow, Trackio) through the sources `watch` reads it with, to its end.
     ///
     /// - Throws: ``WatchError`` for a malformed record (unless `skipBadLines`: then a warning) or a log that cannot
     ///   be read; the runner's errors.
@@ -99,6 +100,10 @@ public struct ReplayInput {
                 noteKeys(poll.keys)
             }
             for step in poll.steps { try runner.consume(step) }
+            if let crash = poll.crashed {
+                report("rlwatch replay: the tracker recorded that the run crashed")
+                try runner.crashed(crash)
+            }
         }
     }
 

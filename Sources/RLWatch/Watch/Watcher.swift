@@ -219,6 +219,7 @@ public final class Watcher {
                     }
                 }
                 if let ended = poll.ended { writerFinished(ended, source: source.id) }
+                if let crash = poll.crashed { await writerCrashed(crash, source: source.id) }
                 if let failure = poll.failure { throw failure }
                 more = more || poll.hasMore
             }
@@ -294,6 +295,20 @@ public final class Watcher {
         guard !writerEnded else { return }
         writerEnded = true
         report(WatchNote(.info, "\(source): \(what): the run finished; it is not reported as stalled"))
+    }
+
+    /// A source said the run crashed (its tracker recorded a failed exit): `run_crashed` is raised and the run is
+    /// not reported stalled as well.
+    private func writerCrashed(_ crash: CrashReport, source: String) async {
+        writerEnded = true
+        report(WatchNote(.warning, "\(source): the tracker recorded that the run crashed"))
+        for outcome in await record(liveness.crashed(crash)) {
+            if outcome.disposition.isDelivered {
+                summary.delivered.append(outcome.alert)
+            } else {
+                summary.suppressed += 1
+            }
+        }
     }
 
     /// Raises a stall when the watched files have been quiet too long and the trainer did not say training ended.

@@ -14,7 +14,11 @@ extension RLWatchCommand {
                 or under "data"; or TensorBoard event files, or a log directory (read as `watch --no-follow` \
                 reads it); or a TRL / Hugging Face trainer_state.json, whose log_history entries are \
                 replayed (detected from a file name ending in trainer_state.json, or a .json file whose top \
-                level has a log_history); or a CSV export with a header row and a step column (a .csv file). \
+                level has a log_history); or a CSV log or export with a header row and a step column (a .csv \
+                file; W&B's "Export CSV" naming understood); or a W&B run's transaction log (run-<id>.wandb) or \
+                wandb/ directory (its latest run; an exit record with a non-zero code raises run_crashed); or an \
+                MLflow store (mlflow.db, or the mlruns/ file store: its newest run); or a Trackio database \
+                (<project>.db). \
                 --input-format forces one; --step-key reads the step from another key or column (global_step, \
                 _step, iteration), with consecutive rows of the same step merged. Several files are replayed in order \
                 as one run; "-" reads standard input. With text output, a note on stderr names the logged \
@@ -22,12 +26,12 @@ extension RLWatchCommand {
                 """)
 
         @Argument(
-            help: "Metrics JSONL, trainer_state.json, CSV or TensorBoard event files, or log directories, in order ('-' for standard input).")
+            help: "Metrics JSONL, trainer_state.json, CSV, TensorBoard, W&B, MLflow or Trackio logs, or log directories, in order ('-' for standard input).")
         var files: [String]
 
         @Option(
             name: .customLong("input-format"),
-            help: "jsonl, verl, trainer-state, csv or tensorboard (default: detected from each path, as `watch` does).")
+            help: "\(InputFormat.names) (default: detected from each path, content first, as `watch` does).")
         var inputFormat: InputFormat?
 
         @Option(

@@ -10,7 +10,7 @@ import RLWatchStore
 extension RLWatchCommand {
     struct Watch: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Watch the logs a trainer already writes: TensorBoard, veRL, trainer_state.json, metrics JSONL.",
+            abstract: "Watch the logs a trainer already writes: TensorBoard, W&B, MLflow, Trackio, veRL, trainer_state.json, JSONL, CSV.",
             discussion: """
                 Zero-code monitoring: point it at the files (or the log directory) the trainer writes. New steps \
                 are judged as they appear and alerts print as they fire. The position in each file is stored \
@@ -23,10 +23,11 @@ extension RLWatchCommand {
         /// A log changed this recently is taken to be still written: watched with `--follow` by default.
         static let recentSeconds = 300
 
-        @Argument(help: "Log files or directories: TensorBoard event files, veRL/rlwatch metrics JSONL, trainer_state.json.")
+        @Argument(
+            help: "Log files or directories: TensorBoard event files, a wandb/ directory or .wandb file, mlflow.db or mlruns/, a Trackio .db, veRL/rlwatch metrics JSONL, trainer_state.json, CSV.")
         var paths: [String]
 
-        @Option(help: "Input format: tensorboard, verl, trainer-state or jsonl (default: detected from each path).")
+        @Option(help: "Input format: \(InputFormat.names) (default: detected from each path, content first).")
         var format: InputFormat?
 
         @Flag(
@@ -64,9 +65,6 @@ extension RLWatchCommand {
             guard pollInterval > 0, pollInterval <= 3600 else {
                 throw ValidationError("--poll-interval must be > 0 and <= 3600 seconds")
             }
-            if let format, !format.isFollowable {
-                throw ValidationError("--format \(format.rawValue) cannot be followed; read it with `rlwatch replay`")
-            }
         }
 
         func run() async throws {
@@ -91,7 +89,7 @@ extension RLWatchCommand {
                 do {
                     guard let chosen = format ?? InputFormat.detect(path: path) else {
                         throw WatchError.cannotWatch(
-                            path, "cannot tell its format (no event files, trainer_state.json or .jsonl yet); pass --format")
+                            path, "cannot tell its format (no event files, W&B, MLflow or Trackio logs, trainer_state.json, .jsonl or .csv yet); pass --format")
                     }
                     targets.append(try WatchTarget(path: path, kind: try Self.kind(of: chosen, path: path, keyMap: keyMap)))
                 } catch let error as WatchError {
@@ -167,7 +165,7 @@ extension RLWatchCommand.Watch {
         guard !ready() else { return .ready(waited: false) }
         let exists = FileManager.default.fileExists(atPath: path)
         printError(
-            "rlwatch watch: \(path) " + (exists ? "holds no event files, trainer_state.json or .jsonl yet" : "does not exist yet")
+            "rlwatch watch: \(path) " + (exists ? "holds no log rlwatch reads yet" : "does not exist yet")
                 + "; waiting for the trainer to write it (Ctrl-C to stop)")
         while !stop.isStopped, !ready() {
             // Checked every 50 ms, so a signal ends the wait at once.
@@ -197,6 +195,7 @@ extension RLWatchCommand.Watch {
             let names = (try? FileManager.default.contentsOfDirectory(atPath: target.path)) ?? []
             paths += names.map { (target.path as NSString).appendingPathComponent($0) }
         }
+        paths += target.kind.liveFiles(target.path)
         let limit = Date().addingTimeInterval(-Double(recentSeconds))
         return paths.contains { path in
             let modified = (try? FileManager.default.attributesOfItem(atPath: path))?[.modificationDate] as? Date
