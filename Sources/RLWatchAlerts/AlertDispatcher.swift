@@ -22,7 +22,7 @@ import Synchronization
 /// On graceful shutdown it finishes the attempts in flight (bounded by the channels' timeouts), records them, and
 /// returns; what is still pending is resumed by the next dispatcher on the same store.
 public struct AlertDispatcher: Service {
-    public let store: any OutboxStore
+    public let store: any Store
     public let config: AlertsConfig
     public let policy: RetryPolicy
     public let pollInterval: Duration
@@ -43,9 +43,9 @@ public struct AlertDispatcher: Service {
     ///   - logger: delivery failures are logged here, secrets scrubbed.
     ///   - now: the wall clock the store's times are in.
     public init(
-        store: any OutboxStore, config: AlertsConfig, transport: (any AlertTransport)? = nil,
+        store: any Store, config: AlertsConfig, transport: (any AlertTransport)? = nil,
         pollInterval: Duration = .milliseconds(500), lease: Duration = .seconds(300), batchSize: Int = 16,
-        logger: Logger = Logger(label: "rlwatch.alerts"), now: @escaping @Sendable () -> Date = { Date() }
+        logger: Logger = .current, now: @escaping @Sendable () -> Date = { Date() }
     ) {
         self.store = store
         self.config = config

@@ -7,7 +7,7 @@ import PostgresNIO
 /// one per test; an operator may use `rlwatch db create`).
 public enum PostgresServer {
     /// Creates database `name` on the server of `url`; nothing happens when it exists.
-    public static func createDatabase(_ name: String, on url: PostgresURL, logger: Logger = Logger(label: "rlwatch.postgres")) async throws {
+    public static func createDatabase(_ name: String, on url: PostgresURL, logger: Logger = .current) async throws {
         try validate(name, url: url)
         try await withConnection(to: url, logger: logger) { connection in
             do {
@@ -19,7 +19,7 @@ public enum PostgresServer {
     }
 
     /// Drops database `name` on the server of `url`, closing its other sessions; nothing happens when it is missing.
-    public static func dropDatabase(_ name: String, on url: PostgresURL, logger: Logger = Logger(label: "rlwatch.postgres")) async throws {
+    public static func dropDatabase(_ name: String, on url: PostgresURL, logger: Logger = .current) async throws {
         try validate(name, url: url)
         try await withConnection(to: url, logger: logger) { connection in
             try await connection.query(
@@ -30,7 +30,7 @@ public enum PostgresServer {
     /// Runs `body` on one connection to `url` (its own short-lived pool).
     @discardableResult
     public static func withConnection<T: Sendable>(
-        to url: PostgresURL, logger: Logger = Logger(label: "rlwatch.postgres"),
+        to url: PostgresURL, logger: Logger = .current,
         _ body: (PostgresConnection) async throws -> T
     ) async throws -> T {
         var poolLogger = logger
@@ -53,7 +53,7 @@ public enum PostgresServer {
     /// Opens and closes one connection outside any pool, within the connect timeout (plus 5 s), so that a server
     /// that cannot be used is reported at once and as it is (refused, certificate not trusted, password rejected)
     /// rather than as a pool that quietly retries until a timeout.
-    public static func probe(_ url: PostgresURL, logger: Logger = Logger(label: "rlwatch.postgres")) async throws {
+    public static func probe(_ url: PostgresURL, logger: Logger = .current) async throws {
         let seconds = (url.connectTimeout ?? 10) + 5
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {

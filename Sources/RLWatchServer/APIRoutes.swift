@@ -157,7 +157,7 @@ struct APIRoutes: Sendable {
             }
             let outcome: (body: String, replayed: Bool, alerts: [Alert])? = try await session.lock.run {
                 if session.isRetired { return nil }
-                session.touch()
+                session.touch(now: registry.now)
                 // The receipt check and the batch run as one unit among every server sharing the store (see
                 // `RunRegistry.serialized`): two servers cannot both apply a re-sent batch.
                 let judged: (replayed: String?, outcomes: [AlertOutcome], reusedKey: Bool)
@@ -293,7 +293,7 @@ struct APIRoutes: Sendable {
     }
 
     private func finish(runID: String) async throws -> Response {
-        let now = Date().timeIntervalSince1970
+        let now = registry.now
         if let session = try await registry.liveSession(runID) {
             // After the batches in flight, and retired so that a later batch reopens the run from the store.
             try await session.lock.run {

@@ -106,9 +106,22 @@ public final class InMemoryStore: Store {
     public func stepCount(runID: String) async throws -> Int {
         state.withLock { $0.steps[runID]?.count ?? 0 }
     }
+
+    /// Drops the rows that arrived before `time`; receipts carry no time here and stay.
+    public func pruneSteps(before time: Double) async throws -> Int {
+        state.withLock { state in
+            var deleted = 0
+            for runID in state.steps.keys {
+                let before = state.steps[runID]?.count ?? 0
+                state.steps[runID]?.removeAll { $0.timestamp < time }
+                deleted += before - (state.steps[runID]?.count ?? 0)
+            }
+            return deleted
+        }
+    }
 }
 
-extension InMemoryStore: OutboxStore {
+extension InMemoryStore {
     public func claimDueDeliveries(at time: Double, leaseUntil: Double, limit: Int) async throws -> [DueDelivery] {
         state.withLock { state in
             let due = state.deliveries.indices
