@@ -1,0 +1,81 @@
+import Foundation
+import RLWatchTesting
+import Testing
+
+/// `actions.command` run by `rlwatch watch`: once per matching alert, with the alert on stdin and `RLWATCH_*`
+/// variables, recorded with the alert, never again after a restart; checkpoint folders beside the log named as
+/// where to resume.
+@Suite struct ActionsCLITests {
+    /// A script that records what it was given: one line of variables per call, and its stdin.
+    static let recorder = """
+        #!/bin/sh
+        echo "$RLWATCH_RUN_ID $RLWATCH_DETECTOR $RLWATCH_SEVERITY $RLWATCH_STEP $RLWATCH_RESUME_FROM_STEP" >> calls.log
+        cat >> stdin.log
+        echo "cancelled job"
+        exit 3
+        """
+
+    func sandboxWithRecorder(config: String) throws -> CLISandbox {
+        let sandbox = try CLISandbox()
+        try sandbox.write("record.sh", Self.recorder)
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: sandbox.url("record.sh").path)
+        try sandbox.write("rlwatch.yaml", config)
+        try sandbox.write("out/metrics.jsonl", MetricsFiles.nanAndSpike)
+        try FileManager.default.createDirectory(at: sandbox.url("out/checkpoint-50"), withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(at: sandbox.url("out/checkpoint-70"), withIntermediateDirectories: true)
+        return sandbox
+    }
+
+    @Test func watchRunsTheCommandOncePerCriticalAndNeverAgainAfterARestart() async throws {
+        let sandbox = try sandboxWithRecorder(
+            config: "actions:\n  command: [\"./record.sh\"]\n  timeout_seconds: 20\n")
+        let first = try await sandbox.run(["watch", "--no-follow", "--run-id", "cmd-run", "out/metrics.jsonl"])
+        #expect(first.status != 2, "\(first)")
+        #expect(first.stderr.contains("checkpoint \(sandbox.url("out/checkpoint-50").path) (step 50)"), "\(first)")
+        let calls = try sandbox.read("calls.log").split(separator: "\n").sorted()
+        // Two criticals at step 61 (loss NaN, gradient spike): one run each, naming the checkpoint before the trouble.
+        #expect(calls == ["cmd-run gradient_norm_spike critical 61 50", "cmd-run loss_nan critical 61 50"], "\(first)")
+        let payloads = try jsonLines(try sandbox.read("stdin.log"))
+        #expect(payloads.count == 2)
+        #expect(Set(payloads.compactMap { $0["detector"] as? String }) == ["loss_nan", "gradient_norm_spike"])
+        #expect(payloads.allSatisfy { $0["run_id"] as? String == "cmd-run" && $0["alert_id"] is Int })
+
+        // A restart reads nothing new and runs nothing again.
+        let second = try await sandbox.run(["watch", "--no-follow", "--run-id", "cmd-run", "out/metrics.jsonl"])
+        #expect(second.stdout.contains("Watched 0 new steps"), "\(second)")
+        #expect(try sandbox.read("calls.log").split(separator: "\n").count == 2, "\(second)")
+
+        // Every run is stored with the alert: what, when, why, exit status and output.
+        let diagnosis = try await sandbox.run(["diagnose", "--run-id", "cmd-run", "--format", "json"])
+        let report = try jsonObject(diagnosis.stdout)
+        let actions = try #require(report["actions"] as? [[String: Any]], "\(diagnosis)")
+        #expect(actions.count == 2)
+        #expect(actions.allSatisfy { $0["action"] as? String == "command" && $0["result"] as? String == "exit 3" })
+        #expect(actions.allSatisfy { ($0["output"] as? String)?.contains("cancelled job") == true })
+        let resume = try #require(report["resume_from"] as? [String: Any])
+        #expect(resume["step"] as? Int == 50)
+        #expect((report["checkpoints"] as? [[String: Any]])?.count == 2)
+        let text = try await sandbox.run(["diagnose", "--run-id", "cmd-run"])
+        #expect(text.stdout.contains("Resume from checkpoint-50 (step 50)"), "\(text)")
+    }
+
+    @Test func aDryRunRecordsWhatWouldHaveRunAndRunsNothing() async throws {
+        let sandbox = try sandboxWithRecorder(
+            config: "actions:\n  command: [\"./record.sh\"]\n  dry_run: true\n")
+        let watched = try await sandbox.run(["watch", "--no-follow", "--run-id", "dry", "out/metrics.jsonl"])
+        #expect(!sandbox.exists("calls.log"), "\(watched)")
+        let diagnosis = try await sandbox.run(["diagnose", "--run-id", "dry", "--format", "json"])
+        let actions = try #require(try jsonObject(diagnosis.stdout)["actions"] as? [[String: Any]], "\(diagnosis)")
+        #expect(actions.count == 2)
+        #expect(actions.allSatisfy { $0["result"] as? String == "dry_run" })
+    }
+
+    @Test func anInvalidActionIsReportedWithItsKey() async throws {
+        let sandbox = try CLISandbox()
+        try sandbox.write("rlwatch.yaml", "actions:\n  on_critical: halt\n")
+        try sandbox.write("m.jsonl", MetricsFiles.healthy)
+        let result = try await sandbox.run(["watch", "--no-follow", "m.jsonl"])
+        #expect(result.status != 0, "\(result)")
+        #expect(result.stderr.contains("actions.on_critical"), "\(result)")
+    }
+}
