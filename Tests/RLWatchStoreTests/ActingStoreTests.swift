@@ -47,7 +47,7 @@ struct ActingStoreTests {
     }
 
     /// A run whose entropy collapses at step 30: the critical (and its warning) name the checkpoint saved before the
-    /// trouble's onset (step 20), not the one saved after it began (step 35).
+    /// trouble's onset (step 20), not the one saved after it began (step 34).
     @Test(arguments: StoreKind.allCases)
     func alertsNameTheNewestCheckpointBeforeTheTroubleBegan(kind: StoreKind) async throws {
         try await kind.withStore { store in
@@ -58,21 +58,21 @@ struct ActingStoreTests {
             let monitor = try await Monitor(config: config, runID: "collapse", store: store)
             func step(_ number: Int) -> MetricStep {
                 var step = MetricStep(step: number)
-                step[.entropy] = number >= 30 ? 0.05 : 2.0 + 0.01 * Double(number % 3)
+                step[.entropy] = number >= 30 ? 0.5 : 2.0 + 0.01 * Double(number % 3)
                 step[.loss] = 0.3
                 return step
             }
-            _ = try await monitor.log(batch: (1...10).map(step))
+            var outcomes = try await monitor.log(batch: (1...10).map(step))
             #expect(try await monitor.recordCheckpoint(step: 10, path: "/o/checkpoint-10"))
-            _ = try await monitor.log(batch: (11...20).map(step))
+            outcomes += try await monitor.log(batch: (11...20).map(step))
             #expect(try await monitor.recordCheckpoint(step: 20, path: "/o/checkpoint-20"))
-            _ = try await monitor.log(batch: (21...35).map(step))
-            #expect(try await monitor.recordCheckpoint(step: 35, path: "/o/checkpoint-35"))
-            var outcomes: [AlertOutcome] = []
-            for number in 36...45 { outcomes += try await monitor.log(batch: [step(number)]) }
+            outcomes += try await monitor.log(batch: (21...34).map(step))
+            #expect(try await monitor.recordCheckpoint(step: 34, path: "/o/checkpoint-34"))
+            for number in 35...45 { outcomes += try await monitor.log(batch: [step(number)]) }
 
             let stored = try await store.alerts(runID: "collapse").filter { $0.alert.detector == .entropyCollapse }
-            let critical = try #require(stored.first { $0.alert.severity == .critical })
+            let critical = try #require(stored.first { $0.alert.severity == .critical }, "\(stored)")
+            #expect(critical.alert.step == 39)
             #expect(critical.alert.onsetStep == 30)
             #expect(critical.alert.resumeFrom?.path == "/o/checkpoint-20")
             #expect(critical.alert.resumeFrom?.step == 20)
@@ -82,7 +82,7 @@ struct ActingStoreTests {
 
             let diagnosis = try #require(try await Diagnosis.load(from: store, runID: "collapse"))
             #expect(diagnosis.resumeFrom?.path == "/o/checkpoint-20")
-            #expect(diagnosis.checkpoints.map(\.step) == [10, 20, 35])
+            #expect(diagnosis.checkpoints.map(\.step) == [10, 20, 34])
         }
     }
 

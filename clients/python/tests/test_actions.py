@@ -27,7 +27,7 @@ FAST_COLLAPSE = {"entropy_collapse": {"consecutive_steps": 10, "warmup_steps": 5
 def rows(low_from: int, count: int, nan_at: int = -1):
     out = []
     for step in range(1, count + 1):
-        entropy = 0.05 if step >= low_from else 2.0 + 0.01 * (step % 3)
+        entropy = 0.5 if step >= low_from else 2.0 + 0.01 * (step % 3)
         out.append({"step": step, "entropy": entropy, "loss": math.nan if step == nan_at else 0.3, "kl": 0.01})
     return out
 
@@ -40,6 +40,7 @@ class Trainer:
                                        optimizer=None, lr_scheduler=None)
         self.args = TrainingArguments(output_dir=output_dir)
         self.state, self.control = TrainerState(), TrainerControl()
+        self.state.max_steps = 10_000  # DefaultFlowCallback stops at max_steps
         self.handler.on_train_begin(self.args, self.state, self.control)
 
     def step(self, row) -> None:
@@ -69,6 +70,7 @@ class ActionTests(support.TempDirTestCase):
 
     def attach(self, run_id: str, actions) -> rlwatch.Monitor:
         return rlwatch.attach(url=self.server.url, run_id=run_id, framework="trl", print_alerts=False,
+                              spool_dir=os.path.join(self.dir, "spool"),
                               config=dict(FAST_COLLAPSE, actions=actions))
 
     def train(self, monitor, steps, output_dir=None) -> Trainer:
@@ -76,7 +78,7 @@ class ActionTests(support.TempDirTestCase):
         for row in steps:
             trainer.step(row)
         self.assertTrue(monitor.flush(30))
-        trainer.step({"step": steps[-1]["step"] + 1, "entropy": 0.05, "loss": 0.3})  # the next step boundary
+        trainer.step({"step": steps[-1]["step"] + 1, "entropy": 0.5, "loss": 0.3})  # the next step boundary
         return trainer
 
     def test_a_critical_stops_training_at_the_next_step_boundary(self) -> None:
@@ -101,7 +103,7 @@ class ActionTests(support.TempDirTestCase):
         for row in rows(low_from=10, count=30)[8:]:
             trainer.step(row)
         self.assertTrue(monitor.flush(30))
-        trainer.step({"step": 31, "entropy": 0.05, "loss": 0.3})
+        trainer.step({"step": 31, "entropy": 0.5, "loss": 0.3})
         self.assertTrue(trainer.control.should_save)
         self.assertTrue(trainer.control.should_training_stop)
         critical = next(alert for alert in monitor.alerts if alert["severity"] == "critical")
@@ -117,6 +119,7 @@ class ActionTests(support.TempDirTestCase):
 
     def test_notify_only_by_default(self) -> None:
         monitor = rlwatch.attach(url=self.server.url, run_id="default-run", framework="trl", print_alerts=False,
+                                 spool_dir=os.path.join(self.dir, "spool"),
                                  config=FAST_COLLAPSE)
         trainer = self.train(monitor, rows(low_from=10, count=30))
         self.assertTrue(any(alert["severity"] == "critical" for alert in monitor.alerts))
@@ -129,7 +132,7 @@ class ActionTests(support.TempDirTestCase):
         for row in rows(low_from=10, count=30, nan_at=25):
             trainer.step(row)
         self.assertFalse(monitor.flush(2))
-        trainer.step({"step": 31, "entropy": 0.05, "loss": 0.3})
+        trainer.step({"step": 31, "entropy": 0.5, "loss": 0.3})
         self.assertEqual(monitor.alerts, [])
         self.assertFalse(trainer.control.should_training_stop)
         self.assertFalse(trainer.control.should_save)
