@@ -23,6 +23,9 @@ struct RunView: Sendable {
     var charted: Set<String>
     /// The entropy chart's threshold line (``ChartData/collapseThreshold(run:rows:)``).
     var collapseThreshold: (value: Double, label: String)?
+    /// The checkpoints the trainer saved (marked on the charts) and the actions taken on the run's alerts.
+    var checkpoints: [TrainingCheckpoint] = []
+    var actions: [AlertActionRecord] = []
 
     var delivered: [AlertRecord] { alerts.filter { $0.disposition.isDelivered } }
     var stalled: Bool { state == .stalled }
@@ -33,7 +36,10 @@ struct RunView: Sendable {
         from store: any Store, run: RunRecord, alerts: [AlertRecord], now: Double, stallAfter: Double?
     ) async throws -> RunView {
         let rows = try await store.steps(runID: run.runID)
-        let diagnosis = Diagnosis(run: run, steps: rows.map(\.metrics), alerts: alerts)
+        let checkpoints = try await (store as? any TrainingCheckpointStore)?.trainingCheckpoints(runID: run.runID) ?? []
+        let actions = try await (store as? any AlertActionStore)?.alertActions(runID: run.runID) ?? []
+        let diagnosis = Diagnosis(
+            run: run, steps: rows.map(\.metrics), alerts: alerts, checkpoints: checkpoints, actions: actions)
         let lastArrival = rows.last?.timestamp ?? run.startedAt
         return RunView(
             run: run, rowCount: rows.count, alerts: alerts, diagnosis: diagnosis,
@@ -43,7 +49,8 @@ struct RunView: Sendable {
                 run: run, alerts: alerts, stepCount: rows.count, lastArrival: lastArrival, now: now, stallAfter: stallAfter),
             series: ChartData.series(rows: rows, alerts: alerts),
             charted: ChartData.charted(rows: rows),
-            collapseThreshold: ChartData.collapseThreshold(run: run, rows: rows))
+            collapseThreshold: ChartData.collapseThreshold(run: run, rows: rows),
+            checkpoints: checkpoints, actions: actions)
     }
 }
 
