@@ -46,6 +46,7 @@ class Monitor:
         on_alert: Optional[Callable[[Dict[str, Any]], None]] = None,
         local_server: Optional[LocalServer] = None,
         log_dir: Optional[str] = None,
+        adapters: Optional[Callable[[str, "Monitor"], Any]] = None,
     ) -> None:
         self.framework = framework
         self.config = config
@@ -53,6 +54,9 @@ class Monitor:
         self.log_dir = log_dir
         self.stop_timeout = stop_timeout
         self._local_server = local_server
+        #: Makes a framework adapter bound to this monitor (``attach()`` passes one); kept out of this module so
+        #: that ``Monitor`` imports no adapter and the adapters can import ``Monitor``.
+        self._adapters = adapters
         self._print_alerts = print_alerts
         self._user_on_alert = on_alert
         self._alerts: Deque[Dict[str, Any]] = deque(maxlen=10_000)
@@ -197,7 +201,7 @@ class Monitor:
             return
         self._acted = True
         alert = request.get("alert", {})
-        log.warning("rlwatch: %s training of run %s at the next step boundary: %s %s at step %s (%s)",
+        log.warning("rlwatch: %s training of run %s: %s %s at step %s (%s)",
                     "checkpointing and stopping" if request["kind"] == "save_and_stop" else "stopping",
                     self.run_id, alert.get("severity"), alert.get("detector"), alert.get("step"), request.get("reason"))
         self._shipper.post_side("actions", {
@@ -269,9 +273,7 @@ class Monitor:
 
         - Returns: The callback.
         """
-        from .integrations.trl import RLWatchTRLCallback
-
-        callback = RLWatchTRLCallback(self)
+        callback = self._adapter("trl")
         trainer.add_callback(callback)
         self._trl_callback = callback
         return callback
@@ -280,21 +282,23 @@ class Monitor:
     def verl_backend(self) -> Any:
         """A veRL tracking backend bound to this run (``tracking.logger["rlwatch"] = monitor.verl_backend``)."""
         if self._verl_tracker is None:
-            from .integrations.verl import RLWatchVerlBackend
-
-            self._verl_tracker = RLWatchVerlBackend(self)
+            self._verl_tracker = self._adapter("verl")
         return self._verl_tracker
 
     @property
     def openrlhf_logger(self) -> Any:
         """An OpenRLHF logger bound to this run (``trainer.wandb_logger = monitor.openrlhf_logger``)."""
         if self._openrlhf_logger is None:
-            from .integrations.openrlhf import RLWatchOpenRLHFLogger
-
-            self._openrlhf_logger = RLWatchOpenRLHFLogger(self)
+            self._openrlhf_logger = self._adapter("openrlhf")
         return self._openrlhf_logger
 
     # MARK: - Private
+
+    def _adapter(self, framework: str) -> Any:
+        if self._adapters is None:
+            raise RuntimeError("rlwatch: this Monitor was not made by attach(); create the adapter with it instead "
+                               "(RLWatchTRLCallback(monitor), RLWatchVerlBackend(monitor), RLWatchOpenRLHFLogger(monitor))")
+        return self._adapters(framework, self)
 
     def _on_alert(self, alert: Dict[str, Any]) -> None:
         self._alerts.append(alert)
