@@ -78,4 +78,53 @@ import Testing
         #expect(result.status != 0, "\(result)")
         #expect(result.stderr.contains("actions.on_critical"), "\(result)")
     }
+
+    /// `serve` queues the command in the batch's transaction: after SIGKILL and a restart on the same log directory,
+    /// the command that already ran is not run again, and the next matching alert runs it once more.
+    @Test func serveRunsTheCommandOnceAcrossAKillAndRestart() async throws {
+        let sandbox = try sandboxWithRecorder(
+            config: "alerts:\n  cooldown_steps: 0\nactions:\n  command: [\"./record.sh\"]\n  timeout_seconds: 20\n")
+        let arguments = ["serve", "--port", "0", "--log-dir", "logs"]
+        func waitForCalls(_ count: Int) async throws {
+            let deadline = ContinuousClock.now + .seconds(60)
+            while ContinuousClock.now < deadline {
+                if sandbox.exists("calls.log"), try sandbox.read("calls.log").split(separator: "\n").count >= count { return }
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            Issue.record("the command did not run \(count) time(s)")
+        }
+        var steps: [[String: Any]] = (1...30).map { ["step": $0, "loss": 0.3] }
+        steps.append(["step": 31, "loss": "NaN"])
+
+        let first = try sandbox.start(arguments)
+        let client = HTTPTestClient(port: try await first.servePort())
+        #expect(try await client.post("/api/v1/runs", json: ["run_id": "served"]).status == 201)
+        #expect(try await client.post("/api/v1/runs/served/steps", json: steps).status == 200)
+        try await waitForCalls(1)
+        // Recorded (the delivery is final) before the kill: what a restart finds is a command that already ran.
+        let deadline = ContinuousClock.now + .seconds(60)
+        while ContinuousClock.now < deadline {
+            let listed = try await client.get("/api/v1/runs/served/actions").object?["actions"] as? [[String: Any]]
+            if listed?.count == 1 { break }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        _ = try await first.stop(signal: SIGKILL)
+
+        let second = try sandbox.start(arguments)
+        let again = HTTPTestClient(port: try await second.servePort())
+        try await Task.sleep(for: .seconds(1))  // several dispatcher polls
+        #expect(try sandbox.read("calls.log").split(separator: "\n").count == 1)
+        #expect(try await again.post("/api/v1/runs", json: ["run_id": "served"]).status == 200)
+        let more: [[String: Any]] = (32...35).map { ["step": $0, "loss": 0.3] } + [["step": 36, "loss": "NaN"]]
+        #expect(try await again.post("/api/v1/runs/served/steps", json: more).status == 200)
+        try await waitForCalls(2)
+        try await Task.sleep(for: .milliseconds(500))
+        let calls = try sandbox.read("calls.log").split(separator: "\n")
+        #expect(calls == ["served loss_nan critical 31 ", "served loss_nan critical 36 "])
+        let actions = try await again.get("/api/v1/runs/served/actions")
+        let recorded = try #require(actions.object?["actions"] as? [[String: Any]])
+        #expect(recorded.map { $0["step"] as? Int } == [31, 36])
+        #expect(recorded.allSatisfy { $0["actor"] as? String == "server" && $0["result"] as? String == "exit 3" })
+        _ = try await second.stop()
+    }
 }
