@@ -385,7 +385,7 @@ import Testing
         ),
         (
             "telemetry: true",
-            "rlwatch.yaml:1:1: unknown section `telemetry` (known: run_id, framework, entropy_collapse, kl_explosion, reward_hacking, advantage_variance, loss_nan, gradient_norm_spike, reward_mean_drift, entropy_explosion, learning_signal_dead, length_truncation, stall, crash, throughput, metrics, alerts, storage, dashboard)"
+            "rlwatch.yaml:1:1: unknown section `telemetry` (known: run_id, framework, entropy_collapse, kl_explosion, reward_hacking, advantage_variance, loss_nan, gradient_norm_spike, reward_mean_drift, entropy_explosion, learning_signal_dead, length_truncation, stall, crash, throughput, metrics, alerts, storage, dashboard, actions)"
         ),
         (
             "kl_explosion.sigma_multiplier: 4",
