@@ -42,7 +42,7 @@ extension Watcher {
     /// Records the checkpoint folders that appeared beside the watched files since the last look (at most every
     /// ``checkpointScanInterval`` seconds while following). A store failure is reported and retried next time.
     func findTrainingCheckpoints() async {
-        let now = Date().timeIntervalSince1970
+        let now = options.wallClock.now.secondsSince1970
         if let last = lastCheckpointScan, now - last < Self.checkpointScanInterval { return }
         lastCheckpointScan = now
         let found = Self.checkpointFolders(in: Self.checkpointParents(of: targets.map(\.path)))

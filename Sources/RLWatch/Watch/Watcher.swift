@@ -76,7 +76,7 @@ public final class Watcher {
     public private(set) var summary = Summary()
     let targets: [WatchTarget]
     private let store: any Store
-    private let options: Options
+    let options: Options
     private let keyMap: MetricKeyMap
     let report: (WatchNote) -> Void
     private var sources: [any WatchSource] = []
