@@ -57,8 +57,9 @@ struct RunView: Sendable {
 /// Keeps the last few run views read, so that reloading a page, or several people looking at one long run, does
 /// not read all of its rows again.
 ///
-/// An entry is reused while the run's row count, its alerts (count and newest id) and its record (finish time,
-/// config) are unchanged: three small queries instead of reading, say, 100k rows. Anything else reads the run
+/// An entry is reused while the run's row count, its alerts (count and newest id), its record (finish time,
+/// config) and its checkpoint and action counts are unchanged: five small queries instead of reading, say, 100k
+/// rows. Anything else reads the run
 /// again. At most `capacity` runs are kept (least recently used first out).
 final class RunViewCache: Sendable {
     private struct Entry: Sendable {
@@ -72,6 +73,9 @@ final class RunViewCache: Sendable {
         var alerts: Int
         var lastAlertID: Int64
         var run: RunRecord
+        /// Checkpoints and actions arrive without rows or alerts (a checkpoint reported, a client's stop).
+        var checkpoints: Int
+        var actions: Int
     }
 
     private let entries = Mutex<[Entry]>([])
@@ -85,7 +89,9 @@ final class RunViewCache: Sendable {
         let alerts = try await store.alerts(runID: runID, filter: .all)
         let stamp = Stamp(
             rows: try await store.stepCount(runID: runID), alerts: alerts.count,
-            lastAlertID: alerts.compactMap(\.id).max() ?? 0, run: run)
+            lastAlertID: alerts.compactMap(\.id).max() ?? 0, run: run,
+            checkpoints: try await (store as? any TrainingCheckpointStore)?.trainingCheckpoints(runID: runID).count ?? 0,
+            actions: try await (store as? any AlertActionStore)?.alertActions(runID: runID).count ?? 0)
         let cached = entries.withLock { entries -> RunView? in
             guard let index = entries.firstIndex(where: { $0.runID == runID && $0.stamp == stamp }) else { return nil }
             let entry = entries.remove(at: index)

@@ -85,7 +85,8 @@ struct ConfigField: Sendable {
         case strings
         case stringMap
         /// A map of logged keys to metric names: each value one of `names`, or null (stored as "").
-        case metricKeyMap(names: [String], reservedKeys: [String])
+        /// With `allowedKeys`, a key outside it is an unknown key (`actions.detectors` takes detector names only).
+        case metricKeyMap(names: [String], reservedKeys: [String], allowedKeys: [String]?)
     }
 
     enum Secrecy: Sendable {
@@ -252,10 +253,11 @@ extension ConfigField {
         _ keyPath: ConfigKeyPath<[String: String]>,
         names: [String],
         reservedKeys: [String],
+        allowedKeys: [String]? = nil,
         _ comment: String
     ) -> ConfigField {
         ConfigField(
-            key, comment, kind: .metricKeyMap(names: names, reservedKeys: reservedKeys),
+            key, comment, kind: .metricKeyMap(names: names, reservedKeys: reservedKeys, allowedKeys: allowedKeys),
             get: { .stringMap($0[keyPath: keyPath]) }
         ) { config, value in
             if case .stringMap(let value) = value { config[keyPath: keyPath] = value }
@@ -511,6 +513,7 @@ enum ConfigSchema {
                 "Python client, on a matching alert: none (notify only), stop, or save_and_stop (checkpoint, then stop)."),
         .metricKeyMap("actions.detectors", \.actions.detectors,
                       names: ActionsConfig.TrainingAction.allCases.map(\.rawValue), reservedKeys: [],
+                      allowedKeys: (DetectorID.all + DetectorID.liveness).map(\.rawValue),
                       "Per-detector override of on_critical, e.g. {loss_nan: stop, reward_hacking: none}."),
         .choice("actions.min_severity", \.actions.minSeverity, Severity.allCases.map(\.rawValue),
                 "The least severe alert that triggers an action: critical or warning."),
