@@ -122,18 +122,26 @@ public struct AlertCommandRunner: Sendable {
         process.executableURL = URL(fileURLWithPath: Self.resolve(program))
         process.arguments = Array(argv.dropFirst())
         process.environment = ProcessInfo.processInfo.environment.merging(Self.environment(for: record)) { $1 }
-        let outputFile = FileManager.default.temporaryDirectory.appendingPathComponent("rlwatch-command-\(UUID().uuidString).out")
-        guard FileManager.default.createFile(atPath: outputFile.path, contents: nil),
+        // Files, not pipes, on both sides: a command that exits without reading its stdin (`scancel`) must not
+        // kill rlwatch with SIGPIPE, and one that prints a lot must not block on a full pipe.
+        let temporary = FileManager.default.temporaryDirectory
+        let tag = UUID().uuidString
+        let inputFile = temporary.appendingPathComponent("rlwatch-command-\(tag).in")
+        let outputFile = temporary.appendingPathComponent("rlwatch-command-\(tag).out")
+        guard FileManager.default.createFile(atPath: inputFile.path, contents: Data(Self.payload(for: record).utf8)),
+            FileManager.default.createFile(atPath: outputFile.path, contents: nil),
+            let inputHandle = try? FileHandle(forReadingFrom: inputFile),
             let outputHandle = try? FileHandle(forWritingTo: outputFile)
-        else { return (.couldNotStart("cannot create a file for its output in \(outputFile.deletingLastPathComponent().path)"), "") }
+        else { return (.couldNotStart("cannot create the files for its stdin and output in \(temporary.path)"), "") }
         defer {
+            try? inputHandle.close()
             try? outputHandle.close()
+            try? FileManager.default.removeItem(at: inputFile)
             try? FileManager.default.removeItem(at: outputFile)
         }
+        process.standardInput = inputHandle
         process.standardOutput = outputHandle
         process.standardError = outputHandle
-        let input = Pipe()
-        process.standardInput = input
         let exited = AsyncStream<Int32>.makeStream()
         process.terminationHandler = { finished in
             exited.continuation.yield(finished.terminationStatus)
@@ -144,10 +152,6 @@ public struct AlertCommandRunner: Sendable {
         } catch {
             return (.couldNotStart("\(program): \(error.localizedDescription)"), "")
         }
-        // A command that does not read stdin must not block us: the alert is far smaller than a pipe's buffer, and a
-        // closed reader only makes the write fail, which is ignored.
-        try? input.fileHandleForWriting.write(contentsOf: Data(Self.payload(for: record).utf8))
-        try? input.fileHandleForWriting.close()
 
         let timeout = Duration.milliseconds(Int64(config.timeoutSeconds * 1000))
         let status: Status = await withTaskGroup(of: Status?.self) { group in

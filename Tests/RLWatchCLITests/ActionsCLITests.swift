@@ -127,4 +127,29 @@ import Testing
         #expect(recorded.allSatisfy { $0["actor"] as? String == "server" && $0["result"] as? String == "exit 3" })
         _ = try await second.stop()
     }
+
+    /// A command that exits without reading its stdin (most do: `scancel`) must not take rlwatch down with SIGPIPE;
+    /// one that outlives `timeout_seconds` is killed and recorded as timed out.
+    @Test func commandsThatIgnoreStdinOrHangAreHandled() async throws {
+        let sandbox = try CLISandbox()
+        try sandbox.write("out/metrics.jsonl", MetricsFiles.nanAndSpike)
+        try sandbox.write("rlwatch.yaml", "actions:\n  command: [\"/bin/true\"]\n")
+        for attempt in 1...5 {
+            let watched = try await sandbox.run(
+                ["watch", "--no-follow", "--run-id", "quick-\(attempt)", "--log-dir", "logs-\(attempt)", "out/metrics.jsonl"])
+            #expect(watched.exited && watched.status == 0, "\(watched)")
+            let report = try jsonObject(
+                try await sandbox.run(["diagnose", "--run-id", "quick-\(attempt)", "--log-dir", "logs-\(attempt)", "--format", "json"]).stdout)
+            #expect((report["actions"] as? [[String: Any]])?.map { $0["result"] as? String } == ["exit 0", "exit 0"])
+        }
+
+        try sandbox.write("rlwatch.yaml", "actions:\n  command: [\"sleep\", \"30\"]\n  timeout_seconds: 0.5\n")
+        let hung = try await sandbox.run(["watch", "--no-follow", "--run-id", "hung", "--log-dir", "logs-hung", "out/metrics.jsonl"])
+        #expect(hung.exited, "\(hung)")
+        let report = try jsonObject(
+            try await sandbox.run(["diagnose", "--run-id", "hung", "--log-dir", "logs-hung", "--format", "json"]).stdout)
+        let results = (report["actions"] as? [[String: Any]])?.compactMap { $0["result"] as? String } ?? []
+        // Killed: a `sleep 30` left to finish would have recorded "exit 0".
+        #expect(results.count == 2 && results.allSatisfy { $0.hasPrefix("timed out") }, "\(results)")
+    }
 }
