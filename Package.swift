@@ -189,7 +189,7 @@ let package = Package(
         .testTarget(
             name: "RLWatchStoreTests",
             dependencies: [
-                "RLWatchStore", "RLWatchCore", "RLWatchTesting", "RLWatchPostgres",
+                "RLWatchStore", "RLWatchCore", "RLWatchTesting", "RLWatchPostgres", "RLWatch",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: strict),

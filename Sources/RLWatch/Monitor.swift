@@ -21,11 +21,11 @@ extension ConsoleAlertPrinter: AlertSink {
 public final class Monitor: Sendable {
     public let runID: String
     public let config: RLWatchConfig
-    private let store: any Store
+    let store: any Store
     private let sinks: [any AlertSink]
     /// Per severity, the channels each delivered alert is queued for (empty when not queueing).
     private let deliveryChannels: [Severity: [String]]
-    private let logger: Logger
+    let logger: Logger
     private let analyzer: Mutex<RunAnalyzer>
     private let failures = Atomic<Int>(0)
     /// Stamps the stored rows and the run's start.
@@ -135,9 +135,10 @@ public final class Monitor: Sendable {
                     disposition: finding.isNote ? .suppressed(.resolved) : analyzer.decideLiveness(finding.alert))
             }
         }
-        let records = prepareDelivery(
+        let (judged, annotated) = await namingResumePoint(
             outcomes.map { AlertRecord(runID: runID, timestamp: time, alert: $0.alert, disposition: $0.disposition) },
             outcomes: outcomes)
+        let records = prepareDelivery(judged, outcomes: annotated)
         do {
             try await store.append(steps: [], alerts: records, options: .none)
         } catch {
@@ -145,7 +146,7 @@ public final class Monitor: Sendable {
             logger.error("rlwatch could not store \(records.count) liveness alert(s) of run \(runID): \(error)")
             throw error
         }
-        return outcomes
+        return annotated
     }
 
     /// Queues each delivered alert for its severity's channels and prints it to the sinks; returns the records to
@@ -155,6 +156,9 @@ public final class Monitor: Sendable {
         if !deliveryChannels.isEmpty {
             for index in records.indices where records[index].disposition.isDelivered {
                 records[index].channels = deliveryChannels[records[index].alert.severity] ?? []
+                if config.actions.runsCommand(for: records[index].alert) {
+                    records[index].channels.append(AlertCommand.channel)
+                }
             }
         }
         for outcome in outcomes where outcome.disposition.isDelivered {
@@ -189,7 +193,8 @@ public final class Monitor: Sendable {
             }
             return (stored, records, outcomes)
         }
-        let records = prepareDelivery(judged, outcomes: outcomes)
+        let (named, annotated) = await namingResumePoint(judged, outcomes: outcomes)
+        let records = prepareDelivery(named, outcomes: annotated)
         do {
             try await store.append(
                 steps: stored, alerts: records,
@@ -199,7 +204,7 @@ public final class Monitor: Sendable {
             logger.error("rlwatch could not store \(batch.count) step(s) of run \(runID): \(error)")
             if throwing { throw error }
         }
-        return outcomes
+        return annotated
     }
 }
 

@@ -61,6 +61,8 @@ import Testing
             "    lease_seconds",
             "storage", "  log_dir", "  db_name", "  url", "  retention_days",
             "dashboard", "  port", "  host",
+            "actions", "  on_critical", "  detectors", "  min_severity", "  command", "  shell", "  timeout_seconds",
+            "  dry_run",
         ]
         #expect(keyLines.map { String($0.prefix(while: { $0 != ":" })) } == expectedOrder)
 
@@ -115,10 +117,10 @@ import Testing
         // + the five reward_hacking saturation keys, + metrics.keys, + alerts.pagerduty (3) and alerts.retry (3),
         // + alerts.email.security and ca_cert_file, + storage.url and retention_days, + stall (8), crash (1) and
         // throughput (5), + kl_explosion.critical_ratio, warning_kl and critical_kl, gradient_norm_spike.critical_ratio
-        // and length_truncation.rising_ratio. `threshold` and the optional stall times are shown (as null) although
-        // the template comments them out. + the sections of rollout_mismatch (8), importance_ratio (8),
-        // clip_saturation (4) and value_divergence (6).
-        #expect(keyLines.count == 147)
+        // and length_truncation.rising_ratio, + the actions section (7). `threshold` and the optional stall times are
+        // shown (as null) although the template comments them out. + the sections of rollout_mismatch (8),
+        // importance_ratio (8), clip_saturation (4) and value_divergence (6).
+        #expect(keyLines.count == 154)
         #expect(keyLines.allSatisfy { $0.contains("# from: ") })
     }
 

@@ -82,11 +82,11 @@ public final class Watcher {
     public let runID: String
     public let monitor: Monitor
     public private(set) var summary = Summary()
-    private let targets: [WatchTarget]
+    let targets: [WatchTarget]
     private let store: any Store
-    private let options: Options
+    let options: Options
     private let keyMap: MetricKeyMap
-    private let report: (WatchNote) -> Void
+    let report: (WatchNote) -> Void
     private var sources: [any WatchSource] = []
     private var known: Set<String> = []
     private var coverage = WatchCoverage()
@@ -100,6 +100,9 @@ public final class Watcher {
     /// The processes seen holding a watched file, and when the holders were last looked up.
     private var writers: Set<Int32> = []
     private var lastHolderProbe: Double?
+    /// The trainer's checkpoint folders found so far, and when they were last looked for.
+    var checkpointFolders: Set<String> = []
+    var lastCheckpointScan: Double?
 
     private init(
         runID: String, monitor: Monitor, targets: [WatchTarget], store: any Store, options: Options,
@@ -183,6 +186,8 @@ public final class Watcher {
         }
         discover(checkpoints: checkpoints)
         polled = true
+        // Before the steps: an alert raised by this poll can then name a checkpoint saved up to now.
+        await findTrainingCheckpoints()
 
         let before = summary.steps
         let pollOptions = WatchPollOptions(

@@ -105,11 +105,13 @@ extension RLWatchCommand {
                     follow: following, pollInterval: .milliseconds(Int64((pollInterval * 1000).rounded())), strict: strict,
                     explain: explain, describeKeys: output == .text)
                 // Alerts go to the configured channels through the store's outbox, sent by a dispatcher beside the watch.
+                // `actions.command` is one more outbox channel, run by the same dispatcher.
                 let dispatcher =
-                    context.config.alerts.activeChannels.isEmpty
+                    context.config.alerts.activeChannels.isEmpty && context.config.actions.command.isEmpty
                     ? nil
                     : AlertDispatcher(
                         store: store, config: context.config.alerts, lease: .seconds(context.config.alerts.retry.leaseSeconds),
+                        commands: AlertCommandRunner.configured(context.config.actions, store: store),
                         logger: Logger(label: "rlwatch.alerts"))
                 let watcher: Watcher
                 do {
