@@ -35,6 +35,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.34.1"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
+        // Already in the graph through postgres-nio; the dashboard's session cookie uses its HMAC.
+        .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
     ],
     targets: [
         .target(
@@ -67,6 +69,7 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -148,6 +151,23 @@ let package = Package(
             path: "Benchmarks/RLWatchBench",
             swiftSettings: strict
         ),
+        // Fuzzing (see Fuzz/README.md): the targets, and a runner that is libFuzzer's entry point when built with
+        // `-sanitize=fuzzer -D FUZZING` by scripts/fuzz, and replays input files otherwise.
+        .target(
+            name: "RLWatchFuzzTargets",
+            dependencies: ["RLWatch", "RLWatchCore", "RLWatchStore", "RLWatchIngest", "RLWatchServer", "RLWatchAlerts", "RLWatchTensorBoard"],
+            path: "Fuzz/Targets",
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "rlwatch-fuzz",
+            dependencies: ["RLWatchFuzzTargets"],
+            path: "Fuzz/Runner",
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "RLWatchFuzzTests", dependencies: ["RLWatchFuzzTargets"], path: "Tests/RLWatchFuzzTests",
+            swiftSettings: strict),
         .testTarget(name: "RLWatchCoreTests", dependencies: ["RLWatchCore", "RLWatchTesting"], swiftSettings: strict),
         .testTarget(
             name: "RLWatchStoreTests",

@@ -36,7 +36,8 @@ public struct AlertDispatcher: Service {
     ///   - store: the outbox.
     ///   - config: `alerts`: the channels' destinations and `alerts.retry`.
     ///   - transport: sends the requests; nil to create an HTTP client for the service's lifetime.
-    ///   - pollInterval: how often an idle dispatcher looks for new entries.
+    ///   - pollInterval: how often an idle dispatcher looks for new entries (it wakes at once for an entry queued in
+    ///     this process, when the store rings its ``OutboxDoorbell``).
     ///   - lease: how long a claimed entry is reserved for this dispatcher.
     ///   - batchSize: the most sends in flight at once (and the entries one ``deliverDue(using:)`` pass claims).
     ///   - logger: delivery failures are logged here, secrets scrubbed.
@@ -94,16 +95,24 @@ public struct AlertDispatcher: Service {
                     if seconds <= 0 { continue }
                     wait = min(wait, .milliseconds(Int64(seconds * 1000) + 1))
                 }
-                guard await pause(wait) else { return }
+                guard await pause(wait, doorbell: store.outboxDoorbell) else { return }
             }
         }
         // Leaving the group waited for the sends in flight, and recorded them.
     }
 
-    /// Sleeps; false when graceful shutdown or cancellation cut it short.
-    private func pause(_ duration: Duration) async -> Bool {
+    /// Sleeps, or with a doorbell waits until it rings (an entry was queued) or `duration` passes; false when
+    /// graceful shutdown or cancellation cut it short.
+    private func pause(_ duration: Duration, doorbell: OutboxDoorbell? = nil) async -> Bool {
         do {
-            try await cancelWhenGracefulShutdown { try await Task.sleep(for: duration) }
+            try await cancelWhenGracefulShutdown {
+                if let doorbell {
+                    await doorbell.wait(upTo: duration)
+                    try Task.checkCancellation()
+                } else {
+                    try await Task.sleep(for: duration)
+                }
+            }
             return true
         } catch {
             return false

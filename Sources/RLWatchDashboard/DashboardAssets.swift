@@ -5,7 +5,14 @@
 enum DashboardAssets {
     /// The stylesheet: light and dark palettes through `prefers-color-scheme`, fixed chart aspect ratios so live
     /// updates never move the layout.
-    static let css = #"""
+    static let css = baseCSS + runColorRules
+
+    /// One class per comparison colour (`.run-color-N`), so that a page colours its legend without an inline
+    /// `style` attribute: the Content-Security-Policy allows no inline styles.
+    static let runColorRules = ChartData.palette.enumerated()
+        .map { ".run-color-\($0.offset){background:\($0.element)}" }.joined(separator: "\n") + "\n"
+
+    static let baseCSS = #"""
 :root{color-scheme:light dark;--bg:#fff;--fg:#1b1f24;--muted:#5b6470;--line:#d5d9de;--panel:#f6f8fa;--accent:#0b62c4;
 --ok:#1a7f37;--warn:#b35900;--crit:#c62828;--grid:#e6e9ed;--focus:#0b62c4}
 @media (prefers-color-scheme:dark){:root{--bg:#0f1216;--fg:#e6e9ed;--muted:#9aa4af;--line:#30363d;--panel:#161b22;
@@ -403,7 +410,7 @@ details summary{cursor:pointer;font-weight:600;margin:1em 0 .5em}
         class: 'marker sev-' + a.severity, cx: X(a.step).toFixed(1), cy: M.t + rows.indexOf(keyOf(a)) * rowH + rowH / 2,
         r: 5.5, tabindex: '0', 'data-detector': a.detector, 'data-step': a.step, 'data-tip': label, 'aria-label': label
       });
-      if (multi) { m.setAttribute('style', 'fill:' + D.runs[a.run].color); }
+      if (multi) { m.style.fill = D.runs[a.run].color; }  // CSSOM: allowed by the CSP, unlike a style attribute
       m.appendChild(svg('title', {}, label));
       marks.appendChild(m);
     });

@@ -1,22 +1,29 @@
+import Crypto
 import Foundation
 import Hummingbird
 
 /// Lets a browser use the dashboard of a server that requires a bearer token.
 ///
 /// A browser cannot add `Authorization` to a link, so the token is given once in the address
-/// (`http://host:port/?token=TOKEN`): this middleware checks it, stores it in an `HttpOnly`, `SameSite=Strict`
+/// (`http://host:port/?token=TOKEN`): this middleware checks it, sets an `HttpOnly`, `SameSite=Strict` session
 /// cookie and redirects to the same address without it (so it does not stay in the history or in a `Referer`).
+/// The cookie holds a value derived from the token (HMAC-SHA256 of a fixed label, keyed by the token), never the
+/// token itself: a cookie read off a browser's disk opens the dashboard but cannot write to the API, and it stops
+/// working when the token changes. It is marked `Secure` when the request came over HTTPS through a proxy
+/// (`X-Forwarded-Proto: https` or `Forwarded: proto=https`), since rlwatch itself serves plain HTTP.
 /// Later GET requests carrying the cookie are let through as if they had the bearer header; requests that change
 /// something (POST) still need the header, so a cross-site form cannot use the cookie.
 ///
 /// Under `rlwatch serve` (`enforce: false`) the API's own bearer middleware comes next and makes the decision; the
 /// standalone `rlwatch dashboard` (`enforce: true`) has no other check, so this one rejects by itself.
 public struct DashboardTokenMiddleware<Context: RequestContext>: RouterMiddleware {
-    /// The cookie that carries the token (percent-encoded).
+    /// The session cookie.
     public static var cookieName: String { "rlwatch_token" }
 
     let token: String
     let enforce: Bool
+    /// The cookie's value: see the type's documentation.
+    let session: String
 
     /// - Parameters:
     ///   - token: the server's token.
@@ -25,6 +32,22 @@ public struct DashboardTokenMiddleware<Context: RequestContext>: RouterMiddlewar
     public init(token: String, enforce: Bool) {
         self.token = token
         self.enforce = enforce
+        session = Self.sessionValue(token: token)
+    }
+
+    /// The session cookie's value for a token: hex HMAC-SHA256 keyed by the token.
+    static func sessionValue(token: String) -> String {
+        let mac = HMAC<SHA256>.authenticationCode(
+            for: Data("rlwatch dashboard session v1".utf8), using: SymmetricKey(data: Data(token.utf8)))
+        return mac.map { String(format: "%02x", $0) }.joined()
+    }
+
+    /// Whether the browser reached us over HTTPS, as a TLS-terminating proxy in front of rlwatch says.
+    static func viaHTTPS(_ request: Request) -> Bool {
+        if request.headers[values: .init("X-Forwarded-Proto")!].contains(where: { $0.lowercased() == "https" }) {
+            return true
+        }
+        return request.headers[values: .init("Forwarded")!].contains { $0.lowercased().contains("proto=https") }
     }
 
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
@@ -42,7 +65,8 @@ public struct DashboardTokenMiddleware<Context: RequestContext>: RouterMiddlewar
                 status: .seeOther,
                 headers: [
                     .location: location, .cacheControl: "no-store",
-                    .setCookie: "\(Self.cookieName)=\(HTML.queryValue(token)); Path=/; HttpOnly; SameSite=Strict",
+                    .setCookie: "\(Self.cookieName)=\(session); Path=/; HttpOnly; SameSite=Strict"
+                        + (Self.viaHTTPS(request) ? "; Secure" : ""),
                 ])
         }
         if let header = request.headers[.authorization], header.hasPrefix("Bearer "),
@@ -50,7 +74,7 @@ public struct DashboardTokenMiddleware<Context: RequestContext>: RouterMiddlewar
         {
             return try await next(request, context)
         }
-        if isRead, let cookie = cookieToken(request), Self.constantTimeEqual(cookie, token) {
+        if isRead, let cookie = cookieSession(request), Self.constantTimeEqual(cookie, session) {
             var head = request.head
             head.headerFields[.authorization] = "Bearer \(token)"
             return try await next(Request(head: head, body: request.body), context)
@@ -59,12 +83,12 @@ public struct DashboardTokenMiddleware<Context: RequestContext>: RouterMiddlewar
         return try await next(request, context)
     }
 
-    private func cookieToken(_ request: Request) -> String? {
+    private func cookieSession(_ request: Request) -> String? {
         for field in request.headers[values: .cookie] {
             for part in field.split(separator: ";") {
                 let pair = part.trimmingCharacters(in: .whitespaces)
                 let prefix = Self.cookieName + "="
-                if pair.hasPrefix(prefix) { return String(pair.dropFirst(prefix.count)).removingPercentEncoding }
+                if pair.hasPrefix(prefix) { return String(pair.dropFirst(prefix.count)) }
             }
         }
         return nil

@@ -239,7 +239,7 @@ enum Pages {
         var body = "<nav aria-label=\"Breadcrumb\" class=\"meta\"><a href=\"/\">Runs</a> › compare</nav><h1>Compare \(views.count) runs</h1>"
         body += "<ul class=\"legend\" aria-label=\"Runs\">"
         for (index, view) in views.enumerated() {
-            body += "<li><span class=\"swatch\" style=\"background:\(ChartData.color(index))\"></span><a href=\"\(HTML.escape(HTML.runLink(view.run.runID)))\">\(HTML.escape(view.run.runID))</a></li>"
+            body += "<li><span class=\"swatch run-color-\(index % ChartData.palette.count)\"></span><a href=\"\(HTML.escape(HTML.runLink(view.run.runID)))\">\(HTML.escape(view.run.runID))</a></li>"
         }
         body += "</ul><div class=\"table-wrap\"><table id=\"compare-summary\"><thead><tr><th scope=\"col\">Run</th><th scope=\"col\" class=\"num\">Steps</th><th scope=\"col\" class=\"num\">Alerts</th><th scope=\"col\" class=\"num\">Critical</th><th scope=\"col\">Health</th><th scope=\"col\" class=\"num\">Last healthy step</th></tr></thead><tbody>"
         for view in views {

@@ -19,6 +19,8 @@ public final class PostgresStore: Sendable {
     public let url: PostgresURL
     let client: PostgresClient
     let logger: Logger
+    /// Rung after an append that queued deliveries commits (see ``OutboxStore/outboxDoorbell``).
+    public let outboxDoorbell: OutboxDoorbell? = OutboxDoorbell()
 
     private init(url: PostgresURL, client: PostgresClient, logger: Logger) {
         self.url = url
@@ -189,6 +191,7 @@ extension PostgresStore: Store {
         if let transaction = RunTransaction.current, transaction.store == ObjectIdentifier(self), let lastRowID {
             transaction.saw(rowID: lastRowID)
         }
+        if alerts.contains(where: { $0.disposition.isDelivered && !$0.channels.isEmpty }) { outboxDoorbell?.ring() }
     }
 
     /// An append's statements, inside its transaction; returns the highest metrics row id written.

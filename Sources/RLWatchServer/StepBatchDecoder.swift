@@ -7,8 +7,8 @@ import RLWatchIngest
 /// The body is a JSON array of step objects (`application/json`) or one step object per line
 /// (`application/x-ndjson`), each in `rlwatch replay`'s format. The first bad step rejects the whole batch
 /// with an error naming its 0-based index in the batch, the field at fault and, for NDJSON, the line.
-struct StepBatchDecoder: Sendable {
-    enum Format: Sendable, Hashable {
+package struct StepBatchDecoder: Sendable {
+    package enum Format: Sendable, Hashable {
         case jsonArray
         case ndjson
         /// Decided by the body: an array when it starts with `[`, NDJSON otherwise (curl's default Content-Type
@@ -26,6 +26,14 @@ struct StepBatchDecoder: Sendable {
     /// The longest metric key, in UTF-8 bytes.
     var maxKeyBytes = 256
 
+    /// - Parameters:
+    ///   - maxRewardsPerStep: The most per-sample rewards one step may carry.
+    ///   - maxStepsPerBatch: The most steps one batch may carry.
+    package init(maxRewardsPerStep: Int, maxStepsPerBatch: Int) {
+        self.maxRewardsPerStep = maxRewardsPerStep
+        self.maxStepsPerBatch = maxStepsPerBatch
+    }
+
     /// The body's format from its `Content-Type` (parameters such as `charset` ignored).
     static func format(contentType: String?) -> Format {
         guard let contentType else { return .sniff }
@@ -40,7 +48,7 @@ struct StepBatchDecoder: Sendable {
         }
     }
 
-    func decode(_ body: [UInt8], format: Format) throws(APIError) -> [MetricStep] {
+    package func decode(_ body: [UInt8], format: Format) throws(APIError) -> [MetricStep] {
         if let offset = Self.firstInvalidUTF8(body) {
             throw .badRequest("the body is not valid UTF-8 (byte offset \(offset))")
         }

@@ -17,6 +17,8 @@ public final class InMemoryStore: Store {
     }
 
     private let state = Mutex(State())
+    /// Rung after an append that queued deliveries (see ``OutboxStore/outboxDoorbell``).
+    public let outboxDoorbell: OutboxDoorbell? = OutboxDoorbell()
 
     public init() {}
 
@@ -56,6 +58,7 @@ public final class InMemoryStore: Store {
                 state.alerts[alert.runID, default: []].append(alert)
             }
         }
+        if alerts.contains(where: { $0.disposition.isDelivered && !$0.channels.isEmpty }) { outboxDoorbell?.ring() }
     }
 
     public func finishRun(id: String, at time: Double) async throws {

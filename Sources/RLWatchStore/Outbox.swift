@@ -119,6 +119,13 @@ public protocol OutboxStore: Store {
     func deliveries(runID: String?, filter: DeliveryFilter) async throws -> [DeliveryRecord]
     /// The delivery log of one entry, in order.
     func deliveryAttempts(deliveryID: Int64) async throws -> [DeliveryAttemptRecord]
+    /// Rung after an append that queued deliveries commits, so that a dispatcher in this process sends the alert
+    /// at once instead of at its next poll; nil for a store that does not ring (the dispatcher then polls).
+    var outboxDoorbell: OutboxDoorbell? { get }
+}
+
+extension OutboxStore {
+    public var outboxDoorbell: OutboxDoorbell? { nil }
 }
 
 extension DeliveryFilter {

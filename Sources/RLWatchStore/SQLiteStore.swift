@@ -177,6 +177,14 @@ public final class SQLiteStore: Store {
         try checkWritable()
         if steps.isEmpty && alerts.isEmpty && options == .none { return }
         try Self.write(steps: steps, alerts: alerts, options: options, to: database)
+        ringIfQueued(alerts)
+    }
+
+    public let outboxDoorbell: OutboxDoorbell? = OutboxDoorbell()
+
+    /// Wakes this process's dispatcher when the committed alerts queued deliveries.
+    private func ringIfQueued(_ alerts: [AlertRecord]) {
+        if alerts.contains(where: { $0.disposition.isDelivered && !$0.channels.isEmpty }) { outboxDoorbell?.ring() }
     }
 
     /// The write behind both appends. Not `async`, so that GRDB's synchronous `write` is the one called.
@@ -221,6 +229,7 @@ public final class SQLiteStore: Store {
         try checkWritable()
         if steps.isEmpty && alerts.isEmpty { return }
         try Self.write(steps: steps, alerts: alerts, to: database)
+        ringIfQueued(alerts)
     }
 
     /// The write transaction's body: hand-bound cached statements, no record machinery.

@@ -98,6 +98,30 @@ import Testing
     /// decades, labelled 1, 10, … 1e+7); the linear axes print every tick at one precision; the detector-input
     /// charts are drawn; a `run_crashed` alert arriving live turns the green "open" badge into "crashed" (and the
     /// close that comes with it does not make it "finished").
+    /// The Content-Security-Policy allows no inline style: the comparison legend and the alert markers must get
+    /// their run colours from the stylesheet and the script, which a browser enforcing the policy still applies.
+    @Test func runColoursApplyUnderTheStrictContentSecurityPolicy() async throws {
+        guard Chromium.require() != nil else { return }
+        try await withSQLiteStore { store, _ in
+            _ = try await seedCollapsingRun(store, runID: "run-a", steps: 300)
+            _ = try await seedCollapsingRun(store, runID: "run-b", steps: 300)
+            try await withServe(store: store) { client in
+                let policy = try #require(try await client.get("/compare?run=run-a&run=run-b").headers["content-security-policy"])
+                #expect(policy.contains("style-src 'self';") && !policy.contains("unsafe-inline"), "\(policy)")
+                let page = try await DevToolsSession.open(client.baseURL.absoluteString + "/compare?run=run-a&run=run-b")
+                defer { page.close() }
+                try await page.waitUntil("document.querySelectorAll('.legend .swatch').length === 2")
+                let swatches = try #require(try await page.evaluate(
+                    "Array.from(document.querySelectorAll('.legend .swatch')).map(function (s) { return getComputedStyle(s).backgroundColor; }).join(' ')") as? String)
+                #expect(swatches == "rgb(31, 119, 180) rgb(255, 127, 14)", "legend colours: \(swatches)")
+                try await page.waitUntil("document.querySelectorAll('svg circle.marker').length > 0")
+                let fills = try #require(try await page.evaluate(
+                    "Array.from(new Set(Array.from(document.querySelectorAll('svg circle.marker')).map(function (m) { return getComputedStyle(m).fill; }))).sort().join(' ')") as? String)
+                #expect(fills.contains("rgb(31, 119, 180)") && fills.contains("rgb(255, 127, 14)"), "marker fills: \(fills)")
+            }
+        }
+    }
+
     @Test func logScaleToggleTickLabelsAndLiveStallBadge() async throws {
         guard Chromium.require() != nil else { return }
         try await withSQLiteStore { store, _ in

@@ -30,6 +30,27 @@ struct OutboxConformanceTests {
         }
     }
 
+    /// The dispatcher of this process is woken by the commit, not by its next poll.
+    @Test(arguments: StoreKind.outboxKinds)
+    func anAppendThatQueuesDeliveriesRingsTheDoorbell(kind: StoreKind) async throws {
+        try await kind.withStore { store in
+            let doorbell = try #require(store.outboxDoorbell, "\(kind) does not wake its dispatcher")
+            try await store.registerRun(RunRecord(runID: "r", framework: "trl", startedAt: 1, configJSON: "{}"))
+            // Steps alone, and alerts without channels, queue nothing: the bell stays silent.
+            try await store.append(steps: ordinarySteps(runID: "r", steps: 1...3), alerts: sampleAlerts(runID: "r"))
+            let clock = ContinuousClock()
+            let silent = try await clock.measure { await doorbell.wait(upTo: .milliseconds(300)) }
+            #expect(silent >= .milliseconds(300), "rang without a queued delivery")
+            // A waiting dispatcher wakes on the commit that queues one.
+            let woken = Task { try await clock.measure { await doorbell.wait(upTo: .seconds(120)) } }
+            try await Task.sleep(for: .milliseconds(50))
+            var alert = sampleAlerts(runID: "r")[0]
+            alert.channels = ["webhook"]
+            try await store.append(steps: ordinarySteps(runID: "r", steps: 4...4), alerts: [alert])
+            #expect(try await woken.value < .seconds(60), "the waiter slept to its timeout")
+        }
+    }
+
     @Test(arguments: StoreKind.outboxKinds)
     func anAttemptIsLoggedAndOnlyAPendingEntryMoves(kind: StoreKind) async throws {
         try await kind.withStore { store in

@@ -114,7 +114,7 @@ public struct WebhookChannel: AlertChannel {
     }
 
     /// `text` JSON-escaped without the surrounding quotes.
-    static func escaped(_ text: String) -> String {
+    package static func escaped(_ text: String) -> String {
         var out = ""
         JSONValue.writeString(text, to: &out)
         return String(out.dropFirst().dropLast())
