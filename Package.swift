@@ -14,6 +14,7 @@ let package = Package(
         .library(name: "RLWatchIngest", targets: ["RLWatchIngest"]),
         .library(name: "RLWatch", targets: ["RLWatch"]),
         .library(name: "RLWatchTensorBoard", targets: ["RLWatchTensorBoard"]),
+        .library(name: "RLWatchTrackers", targets: ["RLWatchTrackers"]),
         .library(name: "RLWatchServer", targets: ["RLWatchServer"]),
         .library(name: "RLWatchAlerts", targets: ["RLWatchAlerts"]),
         .library(name: "RLWatchPostgres", targets: ["RLWatchPostgres"]),
@@ -88,8 +89,11 @@ let package = Package(
         .target(
             name: "RLWatch",
             dependencies: [
-                "RLWatchCore", "RLWatchStore", "RLWatchIngest", "RLWatchTensorBoard",
+                "RLWatchCore", "RLWatchStore", "RLWatchIngest", "RLWatchTensorBoard", "RLWatchTrackers", "RLWatchPostgres",
+                "RLWatchAlerts",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strict
         ),
@@ -109,6 +113,14 @@ let package = Package(
         .target(
             name: "RLWatchTensorBoard",
             dependencies: ["RLWatchCore", "RLWatchIngest", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "RLWatchTrackers",
+            dependencies: [
+                "RLWatchIngest", .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
             swiftSettings: strict
         ),
         .target(
@@ -147,7 +159,9 @@ let package = Package(
         ),
         .executableTarget(
             name: "rlwatch-bench",
-            dependencies: ["RLWatch", "RLWatchTesting"],
+            dependencies: [
+                "RLWatch", "RLWatchTesting", "RLWatchTrackers", .product(name: "GRDB", package: "GRDB.swift"),
+            ],
             path: "Benchmarks/RLWatchBench",
             swiftSettings: strict
         ),
@@ -155,7 +169,10 @@ let package = Package(
         // `-sanitize=fuzzer -D FUZZING` by scripts/fuzz, and replays input files otherwise.
         .target(
             name: "RLWatchFuzzTargets",
-            dependencies: ["RLWatch", "RLWatchCore", "RLWatchStore", "RLWatchIngest", "RLWatchServer", "RLWatchAlerts", "RLWatchTensorBoard"],
+            dependencies: [
+                "RLWatch", "RLWatchCore", "RLWatchStore", "RLWatchIngest", "RLWatchServer", "RLWatchAlerts", "RLWatchTensorBoard",
+                "RLWatchTrackers",
+            ],
             path: "Fuzz/Targets",
             swiftSettings: strict
         ),
@@ -172,7 +189,7 @@ let package = Package(
         .testTarget(
             name: "RLWatchStoreTests",
             dependencies: [
-                "RLWatchStore", "RLWatchCore", "RLWatchTesting", "RLWatchPostgres",
+                "RLWatchStore", "RLWatchCore", "RLWatchTesting", "RLWatchPostgres", "RLWatch",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -185,6 +202,7 @@ let package = Package(
         .testTarget(
             name: "RLWatchTests", dependencies: ["RLWatch", "RLWatchStore", "RLWatchCore", "RLWatchTesting"],
             swiftSettings: strict),
+        .testTarget(name: "RLWatchTrackersTests", dependencies: ["RLWatchTrackers"], swiftSettings: strict),
         .testTarget(
             name: "RLWatchTensorBoardTests",
             dependencies: ["RLWatchTensorBoard", "RLWatchCore", .product(name: "SwiftProtobuf", package: "swift-protobuf")],

@@ -3,7 +3,8 @@
 Seeds are small valid inputs taken from the labelled real runs (Tests/Fixtures/RealRuns/logs), real writers'
 output (tensorboardX) and the inputs of the hardening issue's attacks (overflowing steps, huge windows, a YAML
 alias bomb, secrets in templates). libFuzzer mutates from them; the test suite replays every one of them.
-Run from the repository root with the test venv: `.venv/bin/python3 Fuzz/make-seeds.py` (needs tensorboardX).
+Run from the repository root with the test venv: `.venv/bin/python3 Fuzz/make-seeds.py` (needs tensorboardX);
+`Fuzz/make-seeds.py wandb` writes only the W&B seeds.
 """
 import json
 import os
@@ -123,7 +124,51 @@ metrics:
             corrupted = bytearray(data)
             corrupted[len(corrupted) // 2] ^= 0xFF
             write("tensorboard", "corrupt-crc", bytes(corrupted))
+    wandb_seeds()
+
+
+def wandb_seeds():
+    """wandb: W&B transaction logs framed and encoded as W&B writes them (header, CRC-32 chunks, Record protos),
+    built here rather than by W&B, whose run record carries the machine's host name and paths."""
+    import struct
+    import zlib
+
+    def varint(n):
+        out = bytearray()
+        while True:
+            byte = n & 0x7F
+            n >>= 7
+            out.append(byte | (0x80 if n else 0))
+            if not n:
+                return bytes(out)
+
+    def field(number, payload):
+        return varint(number << 3 | 2) + varint(len(payload)) + payload
+
+    def history(step, values):
+        items = b"".join(field(1, field(1, k.encode()) + field(16, v.encode())) for k, v in values)
+        return field(2, items + field(2, varint(1 << 3) + varint(step)))
+
+    def chunk(payload, kind=1):
+        return struct.pack("<IHB", zlib.crc32(bytes([kind]) + payload), len(payload), kind) + payload
+
+    header = b":W&B" + struct.pack("<H", 0xBEE1) + b"\x00"
+    rows = [history(step, [("train/kl", "0.01"), ("train/loss", "NaN" if step == 4 else "0.3"), ("_step", str(step))])
+            for step in range(1, 6)]
+    exit_record = field(18, varint(1 << 3) + varint(1))
+    data = header + b"".join(chunk(row) for row in rows) + chunk(exit_record)
+    write("wandb", "crashed", data)
+    write("wandb", "truncated", data[: len(data) - 5])
+    split = rows[0]
+    write("wandb", "first-last", header + chunk(split[:10], 2) + chunk(split[10:20], 3) + chunk(split[20:], 4))
+    corrupted = bytearray(data)
+    corrupted[len(corrupted) // 2] ^= 0xFF
+    write("wandb", "corrupt-crc", bytes(corrupted))
 
 
 if __name__ == "__main__":
-    main()
+    import sys
+    if sys.argv[1:] == ["wandb"]:
+        wandb_seeds()
+    else:
+        main()

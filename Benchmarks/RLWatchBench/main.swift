@@ -42,7 +42,7 @@ while let argument = arguments.popFirst() {
 }
 
 let benchmarks =
-    DetectorBenchmarks.all(scale: scale) + ReplayBenchmarks.all(lines: replayLines)
+    DetectorBenchmarks.all(scale: scale) + ReplayBenchmarks.all(lines: replayLines) + TrackerBenchmarks.all()
     + StoreBenchmarks.all(scale: scale, replayLines: replayLines)
 let selected = benchmarks.filter { benchmark in filters.isEmpty || filters.contains { benchmark.name.contains($0) } }
 

@@ -6,6 +6,7 @@ import RLWatchIngest
 import RLWatchStore
 import RLWatchServer
 import RLWatchTensorBoard
+import RLWatchTrackers
 
 /// One input rlwatch reads from outside, driven with arbitrary bytes.
 ///
@@ -37,6 +38,8 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
     /// A sequence of steps (step numbers anywhere in Int's range, any Double) through every detector and the
     /// alert policy: the arithmetic on steps and values must never trap.
     case analyzer
+    /// A W&B transaction log (LevelDB framing of `Record` protos), through ``WandbLog`` as `watch` reads it.
+    case wandb
 
     /// Runs one input.
     public func run(_ data: [UInt8]) {
@@ -50,6 +53,7 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
         case .configYAML: Self.configYAML(data)
         case .webhookTemplate: Self.webhookTemplate(data)
         case .analyzer: Self.analyzer(data)
+        case .wandb: Self.withFile(data, name: "run-fuzz.wandb") { Self.wandb($0) }
         }
     }
 
@@ -118,6 +122,26 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
         }
         if let last = assembler.flush(), steps.count < 256 {
             steps.append(MetricKeyMap.builtIn.makeStep(step: last.step, values: last.values))
+        }
+        analyze(steps)
+    }
+
+    private static func wandb(_ path: String) {
+        let log = WandbLog(path: path)
+        var steps: [MetricStep] = []
+        for _ in 0..<64 {
+            let read: TrackerRead
+            do {
+                read = try log.read(limit: 16, final: true, strict: false)
+            } catch {
+                requireDescribed(error)
+                break
+            }
+            if let failure = read.failure { precondition(!failure.isEmpty, "an empty failure") }
+            for row in read.rows where steps.count < 256 {
+                steps.append(MetricKeyMap.builtIn.makeStep(step: row.step, values: row.values))
+            }
+            if !read.hasMore { break }
         }
         analyze(steps)
     }

@@ -22,6 +22,9 @@ public struct ConsoleAlertPrinter: Sendable {
         lines += wrap(alert.message, width: inner)
         lines.append("")
         lines += wrap("Recommendation: " + alert.recommendation, width: inner)
+        if let resume = alert.resumeFrom, let advice = alert.resumeAdvice {
+            lines += wrap("Checkpoint: \(advice): \(resume.path)", width: inner)
+        }
         let color = alert.severity == .critical ? "\u{1B}[31m" : "\u{1B}[33m"
         let bold = "\u{1B}[1m"
         let reset = "\u{1B}[0m"

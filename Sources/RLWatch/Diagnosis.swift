@@ -33,6 +33,12 @@ public struct Diagnosis: Sendable {
     public var lastHealthyStep: Int?
     public var firstCriticalStep: Int?
     public var coFiring: [CoFiring]
+    /// The checkpoints the trainer saved, by step.
+    public var checkpoints: [TrainingCheckpoint] = []
+    /// The newest checkpoint saved before the trouble that led to the first critical began: where to resume.
+    public var resumeFrom: TrainingCheckpoint?
+    /// What was done about the run's alerts (training stopped, commands run), oldest first.
+    public var actions: [AlertActionRecord] = []
 
     /// Alerts closer than this many steps count as firing together.
     public static let coFiringWindow = 20
@@ -44,10 +50,17 @@ public struct Diagnosis: Sendable {
         guard let run = try await store.run(id: runID) else { return nil }
         let steps = try await store.steps(runID: runID)
         let alerts = try await store.alerts(runID: runID)
-        return Diagnosis(run: run, steps: steps.map(\.metrics), alerts: alerts)
+        let checkpoints = try await (store as? any TrainingCheckpointStore)?.trainingCheckpoints(runID: runID) ?? []
+        let actions = try await (store as? any AlertActionStore)?.alertActions(runID: runID) ?? []
+        return Diagnosis(run: run, steps: steps.map(\.metrics), alerts: alerts, checkpoints: checkpoints, actions: actions)
     }
 
-    public init(run: RunRecord, steps: [MetricStep], alerts: [AlertRecord]) {
+    public init(
+        run: RunRecord, steps: [MetricStep], alerts: [AlertRecord], checkpoints: [TrainingCheckpoint] = [],
+        actions: [AlertActionRecord] = []
+    ) {
+        self.checkpoints = checkpoints
+        self.actions = actions
         self.run = run
         totalSteps = steps.count
         self.alerts = alerts
@@ -67,19 +80,10 @@ public struct Diagnosis: Sendable {
         let ordered = alerts.sorted { ($0.alert.step, $0.id ?? 0) < ($1.alert.step, $1.id ?? 0) }
         firstCriticalStep = ordered.first { $0.alert.severity == .critical }?.alert.step
         if let critical = ordered.first(where: { $0.alert.severity == .critical }) {
-            // Walk back from the first critical through earlier alerts that each came within the
-            // cooldown-sized window of the next: the earliest of them is where the trouble started. Each alert
-            // counts from its episode's onset (`onset_step`: a streak or a persistence rule fires after the
-            // condition began), so the last healthy step is the one before the earliest onset.
-            var troubleStart = critical.alert.onsetStep
-            for record in ordered.reversed() where record.alert.step < troubleStart || record.alert.onsetStep < troubleStart {
-                if stepDistance(from: record.alert.step, to: troubleStart) <= 100 {
-                    troubleStart = min(troubleStart, record.alert.onsetStep)
-                } else {
-                    break
-                }
-            }
+            // The last healthy step is the one before the earliest onset of the trouble that led to the first critical.
+            let troubleStart = TroubleOnset.start(of: critical.alert, among: ordered.map(\.alert))
             lastHealthyStep = steps.last { $0.step < troubleStart }?.step
+            resumeFrom = TrainingCheckpoint.resumePoint(checkpoints, before: troubleStart)
         }
         coFiring = Diagnosis.groupCoFiring(ordered)
     }

@@ -36,6 +36,9 @@ public enum DiagnosisRenderer {
             ("assessment", .string(d.assessment)),
             ("first_critical_step", d.firstCriticalStep.map(JSONValue.int) ?? .null),
             ("last_healthy_step", d.lastHealthyStep.map(JSONValue.int) ?? .null),
+            ("resume_from", d.resumeFrom.map(checkpointJSON) ?? .null),
+            ("checkpoints", .array(d.checkpoints.map(checkpointJSON))),
+            ("actions", .array(d.actions.map(actionJSON))),
             (
                 "co_firing",
                 .array(
@@ -49,6 +52,28 @@ public enum DiagnosisRenderer {
             ),
         ]
         return .object(members)
+    }
+
+    static func checkpointJSON(_ checkpoint: TrainingCheckpoint) -> JSONValue {
+        .object([("step", .int(checkpoint.step)), ("path", .string(checkpoint.path)), ("name", .string(checkpoint.name))])
+    }
+
+    static func actionJSON(_ action: AlertActionRecord) -> JSONValue {
+        .object([
+            ("time", .string(isoLocal(action.time))), ("action", .string(action.action)), ("actor", .string(action.actor)),
+            ("step", .int(action.step)), ("detector", .string(action.detector)), ("severity", .string(action.severity)),
+            ("reason", .string(action.reason)), ("result", .string(action.result)), ("output", .string(action.output)),
+        ])
+    }
+
+    /// `checkpoint-1200 (step 1200) at /runs/out/checkpoint-1200`.
+    static func describe(_ checkpoint: TrainingCheckpoint) -> String {
+        "\(checkpoint.name) (step \(checkpoint.step))" + (checkpoint.name == checkpoint.path ? "" : " at \(checkpoint.path)")
+    }
+
+    /// `stop by client at step 219 (critical loss_nan): actions.on_critical: stop → done`.
+    static func describe(_ action: AlertActionRecord) -> String {
+        "\(action.action) by \(action.actor) at step \(action.step) (\(action.severity) \(action.detector)): \(action.reason) → \(action.result)"
     }
 
     public static func alertJSON(_ record: AlertRecord) -> JSONValue {
@@ -90,6 +115,10 @@ public enum DiagnosisRenderer {
         if let critical = d.firstCriticalStep {
             let rollback = d.lastHealthyStep.map { "step \($0)" } ?? "before the first logged step"
             out.append("First critical at step \(critical); last healthy step: \(rollback) (roll back to a checkpoint from then).")
+            if let resume = d.resumeFrom { out.append("Resume from \(describe(resume)).") }
+        }
+        if !d.checkpoints.isEmpty {
+            out.append("Checkpoints: " + d.checkpoints.map { "\($0.name) (step \($0.step))" }.joined(separator: ", "))
         }
         out.append("")
         out.append("Metric Summaries")
@@ -112,6 +141,15 @@ public enum DiagnosisRenderer {
                     "  step \(record.alert.step)  \(record.alert.severity.rawValue.uppercased())  \(record.alert.detector)\(status)")
                 out.append("    \(record.alert.message)")
                 out.append("    → \(record.alert.recommendation)")
+                if let advice = record.alert.resumeAdvice { out.append("    → \(advice)") }
+            }
+        }
+        if !d.actions.isEmpty {
+            out.append("")
+            out.append("Actions taken")
+            for action in d.actions {
+                out.append("  \(formatLocalTime(action.time))  \(describe(action))")
+                if !action.output.isEmpty { out.append("    output: \(action.output.split(separator: "\n").prefix(3).joined(separator: " | "))") }
             }
         }
         if !d.coFiring.isEmpty {
@@ -136,6 +174,10 @@ public enum DiagnosisRenderer {
         if let critical = d.firstCriticalStep {
             out.append("- **First critical:** step \(critical)")
             out.append("- **Last healthy step:** \(d.lastHealthyStep.map(String.init) ?? "none")")
+            if let resume = d.resumeFrom { out.append("- **Resume from:** `\(esc(describe(resume)))`") }
+        }
+        if !d.checkpoints.isEmpty {
+            out.append("- **Checkpoints:** " + d.checkpoints.map { "\($0.name) (step \($0.step))" }.joined(separator: ", "))
         }
         out += ["", "## Metric summaries", "", "| Metric | Min | Max | Mean | First | Last | Trend |", "|---|---|---|---|---|---|---|"]
         for s in d.summaries {
@@ -156,6 +198,10 @@ public enum DiagnosisRenderer {
             for g in d.coFiring {
                 out.append("- steps \(g.fromStep)–\(g.toStep): \(g.detectors.map(\.rawValue).joined(separator: " + "))\(g.advice.map { " — \($0)" } ?? "")")
             }
+        }
+        if !d.actions.isEmpty {
+            out += ["", "## Actions taken", ""]
+            for action in d.actions { out.append("- \(formatLocalTime(action.time)): \(esc(describe(action)))") }
         }
         return out.joined(separator: "\n")
     }

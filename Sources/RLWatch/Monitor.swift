@@ -21,13 +21,15 @@ extension ConsoleAlertPrinter: AlertSink {
 public final class Monitor: Sendable {
     public let runID: String
     public let config: RLWatchConfig
-    private let store: any Store
+    let store: any Store
     private let sinks: [any AlertSink]
     /// Per severity, the channels each delivered alert is queued for (empty when not queueing).
     private let deliveryChannels: [Severity: [String]]
-    private let logger: Logger
+    let logger: Logger
     private let analyzer: Mutex<RunAnalyzer>
     private let failures = Atomic<Int>(0)
+    /// Stamps the stored rows and the run's start.
+    private let clock: AnyWallClock
 
     /// Creates the monitor and registers the run in the store.
     ///
@@ -37,16 +39,18 @@ public final class Monitor: Sendable {
     ///   - framework: recorded with the run (`auto`, `trl`, `verl`, `openrlhf`, `manual`).
     ///   - store: where steps and alerts go.
     ///   - sinks: where delivered alerts are printed or sent.
+    ///   - logger: where store failures are logged (default: the task's `Logger.current`).
+    ///   - clock: the wall clock the rows and the run's start are stamped with.
     ///   - queueDeliveries: queue each delivered alert for the enabled alert channels (Slack, Discord, email,
     ///     webhook, PagerDuty): one outbox entry per channel, written in the step's transaction, for an
-    ///     `AlertDispatcher` (module RLWatchAlerts) to send. Nothing is sent from `log`. Needs an `OutboxStore`;
-    ///     other stores ignore the entries.
+    ///     `AlertDispatcher` (module RLWatchAlerts) to send. Nothing is sent from `log`.
     /// - Throws: when the run cannot be registered in the store.
     public init(
         config: RLWatchConfig, runID: String? = nil, framework: String? = nil, store: any Store,
-        sinks: [any AlertSink] = [], queueDeliveries: Bool = false, logger: Logger = Logger(label: "rlwatch"),
-        now: Date = Date()
+        sinks: [any AlertSink] = [], queueDeliveries: Bool = false, logger: Logger = .current,
+        clock: AnyWallClock = .system
     ) async throws {
+        let now = clock.date
         let chosen = runID.flatMap { $0.isEmpty ? nil : $0 } ?? (config.runID.isEmpty ? nil : config.runID)
         self.runID = chosen ?? Monitor.generateRunID(now: now)
         self.config = config
@@ -60,6 +64,7 @@ public final class Monitor: Sendable {
         }
         deliveryChannels = channels
         self.logger = logger
+        self.clock = clock
         analyzer = Mutex(RunAnalyzer(config: config, remembersRecentSteps: true))
         try await store.registerRun(
             RunRecord(
@@ -68,7 +73,7 @@ public final class Monitor: Sendable {
     }
 
     /// A run id like rlwatch 0.5.1's: `run_20261123_031500_a1b2c3` (local time).
-    public static func generateRunID(now: Date = Date()) -> String {
+    public static func generateRunID(now: Date = AnyWallClock.system.date) -> String {
         let suffix = String(UInt32.random(in: 0...0xFF_FFFF), radix: 16)
         return "run_\(formatLocalTime(now.timeIntervalSince1970, "yyyyMMdd_HHmmss"))_\(String(repeating: "0", count: 6 - suffix.count))\(suffix)"
     }
@@ -130,9 +135,10 @@ public final class Monitor: Sendable {
                     disposition: finding.isNote ? .suppressed(.resolved) : analyzer.decideLiveness(finding.alert))
             }
         }
-        let records = prepareDelivery(
+        let (judged, annotated) = await namingResumePoint(
             outcomes.map { AlertRecord(runID: runID, timestamp: time, alert: $0.alert, disposition: $0.disposition) },
             outcomes: outcomes)
+        let records = prepareDelivery(judged, outcomes: annotated)
         do {
             try await store.append(steps: [], alerts: records, options: .none)
         } catch {
@@ -140,7 +146,7 @@ public final class Monitor: Sendable {
             logger.error("rlwatch could not store \(records.count) liveness alert(s) of run \(runID): \(error)")
             throw error
         }
-        return outcomes
+        return annotated
     }
 
     /// Queues each delivered alert for its severity's channels and prints it to the sinks; returns the records to
@@ -150,6 +156,9 @@ public final class Monitor: Sendable {
         if !deliveryChannels.isEmpty {
             for index in records.indices where records[index].disposition.isDelivered {
                 records[index].channels = deliveryChannels[records[index].alert.severity] ?? []
+                if config.actions.runsCommand(for: records[index].alert) {
+                    records[index].channels.append(AlertCommand.channel)
+                }
             }
         }
         for outcome in outcomes where outcome.disposition.isDelivered {
@@ -167,7 +176,7 @@ public final class Monitor: Sendable {
         batch: [MetricStep], throwing: Bool, checkpoint: SourceCheckpoint? = nil,
         receipt: (([AlertOutcome]) -> BatchReceipt)? = nil, skippingRepeats: Bool = false
     ) async throws -> [AlertOutcome] {
-        let timestamp = Date().timeIntervalSince1970
+        let timestamp = clock.now.secondsSince1970
         let (stored, judged, outcomes) = analyzer.withLock { analyzer in
             var stored: [StoredStep] = []
             var records: [AlertRecord] = []
@@ -184,7 +193,8 @@ public final class Monitor: Sendable {
             }
             return (stored, records, outcomes)
         }
-        let records = prepareDelivery(judged, outcomes: outcomes)
+        let (named, annotated) = await namingResumePoint(judged, outcomes: outcomes)
+        let records = prepareDelivery(named, outcomes: annotated)
         do {
             try await store.append(
                 steps: stored, alerts: records,
@@ -194,7 +204,7 @@ public final class Monitor: Sendable {
             logger.error("rlwatch could not store \(batch.count) step(s) of run \(runID): \(error)")
             if throwing { throw error }
         }
-        return outcomes
+        return annotated
     }
 }
 

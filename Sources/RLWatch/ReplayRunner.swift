@@ -19,6 +19,8 @@ public final class ReplayRunner {
     private var pendingAlerts: [AlertRecord] = []
     private var output = OutputBuffer()
     private let timestamp: Double
+    private let crashEnabled: Bool
+    private var lastStep: Int?
 
     public private(set) var stepsProcessed = 0
     public private(set) var delivered: [Alert] = []
@@ -26,8 +28,9 @@ public final class ReplayRunner {
 
     /// - Parameters:
     ///   - persist: writes one batch durably; nil for `--no-store`.
+    ///   - clock: the wall clock the stored rows are stamped with (once: a replay is one moment).
     public init(
-        config: RLWatchConfig, runID: String, format: OutputFormat, batchSize: Int = 8192,
+        config: RLWatchConfig, runID: String, format: OutputFormat, batchSize: Int = 8192, clock: AnyWallClock = .system,
         persist: (([StoredStep], [AlertRecord]) throws -> Void)?
     ) {
         analyzer = RunAnalyzer(config: config)
@@ -35,7 +38,8 @@ public final class ReplayRunner {
         self.format = format
         self.persist = persist
         self.batchSize = max(1, batchSize)
-        timestamp = Date().timeIntervalSince1970
+        timestamp = clock.now.secondsSince1970
+        crashEnabled = config.crash.enabled
         if persist != nil { pendingSteps.reserveCapacity(self.batchSize) }
     }
 
@@ -43,6 +47,7 @@ public final class ReplayRunner {
     public func consume(_ step: MetricStep) throws {
         let result = analyzer.process(step)
         stepsProcessed += 1
+        lastStep = step.step
         for outcome in result.outcomes {
             if outcome.disposition.isDelivered {
                 delivered.append(outcome.alert)
@@ -58,6 +63,23 @@ public final class ReplayRunner {
         if pendingSteps.count >= batchSize { try flush() }
     }
 
+    /// The log recorded that the run crashed (a tracker's failed exit): `run_crashed` at the last step, through the
+    /// alert policy like a live watch's (nothing when `crash` is disabled).
+    public func crashed(_ report: CrashReport) throws {
+        guard crashEnabled else { return }
+        let alert = report.alert(lastStep: lastStep)
+        let disposition = analyzer.decideLiveness(alert)
+        if disposition.isDelivered {
+            delivered.append(alert)
+            write(alert)
+        } else {
+            suppressedCount += 1
+        }
+        guard persist != nil else { return }
+        pendingAlerts.append(AlertRecord(runID: runID, timestamp: timestamp, alert: alert, disposition: disposition))
+        try flush()
+    }
+
     /// Stores what is queued and writes buffered output.
     public func flush() throws {
         output.flush()
@@ -67,16 +89,14 @@ public final class ReplayRunner {
         pendingAlerts.removeAll(keepingCapacity: true)
     }
 
+    /// What the replay judged so far.
+    public var tally: RunTally { RunTally(steps: stepsProcessed, delivered: delivered, suppressed: suppressedCount) }
+
     /// The most severe delivered alert, if any.
-    public var worstSeverity: Severity? { delivered.map(\.severity).max() }
+    public var worstSeverity: Severity? { tally.worstSeverity }
 
     /// The closing summary line of a text replay.
-    public var summary: String {
-        let critical = delivered.filter { $0.severity == .critical }.count
-        return "Replayed \(stepsProcessed) step\(stepsProcessed == 1 ? "" : "s") as run \(runID): "
-            + "\(delivered.count) alert\(delivered.count == 1 ? "" : "s") delivered (\(critical) critical, "
-            + "\(delivered.count - critical) warning), \(suppressedCount) suppressed."
-    }
+    public var summary: String { tally.line("Replayed", runID: runID) }
 
     private func write(_ alert: Alert) {
         switch format {

@@ -22,13 +22,15 @@ import Synchronization
 /// On graceful shutdown it finishes the attempts in flight (bounded by the channels' timeouts), records them, and
 /// returns; what is still pending is resumed by the next dispatcher on the same store.
 public struct AlertDispatcher: Service {
-    public let store: any OutboxStore
+    public let store: any Store
     public let config: AlertsConfig
     public let policy: RetryPolicy
     public let pollInterval: Duration
     public let lease: Duration
     public let batchSize: Int
     let transport: (any AlertTransport)?
+    /// Runs `actions.command` for the entries of the ``AlertCommand/channel`` channel; nil when none is configured.
+    let commands: AlertCommandRunner?
     let logger: Logger
     let now: @Sendable () -> Date
 
@@ -40,13 +42,16 @@ public struct AlertDispatcher: Service {
     ///     this process, when the store rings its ``OutboxDoorbell``).
     ///   - lease: how long a claimed entry is reserved for this dispatcher.
     ///   - batchSize: the most sends in flight at once (and the entries one ``deliverDue(using:)`` pass claims).
+    ///   - commands: runs `actions.command` for the entries queued for it; nil when none is configured.
     ///   - logger: delivery failures are logged here, secrets scrubbed.
     ///   - now: the wall clock the store's times are in.
     public init(
-        store: any OutboxStore, config: AlertsConfig, transport: (any AlertTransport)? = nil,
+        store: any Store, config: AlertsConfig, transport: (any AlertTransport)? = nil,
         pollInterval: Duration = .milliseconds(500), lease: Duration = .seconds(300), batchSize: Int = 16,
-        logger: Logger = Logger(label: "rlwatch.alerts"), now: @escaping @Sendable () -> Date = { Date() }
+        commands: AlertCommandRunner? = nil,
+        logger: Logger = .current, now: @escaping @Sendable () -> Date = { Date() }
     ) {
+        self.commands = commands
         self.store = store
         self.config = config
         self.policy = RetryPolicy(config.retry)
@@ -152,7 +157,11 @@ public struct AlertDispatcher: Service {
         let number = delivery.attempts + 1
         let started = now()
         let outcome: AttemptOutcome
-        if let name = AlertChannelName(rawValue: delivery.channel) {
+        if delivery.channel == AlertCommand.channel {
+            outcome =
+                await commands?.run(entry.alert, now: started)
+                ?? .configurationError(detail: "no actions.command is configured in this process")
+        } else if let name = AlertChannelName(rawValue: delivery.channel) {
             let channel = AlertChannels.channel(name, config: config)
             let deliverer = AlertDeliverer(transport: transport, policy: policy, clock: ContinuousClock())
             outcome = await deliverer.attempt(entry.alert.alert, runID: delivery.runID, via: channel, now: started)

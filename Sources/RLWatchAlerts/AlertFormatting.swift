@@ -40,6 +40,12 @@ enum AlertFormatting {
             })
     }
 
+    /// "Resume from checkpoint-1200 (step 1200): /runs/out/checkpoint-1200", or nil when the alert names no checkpoint.
+    static func resumeLine(_ alert: Alert) -> String? {
+        guard let resume = alert.resumeFrom, let advice = alert.resumeAdvice else { return nil }
+        return "R" + advice.dropFirst() + ": " + resume.path
+    }
+
     /// `text` cut to at most `limit` characters, ending in `…` when cut (chat APIs reject longer fields).
     static func truncated(_ text: String, _ limit: Int) -> String {
         text.count <= limit ? text : String(text.prefix(max(0, limit - 1))) + "…"

@@ -22,7 +22,7 @@ public struct NetworkAlertTransport: AlertTransport {
     /// - Parameters:
     ///   - client: the HTTP client to send with.
     ///   - logger: for the transport's own debug messages.
-    public init(client: HTTPClient, logger: Logger = Logger(label: "rlwatch.alerts")) {
+    public init(client: HTTPClient, logger: Logger = .current) {
         self.client = client
         self.logger = logger
     }
@@ -102,7 +102,7 @@ public struct NetworkAlertTransport: AlertTransport {
 /// - Returns: what `body` returns.
 /// - Throws: what `body` throws.
 public func withAlertTransport<Result: Sendable>(
-    logger: Logger = Logger(label: "rlwatch.alerts"),
+    logger: Logger = .current,
     _ body: (NetworkAlertTransport) async throws -> Result
 ) async throws -> Result {
     let client = HTTPClient(

@@ -47,7 +47,18 @@ enum ChartData {
         for (index, view) in runs.enumerated() {
             for record in view.delivered { alerts.append(alert(record, run: index, charted: view.charted)) }
         }
+        var checkpoints: [JSONValue] = []
+        for (index, view) in runs.enumerated() {
+            for checkpoint in view.checkpoints {
+                checkpoints.append(
+                    .object([
+                        ("run", .int(index)), ("step", .int(checkpoint.step)), ("name", .string(checkpoint.name)),
+                        ("path", .string(checkpoint.path)),
+                    ]))
+            }
+        }
         return .object([
+            ("checkpoints", .array(checkpoints)),
             ("runs", .array(runs.enumerated().map { index, view in
                 .object([("id", .string(view.run.runID)), ("color", .string(color(index)))])
             })),

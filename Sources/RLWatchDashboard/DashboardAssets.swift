@@ -58,6 +58,7 @@ svg .axis text{fill:var(--muted);font-size:11px}
 svg .line{fill:none;stroke-width:1.6;stroke-linejoin:round}
 svg .band{opacity:.18;stroke:none}
 svg .threshold{stroke:var(--crit);stroke-dasharray:6 4;stroke-width:1.4}
+svg .checkpoint{stroke:var(--muted,#888);stroke-dasharray:2 3;stroke-width:1}
 svg .threshold-label{fill:var(--crit);font-size:11px;paint-order:stroke;stroke:var(--panel);stroke-width:3px}
 svg .nonfinite{fill:var(--crit)}
 svg .marker{stroke:var(--bg);stroke-width:1.5;cursor:pointer}
@@ -311,6 +312,13 @@ details summary{cursor:pointer;font-weight:600;margin:1em 0 .5em}
       root.appendChild(svg('line', { class: 'threshold', x1: M.l, x2: W - M.r, y1: ty, y2: ty }));
       root.appendChild(svg('text', { class: 'threshold-label', x: W - M.r, y: ty - 4, 'text-anchor': 'end' }, c.threshold.label));
     }
+    // The trainer's checkpoints: a dashed vertical line each, its name on hover.
+    (D.checkpoints || []).forEach(function (k) {
+      if (k.step < xd[0] || k.step > xd[1]) return;
+      var line = svg('line', { class: 'checkpoint', x1: X(k.step), x2: X(k.step), y1: M.t, y2: H - M.b, 'data-step': k.step });
+      line.appendChild(svg('title', {}, k.name + ' (step ' + k.step + '): ' + k.path));
+      root.appendChild(line);
+    });
     c.series.forEach(function (s) {
       var color = D.runs[s.run].color;
       if (s.sd && !log) {

@@ -38,7 +38,7 @@ public struct DashboardRoutes: Sendable {
     public init(
         store: any Store, options: DashboardOptions = DashboardOptions(), clock: any Clock<Duration> = ContinuousClock(),
         now: @escaping @Sendable () -> Double = { Date().timeIntervalSince1970 },
-        logger: Logger = Logger(label: "rlwatch.dashboard")
+        logger: Logger = .current
     ) {
         self.store = store
         self.options = options

@@ -118,6 +118,7 @@ enum Pages {
             \(tile("Warnings", "tile-warnings", String(delivered.count - critical)))
             \(tile("Health", "tile-health", health.rawValue, valueClass: "health-\(health.rawValue)"))
             \(tile("Last healthy step", "tile-last-healthy", view.diagnosis.lastHealthyStep.map(String.init) ?? "–"))
+            \(tile("Resume from", "tile-resume-from", view.diagnosis.resumeFrom.map { "\($0.name) (step \($0.step))" } ?? "–"))
             </section>
             <p class="exports">Export: <a href="\(HTML.escape(exportLink("metrics.csv", [id])))">metrics CSV</a>\
             <a href="\(HTML.escape(exportLink("metrics.jsonl", [id])))">metrics JSONL</a>\
@@ -130,6 +131,7 @@ enum Pages {
             <h2>Diagnosis</h2>
             <p class="health-\(health.rawValue)"><strong>\(HTML.escape(health.rawValue.uppercased()))</strong> — \(HTML.escape(view.diagnosis.assessment))</p>
             <p>\(diagnosisLine(view.diagnosis))</p>
+            \(actionsTable(view.actions))
             <details><summary>Run configuration (secrets redacted)</summary>
             <pre class="config">\(HTML.escape(ConfigRedaction.pretty(run.configJSON)))</pre></details>
             <noscript><p>Charts and live updates need JavaScript; tables and exports work without it.</p></noscript>
@@ -157,7 +159,25 @@ enum Pages {
             parts.append("Last healthy step: – (no critical alert)")
         }
         if let step = diagnosis.firstCriticalStep { parts.append("first critical at step \(step)") }
+        if let resume = diagnosis.resumeFrom {
+            parts.append(
+                "resume from <strong>\(HTML.escape(resume.name)) (step \(resume.step))</strong> <code>\(HTML.escape(resume.path))</code>")
+        }
         return parts.joined(separator: "; ") + "."
+    }
+
+    /// What was done about the run's alerts: training stopped by the client, commands run, dry runs.
+    static func actionsTable(_ actions: [AlertActionRecord]) -> String {
+        guard !actions.isEmpty else { return "" }
+        var out = "<h2>Actions taken</h2>\n<table id=\"actions-table\"><thead><tr><th>Time</th><th>Action</th><th>By</th>"
+            + "<th>Alert</th><th>Why</th><th>Result</th><th>Output</th></tr></thead><tbody>\n"
+        for action in actions {
+            out += "<tr><td>\(time(action.time))</td><td>\(HTML.escape(action.action))</td><td>\(HTML.escape(action.actor))</td>"
+                + "<td>\(HTML.escape(action.severity)) \(HTML.escape(action.detector)) at step \(action.step)</td>"
+                + "<td>\(HTML.escape(action.reason))</td><td>\(HTML.escape(action.result))</td>"
+                + "<td><pre>\(HTML.escape(String(action.output.prefix(500))))</pre></td></tr>\n"
+        }
+        return out + "</tbody></table>"
     }
 
     static func tile(_ label: String, _ id: String, _ value: String, valueClass: String = "") -> String {

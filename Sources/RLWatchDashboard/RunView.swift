@@ -23,6 +23,9 @@ struct RunView: Sendable {
     var charted: Set<String>
     /// The entropy chart's threshold line (``ChartData/collapseThreshold(run:rows:)``).
     var collapseThreshold: (value: Double, label: String)?
+    /// The checkpoints the trainer saved (marked on the charts) and the actions taken on the run's alerts.
+    var checkpoints: [TrainingCheckpoint] = []
+    var actions: [AlertActionRecord] = []
 
     var delivered: [AlertRecord] { alerts.filter { $0.disposition.isDelivered } }
     var stalled: Bool { state == .stalled }
@@ -33,7 +36,10 @@ struct RunView: Sendable {
         from store: any Store, run: RunRecord, alerts: [AlertRecord], now: Double, stallAfter: Double?
     ) async throws -> RunView {
         let rows = try await store.steps(runID: run.runID)
-        let diagnosis = Diagnosis(run: run, steps: rows.map(\.metrics), alerts: alerts)
+        let checkpoints = try await (store as? any TrainingCheckpointStore)?.trainingCheckpoints(runID: run.runID) ?? []
+        let actions = try await (store as? any AlertActionStore)?.alertActions(runID: run.runID) ?? []
+        let diagnosis = Diagnosis(
+            run: run, steps: rows.map(\.metrics), alerts: alerts, checkpoints: checkpoints, actions: actions)
         let lastArrival = rows.last?.timestamp ?? run.startedAt
         return RunView(
             run: run, rowCount: rows.count, alerts: alerts, diagnosis: diagnosis,
@@ -43,15 +49,17 @@ struct RunView: Sendable {
                 run: run, alerts: alerts, stepCount: rows.count, lastArrival: lastArrival, now: now, stallAfter: stallAfter),
             series: ChartData.series(rows: rows, alerts: alerts),
             charted: ChartData.charted(rows: rows),
-            collapseThreshold: ChartData.collapseThreshold(run: run, rows: rows))
+            collapseThreshold: ChartData.collapseThreshold(run: run, rows: rows),
+            checkpoints: checkpoints, actions: actions)
     }
 }
 
 /// Keeps the last few run views read, so that reloading a page, or several people looking at one long run, does
 /// not read all of its rows again.
 ///
-/// An entry is reused while the run's row count, its alerts (count and newest id) and its record (finish time,
-/// config) are unchanged: three small queries instead of reading, say, 100k rows. Anything else reads the run
+/// An entry is reused while the run's row count, its alerts (count and newest id), its record (finish time,
+/// config) and its checkpoint and action counts are unchanged: five small queries instead of reading, say, 100k
+/// rows. Anything else reads the run
 /// again. At most `capacity` runs are kept (least recently used first out).
 final class RunViewCache: Sendable {
     private struct Entry: Sendable {
@@ -65,6 +73,9 @@ final class RunViewCache: Sendable {
         var alerts: Int
         var lastAlertID: Int64
         var run: RunRecord
+        /// Checkpoints and actions arrive without rows or alerts (a checkpoint reported, a client's stop).
+        var checkpoints: Int
+        var actions: Int
     }
 
     private let entries = Mutex<[Entry]>([])
@@ -78,7 +89,9 @@ final class RunViewCache: Sendable {
         let alerts = try await store.alerts(runID: runID, filter: .all)
         let stamp = Stamp(
             rows: try await store.stepCount(runID: runID), alerts: alerts.count,
-            lastAlertID: alerts.compactMap(\.id).max() ?? 0, run: run)
+            lastAlertID: alerts.compactMap(\.id).max() ?? 0, run: run,
+            checkpoints: try await (store as? any TrainingCheckpointStore)?.trainingCheckpoints(runID: runID).count ?? 0,
+            actions: try await (store as? any AlertActionStore)?.alertActions(runID: runID).count ?? 0)
         let cached = entries.withLock { entries -> RunView? in
             guard let index = entries.firstIndex(where: { $0.runID == runID && $0.stamp == stamp }) else { return nil }
             let entry = entries.remove(at: index)

@@ -13,20 +13,26 @@ public enum InputFormat: String, Sendable, Hashable, CaseIterable {
     case trainerState = "trainer-state"
     /// rlwatch's metrics JSONL (the `replay` format).
     case jsonl
-    /// A CSV export with a header row and a step column (`replay` only: a CSV file is not followed).
+    /// A CSV log or export with a header row and a step column (W&B's "Export CSV" naming understood).
     case csv
+    /// A Weights & Biases run's transaction log (`run-<id>.wandb`), or a `wandb/` directory (its latest run).
+    case wandb
+    /// An MLflow tracking store: the SQLite database (`mlflow.db`) or the file store (`mlruns/`).
+    case mlflow
+    /// A Trackio project database (`<project>.db` under `$TRACKIO_DIR` or `$HF_HOME/trackio/`).
+    case trackio
 
     /// The framework recorded with the run when the format tells it.
     public var framework: String? {
         switch self {
         case .verl: "verl"
         case .trainerState: "trl"
-        case .tensorboard, .jsonl, .csv: nil
+        case .tensorboard, .jsonl, .csv, .wandb, .mlflow, .trackio: nil
         }
     }
 
-    /// Whether `watch` can follow a log of this format (every one but CSV, which is read whole).
-    public var isFollowable: Bool { self != .csv }
+    /// Every format's name, for help texts: `tensorboard, verl, …, trackio`.
+    public static var names: String { allCases.map(\.rawValue).joined(separator: ", ") }
 
     /// Whether a file name is a TensorBoard event file.
     public static func isEventFile(name: String) -> Bool {
@@ -35,16 +41,19 @@ public enum InputFormat: String, Sendable, Hashable, CaseIterable {
 
     /// The format of the file or directory at `path`, from its name and, for JSON, its content.
     ///
-    /// A file is TensorBoard when named like an event file, CSV when named `*.csv`, trainer-state when
+    /// A file is W&B, MLflow or Trackio by its content (``TrackerFiles``), TensorBoard when named like an event
+    /// file, CSV when named `*.csv`, trainer-state when
     /// ``TrainerStateReader/isTrainerState(path:)`` says so, else JSONL or veRL by its first line; standard input
     /// (`-`) is JSONL. A directory is TensorBoard when it holds event files (directly or a few levels down),
-    /// trainer-state when it holds a `trainer_state.json` (directly or in a `checkpoint-*` directory), and JSONL or
-    /// veRL when it holds `.jsonl` files. Nil when nothing tells (an empty directory, a missing path).
+    /// trainer-state when it holds a `trainer_state.json` (directly or in a `checkpoint-*` directory), W&B, MLflow or
+    /// Trackio as ``TrackerFiles/format(ofDirectory:names:)`` tells, JSONL or veRL when it holds `.jsonl` files,
+    /// CSV when it holds `.csv` files. Nil when nothing tells (an empty directory, a missing path).
     public static func detect(path: String) -> InputFormat? {
         guard path != MetricsJSONLReader.standardInputPath else { return .jsonl }
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { return nil }
         if isDirectory.boolValue { return detect(directory: path) }
+        if let tracker = TrackerFiles.format(ofFile: path) { return tracker }
         if let named = named(path) { return named }
         if TrainerStateReader.isTrainerState(path: path) { return .trainerState }
         return jsonlFlavour(of: path) ?? .jsonl
@@ -57,17 +66,21 @@ public enum InputFormat: String, Sendable, Hashable, CaseIterable {
         let name = (path as NSString).lastPathComponent
         if isEventFile(name: name) || name.contains(".tfevents.") { return .tensorboard }
         if name.lowercased().hasSuffix(".csv") { return .csv }
+        if name.hasSuffix(".wandb") { return .wandb }
+        if name == "mlflow.db" { return .mlflow }
         return nil
     }
 
     private static func detect(directory: String) -> InputFormat? {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: directory))?.sorted() ?? []
+        if let tracker = TrackerFiles.format(ofDirectory: directory, names: names) { return tracker }
         if holdsEventFiles(directory) { return .tensorboard }
         if names.contains(TrainerStateReader.fileName) { return .trainerState }
         let jsonl = names.filter { $0.hasSuffix(".jsonl") }
         if let first = jsonl.first {
             return jsonlFlavour(of: (directory as NSString).appendingPathComponent(first)) ?? .jsonl
         }
+        if names.contains(where: { $0.lowercased().hasSuffix(".csv") }) { return .csv }
         for name in names {
             let child = (directory as NSString).appendingPathComponent(name)
             var isDirectory: ObjCBool = false

@@ -106,9 +106,11 @@ public struct SelectedRowsReader: Sendable {
         }
         var failure: SelectedRowsError?
         let rows: [(line: Int, row: [String: Any])]
+        // A CSV header may name the step otherwise (`_step`, `global_step`, W&B's `Step`): its header says.
+        var stepKey = selection.stepKey
         switch format {
         case .jsonl: rows = jsonlRows(text, failure: &failure)
-        case .csv: rows = csvRows(text, failure: &failure)
+        case .csv: rows = csvRows(text, stepKey: &stepKey, failure: &failure)
         }
         var pending: RawMetricsLine?
         func deliverPending() throws {
@@ -116,13 +118,13 @@ public struct SelectedRowsReader: Sendable {
             pending = nil
         }
         for (line, row) in rows where selects(row) {
-            guard let step = Self.integer(row[selection.stepKey]) else {
+            guard let step = Self.integer(row[stepKey]) else {
                 try deliverPending()
                 throw SelectedRowsError(
-                    file: path, line: line, message: "no integer \"\(selection.stepKey)\" in a selected row")
+                    file: path, line: line, message: "no integer \"\(stepKey)\" in a selected row")
             }
             if let (key, value) = row.first(where: { key, value in
-                guard key != selection.stepKey, let text = value as? String else { return false }
+                guard key != stepKey, let text = value as? String else { return false }
                 return TrainerStateReader.nonFinite(text) == nil && keyMap.binding(forKey: key) != nil
             }) {
                 try deliverPending()
@@ -131,7 +133,7 @@ public struct SelectedRowsReader: Sendable {
             }
             var values: [String: Double] = [:]
             var rewards: [Double]?
-            Self.collect(row, into: &values, rewards: &rewards, skipping: selection.stepKey)
+            Self.collect(row, into: &values, rewards: &rewards, skipping: stepKey)
             if var current = pending, current.step == step {
                 current.values.merge(values) { _, new in new }
                 current.rewards = rewards ?? current.rewards
@@ -182,9 +184,11 @@ public struct SelectedRowsReader: Sendable {
         return rows
     }
 
-    private func csvRows(_ text: String, failure: inout SelectedRowsError?) -> [(line: Int, row: [String: Any])] {
+    private func csvRows(_ text: String, stepKey: inout String, failure: inout SelectedRowsError?)
+        -> [(line: Int, row: [String: Any])]
+    {
         var rows: [(line: Int, row: [String: Any])] = []
-        var header: [String]?
+        var header: CSVHeader?
         var number = 0
         for rawLine in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline) {
             number += 1
@@ -200,20 +204,18 @@ public struct SelectedRowsReader: Sendable {
                 return rows
             }
             guard let names = header else {
-                header = cells
+                let read = CSVHeader(cells: cells, stepKey: stepKey)
+                stepKey = read.stepKey
+                header = read
                 continue
             }
             guard inRange(number) else { continue }
-            guard cells.count == names.count else {
-                failure = SelectedRowsError(
-                    file: path, line: number, message: "\(cells.count) cells, the header has \(names.count)")
+            do {
+                rows.append((number, try names.row(cells, file: path, line: number)))
+            } catch {
+                failure = error
                 return rows
             }
-            var row: [String: Any] = [:]
-            for (name, cell) in zip(names, cells) where !cell.isEmpty {
-                row[name] = Double(cell) ?? TrainerStateReader.nonFinite(cell) ?? cell
-            }
-            rows.append((number, row))
         }
         return rows
     }
@@ -252,7 +254,7 @@ public struct SelectedRowsReader: Sendable {
     }
 
     /// Numeric values at the top level and one object down, by key; `rewards` when it is an array of numbers.
-    private static func collect(
+    static func collect(
         _ row: [String: Any], into values: inout [String: Double], rewards: inout [Double]?, skipping stepKey: String
     ) {
         for (key, value) in row where key != stepKey {
@@ -280,7 +282,7 @@ public struct SelectedRowsReader: Sendable {
         return nil
     }
 
-    private static func integer(_ value: Any?) -> Int? {
+    static func integer(_ value: Any?) -> Int? {
         guard let value, let number = number(value) ?? (value as? String).flatMap(Double.init), number.isFinite,
             number == number.rounded(), abs(number) < 9.2e18
         else { return nil }

@@ -249,7 +249,7 @@ public struct TrainerStateReader: Sendable {
 
     /// The document with bare `NaN`, `Infinity` and `-Infinity` outside strings turned into strings, so that
     /// Foundation's strict parser accepts what Python's `json.dump` writes.
-    static func acceptingNonFiniteTokens(_ data: Data) -> Data {
+    public static func acceptingNonFiniteTokens(_ data: Data) -> Data {
         let bytes = [UInt8](data)
         // Fast path: no N or I outside strings is the common case, but checking needs the same scan,
         // so only skip the copy when neither letter occurs at all.

@@ -10,7 +10,7 @@ public enum PostgresServer {
     /// Runs `body` on one connection to `url` (its own short-lived pool).
     @discardableResult
     public static func withConnection<T: Sendable>(
-        to url: PostgresURL, logger: Logger = Logger(label: "rlwatch.postgres"),
+        to url: PostgresURL, logger: Logger = .current,
         _ body: (PostgresConnection) async throws -> T
     ) async throws -> T {
         var poolLogger = logger
@@ -33,7 +33,7 @@ public enum PostgresServer {
     /// Opens and closes one connection outside any pool, within the connect timeout (plus 5 s), so that a server
     /// that cannot be used is reported at once and as it is (refused, certificate not trusted, password rejected)
     /// rather than as a pool that quietly retries until a timeout.
-    public static func probe(_ url: PostgresURL, logger: Logger = Logger(label: "rlwatch.postgres")) async throws {
+    public static func probe(_ url: PostgresURL, logger: Logger = .current) async throws {
         let seconds = (url.connectTimeout ?? 10) + 5
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {

@@ -2,7 +2,7 @@ import Foundation
 import PostgresNIO
 import RLWatchStore
 
-extension PostgresStore: OutboxStore {
+extension PostgresStore {
     /// Claims due entries for this dispatcher only: `FOR UPDATE SKIP LOCKED` skips the rows another dispatcher is
     /// claiming at the same moment, and the lease written in the same statement keeps them from being due again
     /// until it expires. So with any number of `rlwatch serve` processes each alert is sent once (unless a sender

@@ -24,7 +24,10 @@ final class RunTransaction: Sendable {
     var cursor: RunCursor { RunCursor(rowID: lastRowID.withLock { $0 }) }
 }
 
-extension PostgresStore: RunSerializingStore {
+extension PostgresStore {
+    /// Several `rlwatch serve` share one PostgreSQL database: each batch is judged under its run's lock.
+    public var sharesRuns: Bool { true }
+
     /// Serialises a run's batches across every process using this database.
     ///
     /// One pooled connection, one transaction: `pg_advisory_xact_lock` on a 64-bit hash of the run id (runs whose

@@ -39,7 +39,7 @@ public final class PostgresStore: Sendable {
     /// - Throws: `PostgresStoreError` when the server cannot be reached or the schema does not match, or `body`'s
     ///   error.
     public static func withStore<T: Sendable>(
-        url: PostgresURL, migrate: Bool = false, logger: Logger = Logger(label: "rlwatch.postgres"),
+        url: PostgresURL, migrate: Bool = false, logger: Logger = .current,
         _ body: (PostgresStore) async throws -> T
     ) async throws -> T {
         // The pool's own messages at error level: it warns about a lease requested before `run()` started, which
@@ -59,7 +59,7 @@ public final class PostgresStore: Sendable {
     /// Connects and applies the missing migrations (`rlwatch db migrate`).
     ///
     /// - Returns: The version before, and the versions applied (empty when it was up to date).
-    public static func migrate(url: PostgresURL, logger: Logger = Logger(label: "rlwatch.postgres")) async throws
+    public static func migrate(url: PostgresURL, logger: Logger = .current) async throws
         -> (from: Int, applied: [Int])
     {
         try await PostgresServer.withConnection(to: url, logger: logger) { connection in
@@ -369,7 +369,7 @@ extension PostgresStore: Store {
 
 // MARK: Retention
 
-extension PostgresStore: RetentionStore {
+extension PostgresStore {
     /// Deletes old metric rows and receipts in one transaction (alerts, runs, checkpoints and the outbox stay).
     ///
     /// Deleting never disturbs live runs: `withExclusiveRun` catches up by row id, and ids only grow.
@@ -386,7 +386,7 @@ extension PostgresStore: RetentionStore {
 
 // MARK: Activity
 
-extension PostgresStore: RunActivityStore {
+extension PostgresStore {
     /// The run's last row by arrival, through the `(run_id, id)` index.
     public func lastActivity(runID: String) async throws -> RunActivity? {
         try await withConnection { connection in

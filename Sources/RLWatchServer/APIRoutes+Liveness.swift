@@ -50,7 +50,7 @@ extension APIRoutes {
         guard let session = try await registry.session(for: runID) else {
             throw APIError.notFound("run \(runID) not found")
         }
-        let now = liveness?.now ?? Date().timeIntervalSince1970
+        let now = liveness?.now ?? registry.now
         let outcomes: [AlertOutcome] = try await session.lock.run {
             let config = session.monitor.config
             let findings: [LivenessFinding]

@@ -56,6 +56,7 @@ struct APIRoutes: Sendable {
         router.post("/api/v1/runs/:run/crash") { request, context in
             await self.answer(writing: true) { try await self.crash(request, runID: Self.runID(context)) }
         }
+        registerActing(on: router)
     }
 
     /// The `{run}` path segment, percent-decoded: clients encode spaces, non-ASCII and reserved characters
@@ -108,6 +109,12 @@ struct APIRoutes: Sendable {
             case .object(let config): overrides = config
             default: throw APIError.badRequest("config must be an object shaped like rlwatch.yaml", field: "config")
             }
+            // A client may choose how its own training reacts, never what the server executes.
+            if case .object(let actions)? = overrides["actions"], actions.keys.contains(where: { $0 == "command" || $0 == "shell" }) {
+                throw APIError.badRequest(
+                    "config.actions.command and config.actions.shell can only be set in the server's rlwatch.yaml",
+                    field: "config.actions")
+            }
         }
         let opened = try await registry.open(runID: runID, framework: framework, overrides: overrides)
         let progress = opened.session.monitor.progress
@@ -157,7 +164,7 @@ struct APIRoutes: Sendable {
             }
             let outcome: (body: String, replayed: Bool, alerts: [Alert])? = try await session.lock.run {
                 if session.isRetired { return nil }
-                session.touch()
+                session.touch(now: registry.now)
                 // The receipt check and the batch run as one unit among every server sharing the store (see
                 // `RunRegistry.serialized`): two servers cannot both apply a re-sent batch.
                 let judged: (replayed: String?, outcomes: [AlertOutcome], reusedKey: Bool)
@@ -177,7 +184,9 @@ struct APIRoutes: Sendable {
                                 { outcomes in
                                     BatchReceipt(
                                         runID: runID, key: key,
-                                        response: Self.batchAnswer(runID: runID, steps: steps, outcomes: outcomes),
+                                        response: Self.batchAnswer(
+                                            runID: runID, steps: steps, outcomes: outcomes,
+                                            actions: session.monitor.config.actions),
                                         batchDigest: digest)
                                 }
                             }, skippingRepeats: true)
@@ -205,7 +214,10 @@ struct APIRoutes: Sendable {
                 }
                 await livenessAfterBatch(steps, session: session)
                 let delivered = outcomes.filter { $0.disposition.isDelivered }.map(\.alert)
-                return (Self.batchAnswer(runID: runID, steps: steps, outcomes: outcomes), false, delivered)
+                return (
+                    Self.batchAnswer(runID: runID, steps: steps, outcomes: outcomes, actions: session.monitor.config.actions),
+                    false, delivered
+                )
             }
             if let outcome { return outcome }
         }
@@ -226,13 +238,24 @@ struct APIRoutes: Sendable {
     }
 
     /// `{"run_id", "accepted", "last_step", "alerts": [delivered alerts], "suppressed"}`.
-    static func batchAnswer(runID: String, steps: [MetricStep], outcomes: [AlertOutcome]) -> String {
+    ///
+    /// An alert that `actions` (the run's `actions:` section) says to act on carries `"action": {"kind", "dry_run",
+    /// "reason"}`: the Python client stops or checkpoints training on it.
+    static func batchAnswer(
+        runID: String, steps: [MetricStep], outcomes: [AlertOutcome], actions: ActionsConfig = ActionsConfig()
+    ) -> String {
         let delivered = outcomes.filter { $0.disposition.isDelivered }
+        let alerts: [JSONValue] = delivered.map { outcome in
+            guard let action = APIJSON.trainingAction(for: outcome.alert, under: actions),
+                case .object(let members) = outcome.alert.json
+            else { return outcome.alert.json }
+            return .object(members + [("action", action)])
+        }
         let answer: JSONValue = .object([
             ("run_id", .string(runID)),
             ("accepted", .int(steps.count)),
             ("last_step", steps.last.map { .int($0.step) } ?? .null),
-            ("alerts", .array(delivered.map(\.alert.json))),
+            ("alerts", .array(alerts)),
             ("suppressed", .int(outcomes.count - delivered.count)),
         ])
         return answer.serialized()
@@ -293,7 +316,7 @@ struct APIRoutes: Sendable {
     }
 
     private func finish(runID: String) async throws -> Response {
-        let now = Date().timeIntervalSince1970
+        let now = registry.now
         if let session = try await registry.liveSession(runID) {
             // After the batches in flight, and retired so that a later batch reopens the run from the store.
             try await session.lock.run {
@@ -348,7 +371,7 @@ struct APIRoutes: Sendable {
     /// store's own message stay in the server's log, as they can quote other runs' data.
     /// - Parameter writing: the handler writes to the store: its outcome says whether the store is writable
     ///   (`/healthz`).
-    private func answer(writing: Bool = false, _ handler: () async throws -> Response) async -> Response {
+    func answer(writing: Bool = false, _ handler: () async throws -> Response) async -> Response {
         do {
             let response = try await handler()
             if writing { storeHealth.writeSucceeded() }

@@ -95,27 +95,29 @@ public struct MonitorServer: Sendable {
     ///   - store: where runs, steps and alerts go.
     ///   - sinks: where delivered alerts are printed.
     ///   - deliverAlerts: queue alerts for the enabled channels and run an ``AlertDispatcher`` in ``run(exitWithParent:onListening:)``
-    ///     (needs an `OutboxStore` and at least one enabled channel).
+    ///     (needs at least one enabled channel).
     ///   - logger: the server's logger.
     ///   - clock: the wall clock of the liveness watchdog (arrival times, stall checks); tests pass one they step.
     public init(
         settings: ServerSettings, config: RLWatchConfig, store: any Store, sinks: [any AlertSink] = [],
-        deliverAlerts: Bool = true, logger: Logger = Logger(label: "rlwatch.serve"),
-        clock: AnyWallClock = AnyWallClock(SystemWallClock())
+        deliverAlerts: Bool = true, logger: Logger = .current,
+        clock: AnyWallClock = .system
     ) {
         self.settings = settings
         self.logger = logger
         connections = ConnectionRegistry(maxConnections: settings.connectionLimits.effectiveMaxConnections)
-        if deliverAlerts, let outbox = store as? any OutboxStore, !config.alerts.activeChannels.isEmpty {
+        if deliverAlerts, !config.alerts.activeChannels.isEmpty || !config.actions.command.isEmpty {
+            // `actions.command` is one more outbox channel, run by the same dispatcher.
             dispatcher = AlertDispatcher(
-                store: outbox, config: config.alerts, lease: .seconds(config.alerts.retry.leaseSeconds), logger: logger)
+                store: store, config: config.alerts, lease: .seconds(config.alerts.retry.leaseSeconds),
+                commands: AlertCommandRunner.configured(config.actions, store: store, logger: logger), logger: logger)
         } else {
             dispatcher = nil
         }
         registry = RunRegistry(
             options: .init(
                 baseConfig: config, store: store, sinks: sinks, queueDeliveries: dispatcher != nil, logger: logger,
-                idleTimeout: settings.idleRunTimeout))
+                idleTimeout: settings.idleRunTimeout, clock: clock))
         liveness = Self.makeWatchdog(clock: clock, config: config, store: store, registry: registry, logger: logger)
     }
 
@@ -147,10 +149,18 @@ public struct MonitorServer: Sendable {
     }
 
     /// Runs until SIGTERM or SIGINT (or until process `parent` ends, when given), then shuts down gracefully.
-    public func run(exitWithParent parent: Int32? = nil, onListening: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
+    ///
+    /// - Parameter retention: prunes old metric rows beside the server (`storage.retention_days`), in the same group.
+    public func run(
+        exitWithParent parent: Int32? = nil, retention: RetentionService? = nil,
+        onListening: @escaping @Sendable (Int) async -> Void = { _ in }
+    ) async throws {
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: service(onListening: onListening))]
         if let dispatcher {
             services.append(.init(service: dispatcher))
+        }
+        if let retention {
+            services.append(.init(service: retention))
         }
         services.append(.init(service: livenessService()))
         if let parent {

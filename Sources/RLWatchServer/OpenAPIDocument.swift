@@ -17,7 +17,8 @@ enum OpenAPIDocument {
                  "rewards":{"type":"array","items":{"type":["number","string"]},"maxItems":65536}}},
              "Alert":{"type":"object","properties":{"step":{"type":"integer"},"detector":{"type":"string"},
                "severity":{"enum":["warning","critical"]},"message":{"type":"string"},"metric_values":{"type":"object"},
-               "recommendation":{"type":"string"}}},
+               "recommendation":{"type":"string"},
+               "action":{"type":"object","description":"In a batch answer only, when actions: asks the client to act: {kind: stop|save_and_stop, dry_run, reason}"}}},
              "Error":{"type":"object","properties":{"error":{"type":"object","properties":{"message":{"type":"string"},
                "index":{"type":"integer"},"field":{"type":"string"},"key":{"type":"string"}}}}}}},
          "security":[{"bearer":[]}],
@@ -53,6 +54,10 @@ enum OpenAPIDocument {
              "parameters":[{"name":"since_step","in":"query","schema":{"type":"integer"}},
                {"name":"status","in":"query","schema":{"enum":["delivered","suppressed","all"],"default":"delivered"}}],
              "responses":{"200":{"description":"{run_id, alerts:[…]}"}}}},
+           "/api/v1/runs/{run}/checkpoints":{"post":{"summary":"Report a checkpoint the trainer saved; later alerts name the newest one before their trouble began as resume_from","requestBody":{"content":{"application/json":{"schema":{"type":"object","required":["step","path"],"properties":{"step":{"type":"integer","minimum":0},"path":{"type":"string"}}}}}},"responses":{"201":{"description":"{run_id, step, path, new: true}"},"200":{"description":"already known: {run_id, step, path, new: false}"},"400":{"description":"malformed"},"404":{"description":"unknown run"}}},
+             "get":{"summary":"The run's checkpoints by step","responses":{"200":{"description":"{run_id, checkpoints:[{step, path, name, saved_at}]}"}}}},
+           "/api/v1/runs/{run}/actions":{"post":{"summary":"Report an action the client took on an alert (training stopped)","requestBody":{"content":{"application/json":{"schema":{"type":"object","required":["action","step","detector","severity"],"properties":{"action":{"enum":["stop","save_and_stop","none"]},"step":{"type":"integer"},"detector":{"type":"string"},"severity":{"type":"string"},"reason":{"type":"string"},"result":{"type":"string"}}}}}},"responses":{"201":{"description":"the stored action"},"400":{"description":"malformed"},"404":{"description":"unknown run"}}},
+             "get":{"summary":"Actions taken on the run's alerts (client stops, commands run by watch/serve, dry runs)","responses":{"200":{"description":"{run_id, actions:[{id, time, action, actor, step, detector, severity, reason, result, output}]}"}}}},
            "/api/v1/runs/{run}/finish":{"post":{"summary":"Close a run","responses":{"200":{"description":"{run_id, finished_at}"}}}},
            "/api/v1/runs/{run}/crash":{"post":{"summary":"Report that the training process died (run_crashed, critical) and close the run","requestBody":{"content":{"application/json":{"schema":{"type":"object","properties":{"exception_type":{"type":"string"},"message":{"type":"string"},"exit_code":{"type":"integer"}}}}}},"responses":{"200":{"description":"{run_id, finished_at, alerts}"},"400":{"description":"malformed report"},"404":{"description":"unknown run"},"413":{"description":"report larger than 64 KiB"}}}}}}
         """

@@ -22,16 +22,22 @@ final class RunRegistry: Sendable {
         /// A live run that received nothing for this long is dropped from memory (its state reloads from the
         /// store on its next request), so that a long-lived server's memory does not grow with every run it saw.
         var idleTimeout: Double = 3600
+        /// Stamps the runs' rows and their last use.
+        var clock: AnyWallClock = .system
     }
 
     let options: Options
     private let sessions = Mutex<[String: Task<RunSession?, any Error>]>([:])
     /// When idle sessions were last looked for (seconds since 1970).
-    private let lastSweep = Mutex<Double>(Date().timeIntervalSince1970)
+    private let lastSweep: Mutex<Double>
 
     init(options: Options) {
         self.options = options
+        lastSweep = Mutex(options.clock.now.secondsSince1970)
     }
+
+    /// Now on the server's clock (seconds since 1970).
+    var now: Double { options.clock.now.secondsSince1970 }
 
     var liveCount: Int { sessions.withLock { $0.count } }
 
@@ -55,7 +61,7 @@ final class RunRegistry: Sendable {
                     status: 409,
                     message: "run \(runID) is live with a different configuration; finish it first or use a new run id")
             }
-            if options.store is any RunSerializingStore {
+            if options.store.sharesRuns {
                 // Other servers may have judged batches since: catch up, so that the answer's progress is current.
                 try await live.lock.run {
                     if !live.isRetired { try await serialized(live) {} }
@@ -111,7 +117,8 @@ final class RunRegistry: Sendable {
     }
 
     /// Evicts the sessions idle for longer than ``Options/idleTimeout``; runs at most once a minute.
-    func evictIdleSessions(now: Double = Date().timeIntervalSince1970, force: Bool = false) async {
+    func evictIdleSessions(now: Double? = nil, force: Bool = false) async {
+        let now = now ?? self.now
         let due = lastSweep.withLock { last -> Bool in
             guard force || now - last >= min(60, options.idleTimeout) else { return false }
             last = now
@@ -159,12 +166,13 @@ final class RunRegistry: Sendable {
     ) async throws -> RunSession {
         let monitor = try await Monitor(
             config: config, runID: runID, framework: framework ?? config.framework, store: options.store,
-            sinks: options.sinks, queueDeliveries: options.queueDeliveries, logger: options.logger)
-        let session = RunSession(monitor: monitor, overrides: overrides)
-        if let shared = options.store as? any RunSerializingStore {
+            sinks: options.sinks, queueDeliveries: options.queueDeliveries, logger: options.logger,
+            clock: options.clock)
+        let session = RunSession(monitor: monitor, overrides: overrides, now: now)
+        if options.store.sharesRuns {
             // Replayed under the run's lock, so that no other server adds rows half-way; the cursor then lets each
             // batch catch up with just what the others wrote since.
-            let (count, cursor) = try await shared.withExclusiveRun(runID, after: .start) { catchUp in
+            let (count, cursor) = try await options.store.withExclusiveRun(runID, after: .start) { catchUp in
                 monitor.restore(from: catchUp.steps)
                 return catchUp.steps.count
             }
@@ -181,7 +189,7 @@ final class RunRegistry: Sendable {
     /// Runs `body` (which judges and stores a batch of the session's run) as the only writer of the run among every
     /// server sharing the store; call it holding the session's lock.
     ///
-    /// With a ``RunSerializingStore`` (PostgreSQL), `body` runs inside the run's database lock and transaction,
+    /// With a store whose runs are shared (PostgreSQL), `body` runs inside the run's database lock and transaction,
     /// after the monitor replayed the rows other servers stored since it last saw the run, so the batch is judged
     /// as if one server had seen every batch; a run that another server finished meanwhile is reopened, as a batch
     /// after `finish` reopens it on one server. Other stores have one server, whose session lock is enough.
@@ -189,7 +197,8 @@ final class RunRegistry: Sendable {
     /// When anything throws, the session is retired (its detectors may have seen rows that are not stored, or not
     /// counted by its cursor); the next request reloads the run from the store.
     func serialized<T: Sendable>(_ session: RunSession, _ body: () async throws -> T) async throws -> T {
-        guard let shared = options.store as? any RunSerializingStore else { return try await body() }
+        let shared = options.store
+        guard shared.sharesRuns else { return try await body() }
         do {
             let (value, cursor) = try await shared.withExclusiveRun(session.runID, after: session.cursor) { catchUp in
                 if !catchUp.steps.isEmpty { session.monitor.restore(from: catchUp.steps) }

@@ -18,11 +18,11 @@ final class RunSession: Sendable {
     private let retiredFlag = Atomic<Bool>(false)
     /// When a request last used the session (seconds since 1970, as bits).
     private let lastUsedBits: Atomic<UInt64>
-    /// With a store shared by several servers (`RunSerializingStore`): the last stored row of the run that the
+    /// With a store shared by several servers (`Store.sharesRuns`): the last stored row of the run that the
     /// monitor has judged or replayed. Read and written under ``lock``.
     private let cursorRowID = Atomic<Int64>(0)
 
-    init(monitor: Monitor, overrides: [String: ConfigValue], now: Double = Date().timeIntervalSince1970) {
+    init(monitor: Monitor, overrides: [String: ConfigValue], now: Double) {
         self.monitor = monitor
         self.overrides = overrides
         lastUsedBits = Atomic(now.bitPattern)
@@ -49,5 +49,5 @@ final class RunSession: Sendable {
 
     var lastUsed: Double { Double(bitPattern: lastUsedBits.load(ordering: .relaxed)) }
 
-    func touch(now: Double = Date().timeIntervalSince1970) { lastUsedBits.store(now.bitPattern, ordering: .relaxed) }
+    func touch(now: Double) { lastUsedBits.store(now.bitPattern, ordering: .relaxed) }
 }

@@ -14,6 +14,9 @@ public final class InMemoryStore: Store {
         var deliveries: [DeliveryRecord] = []
         var attempts: [Int64: [DeliveryAttemptRecord]] = [:]
         var alertsByID: [Int64: AlertRecord] = [:]
+        var trainingCheckpoints: [String: [TrainingCheckpoint]] = [:]
+        var actions: [String: [AlertActionRecord]] = [:]
+        var nextActionID: Int64 = 1
     }
 
     private let state = Mutex(State())
@@ -106,9 +109,22 @@ public final class InMemoryStore: Store {
     public func stepCount(runID: String) async throws -> Int {
         state.withLock { $0.steps[runID]?.count ?? 0 }
     }
+
+    /// Drops the rows that arrived before `time`; receipts carry no time here and stay.
+    public func pruneSteps(before time: Double) async throws -> Int {
+        state.withLock { state in
+            var deleted = 0
+            for runID in state.steps.keys {
+                let before = state.steps[runID]?.count ?? 0
+                state.steps[runID]?.removeAll { $0.timestamp < time }
+                deleted += before - (state.steps[runID]?.count ?? 0)
+            }
+            return deleted
+        }
+    }
 }
 
-extension InMemoryStore: OutboxStore {
+extension InMemoryStore {
     public func claimDueDeliveries(at time: Double, leaseUntil: Double, limit: Int) async throws -> [DueDelivery] {
         state.withLock { state in
             let due = state.deliveries.indices
@@ -152,5 +168,34 @@ extension InMemoryStore: OutboxStore {
 
     public func deliveryAttempts(deliveryID: Int64) async throws -> [DeliveryAttemptRecord] {
         state.withLock { $0.attempts[deliveryID] ?? [] }
+    }
+}
+
+extension InMemoryStore: TrainingCheckpointStore {
+    public func recordTrainingCheckpoint(_ checkpoint: TrainingCheckpoint, runID: String) async throws -> Bool {
+        state.withLock { state in
+            if state.trainingCheckpoints[runID, default: []].contains(where: { $0.path == checkpoint.path }) { return false }
+            state.trainingCheckpoints[runID, default: []].append(checkpoint)
+            return true
+        }
+    }
+
+    public func trainingCheckpoints(runID: String) async throws -> [TrainingCheckpoint] {
+        TrainingCheckpoint.listed(state.withLock { $0.trainingCheckpoints[runID] ?? [] })
+    }
+}
+
+extension InMemoryStore: AlertActionStore {
+    public func recordAlertAction(_ action: AlertActionRecord) async throws {
+        state.withLock { state in
+            var stored = action
+            stored.id = state.nextActionID
+            state.nextActionID += 1
+            state.actions[action.runID, default: []].append(stored)
+        }
+    }
+
+    public func alertActions(runID: String) async throws -> [AlertActionRecord] {
+        state.withLock { $0.actions[runID] ?? [] }
     }
 }

@@ -99,35 +99,6 @@ public enum DeliveryFilter: Sendable, Hashable {
     case failed
 }
 
-/// A store that also keeps the alert outbox and the delivery log.
-///
-/// Entries are created by `append` (one per channel in `AlertRecord.channels`, in the alert's transaction), so an
-/// alert is never stored without its deliveries nor queued without being stored. The dispatcher claims due
-/// entries with a lease, sends, then records the attempt and the entry's new state in one transaction.
-public protocol OutboxStore: Store {
-    /// Pending entries due at `time` (oldest due first), at most `limit`; each is leased until `leaseUntil` (its
-    /// `nextAttemptAt` moves there) so that a second dispatcher on the same database does not send it too. A
-    /// dispatcher that dies mid-send leaves the lease to expire and the entry is retried.
-    func claimDueDeliveries(at time: Double, leaseUntil: Double, limit: Int) async throws -> [DueDelivery]
-    /// The earliest `nextAttemptAt` of a pending entry, or nil when none is pending.
-    func nextDeliveryDue() async throws -> Double?
-    /// Logs an attempt and moves its entry to `status` (with `nextAttemptAt` for a pending one) in one transaction.
-    /// An entry no longer pending is left as it is (the attempt is still logged).
-    func recordDeliveryAttempt(_ attempt: DeliveryAttemptRecord, status: DeliveryStatus, nextAttemptAt: Double)
-        async throws
-    /// Outbox entries of one run (or all runs when nil), oldest first.
-    func deliveries(runID: String?, filter: DeliveryFilter) async throws -> [DeliveryRecord]
-    /// The delivery log of one entry, in order.
-    func deliveryAttempts(deliveryID: Int64) async throws -> [DeliveryAttemptRecord]
-    /// Rung after an append that queued deliveries commits, so that a dispatcher in this process sends the alert
-    /// at once instead of at its next poll; nil for a store that does not ring (the dispatcher then polls).
-    var outboxDoorbell: OutboxDoorbell? { get }
-}
-
-extension OutboxStore {
-    public var outboxDoorbell: OutboxDoorbell? { nil }
-}
-
 extension DeliveryFilter {
     func matches(_ status: DeliveryStatus) -> Bool {
         switch self {

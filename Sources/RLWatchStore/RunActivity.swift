@@ -9,17 +9,3 @@ public struct RunActivity: Sendable, Hashable {
         self.timestamp = timestamp
     }
 }
-
-/// A store that can tell a run's last stored row without reading its history (an index lookup).
-public protocol RunActivityStore: Store {
-    func lastActivity(runID: String) async throws -> RunActivity?
-}
-
-extension Store {
-    /// The run's last stored row: through ``RunActivityStore`` when the store has it, else by reading the run's rows.
-    public func lastStoredActivity(runID: String) async throws -> RunActivity? {
-        if let fast = self as? any RunActivityStore { return try await fast.lastActivity(runID: runID) }
-        guard let last = try await steps(runID: runID).last else { return nil }
-        return RunActivity(step: last.metrics.step, timestamp: last.timestamp)
-    }
-}

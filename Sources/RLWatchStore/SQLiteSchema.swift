@@ -21,6 +21,9 @@ enum SQLiteSchema {
     /// names its columns, so a build that does not know it reads and writes such a database as before (its receipts
     /// then carry no digest and match any batch).
     static let receiptDigestMigration = "rlwatch-v5-receipt-digest"
+    /// Adds `training_checkpoints` and `alert_actions`. Like ``receiptDigestMigration`` it does not raise ``version``:
+    /// both are new tables that a build which does not know them never touches.
+    static let actingMigration = "rlwatch-v5-training-checkpoints-alert-actions"
 
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
@@ -31,6 +34,7 @@ enum SQLiteSchema {
         migrator.registerMigration(receiptDigestMigration) { db in
             try addColumnIfMissing(db, table: ReceiptsTable.name, column: "body_digest", definition: "TEXT")
         }
+        migrator.registerMigration(actingMigration) { db in try db.execute(sql: actingTables) }
         return migrator
     }
 
@@ -178,6 +182,31 @@ enum SQLiteSchema {
                 """)
         try stamp(db, version: 5)
     }
+
+    /// The checkpoints a run's trainer saved and the actions taken on its alerts.
+    static let actingTables = """
+        CREATE TABLE IF NOT EXISTS \(TrainingCheckpointsTable.name) (
+            run_id TEXT NOT NULL,
+            step INTEGER NOT NULL,
+            path TEXT NOT NULL,
+            saved_at REAL NOT NULL,
+            PRIMARY KEY (run_id, path)
+        );
+        CREATE TABLE IF NOT EXISTS \(AlertActionsTable.name) (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            run_id TEXT NOT NULL,
+            time REAL NOT NULL,
+            action TEXT NOT NULL,
+            actor TEXT NOT NULL,
+            step INTEGER NOT NULL,
+            detector TEXT NOT NULL,
+            severity TEXT NOT NULL,
+            reason TEXT NOT NULL,
+            result TEXT NOT NULL,
+            output TEXT NOT NULL DEFAULT ''
+        );
+        CREATE INDEX IF NOT EXISTS idx_alert_actions_run ON \(AlertActionsTable.name)(run_id, id);
+        """
 
     /// Numbers the segments of rows written by 0.5.1, which reused run IDs on resume.
     ///

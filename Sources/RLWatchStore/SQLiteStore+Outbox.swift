@@ -1,7 +1,7 @@
 import GRDB
 import RLWatchCore
 
-extension SQLiteStore: OutboxStore {
+extension SQLiteStore {
     public func claimDueDeliveries(at time: Double, leaseUntil: Double, limit: Int) async throws -> [DueDelivery] {
         try checkWritable()
         guard shape.hasV5Tables, limit > 0 else { return [] }

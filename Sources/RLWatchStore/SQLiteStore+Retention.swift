@@ -1,6 +1,6 @@
 import GRDB
 
-extension SQLiteStore: RetentionStore {
+extension SQLiteStore {
     /// Deletes old metric rows and receipts in one transaction; alerts, runs, checkpoints and the outbox stay.
     public func pruneSteps(before time: Double) async throws -> Int {
         try checkWritable()

@@ -388,7 +388,7 @@ public final class SQLiteStore: Store {
     }
 }
 
-extension SQLiteStore: RunActivityStore {
+extension SQLiteStore {
     public func lastActivity(runID: String) async throws -> RunActivity? {
         if isClosed { return nil }
         let sql = """

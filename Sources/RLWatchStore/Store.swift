@@ -99,7 +99,7 @@ public struct AlertRecord: Sendable, Hashable {
     public var disposition: AlertDisposition
     /// The channels to deliver a delivered alert to (`slack`, `pagerduty`, …): appending the alert queues one
     /// outbox entry per channel in the same transaction. Not read back: queries return `[]`, see
-    /// `OutboxStore.deliveries(runID:filter:)` for the queue.
+    /// `Store.deliveries(runID:filter:)` for the queue.
     public var channels: [String]
 
     public init(
@@ -124,8 +124,15 @@ public enum AlertFilter: Sendable, Hashable {
 
 /// Where rlwatch keeps runs, metric rows and alerts.
 ///
-/// Implementations: `InMemoryStore` (tests, `--no-store`), `SQLiteStore` (the embedded default).
-/// Every method may be called from any task; implementations serialise writes themselves.
+/// Implementations: `InMemoryStore` (tests, `--no-store`), `SQLiteStore` (the embedded default), `PostgresStore`
+/// (shared by several servers). Every method may be called from any task; implementations serialise writes
+/// themselves.
+///
+/// What only some stores can do is a requirement here with a default implementation (hummingbird's
+/// `PersistDriver` pattern), never a protocol found by a runtime cast: a store answers ``lastActivity(runID:)`` and
+/// ``largestStep(runID:)`` with an index lookup where it can, else the defaults read rows; a store shared by several
+/// processes says so with ``sharesRuns`` and implements ``withExclusiveRun(_:after:_:)``. The alert outbox and
+/// retention have no default: a store without them does not compile, instead of silently sending no alert.
 public protocol Store: Sendable {
     /// Registers a run, or updates its framework and config if it exists (its start time is kept).
     func registerRun(_ run: RunRecord) async throws
@@ -148,6 +155,115 @@ public protocol Store: Sendable {
     func alerts(runID: String, filter: AlertFilter) async throws -> [AlertRecord]
     /// The number of metric rows stored for a run.
     func stepCount(runID: String) async throws -> Int
+
+    // MARK: The alert outbox (every store)
+    //
+    // Entries are created by `append` (one per channel in `AlertRecord.channels`, in the alert's transaction), so an
+    // alert is never stored without its deliveries nor queued without being stored. The dispatcher claims due
+    // entries with a lease, sends, then records the attempt and the entry's new state in one transaction.
+
+    /// Pending entries due at `time` (oldest due first), at most `limit`; each is leased until `leaseUntil` (its
+    /// `nextAttemptAt` moves there) so that a second dispatcher on the same database does not send it too. A
+    /// dispatcher that dies mid-send leaves the lease to expire and the entry is retried.
+    func claimDueDeliveries(at time: Double, leaseUntil: Double, limit: Int) async throws -> [DueDelivery]
+    /// The earliest `nextAttemptAt` of a pending entry, or nil when none is pending.
+    func nextDeliveryDue() async throws -> Double?
+    /// Logs an attempt and moves its entry to `status` (with `nextAttemptAt` for a pending one) in one transaction.
+    /// An entry no longer pending is left as it is (the attempt is still logged).
+    func recordDeliveryAttempt(_ attempt: DeliveryAttemptRecord, status: DeliveryStatus, nextAttemptAt: Double)
+        async throws
+    /// Outbox entries of one run (or all runs when nil), oldest first.
+    func deliveries(runID: String?, filter: DeliveryFilter) async throws -> [DeliveryRecord]
+    /// The delivery log of one entry, in order.
+    func deliveryAttempts(deliveryID: Int64) async throws -> [DeliveryAttemptRecord]
+    /// Rung after an append that queued deliveries commits, so that a dispatcher in this process sends the alert
+    /// at once instead of at its next poll. Default: nil (the dispatcher then polls).
+    var outboxDoorbell: OutboxDoorbell? { get }
+
+    // MARK: Retention (every store)
+
+    /// Deletes the metric rows stored before `time` (seconds since 1970) and the batch receipts as old; runs, alerts
+    /// and the outbox are kept (`storage.retention_days`).
+    ///
+    /// - Returns: The number of metric rows deleted.
+    func pruneSteps(before time: Double) async throws -> Int
+
+    // MARK: Lookups with a default
+
+    /// The run's last stored row by arrival: its step and when it arrived. Default: reads the run's rows.
+    func lastActivity(runID: String) async throws -> RunActivity?
+    /// The largest step number stored for a run, or nil when it has no rows. Default: gallops then bisects with
+    /// one-row `steps(runID:sinceStep:limit:)` queries (about 2·log₂(last step)).
+    func largestStep(runID: String) async throws -> Int?
+
+    // MARK: Several processes on one store (default: one process)
+
+    /// Whether several processes share the store (several `rlwatch serve` on one PostgreSQL database), so that each
+    /// batch must be judged inside ``withExclusiveRun(_:after:_:)``. Default: false.
+    var sharesRuns: Bool { get }
+    /// Runs `body` as the only writer of `runID` among every process using this database, in one transaction.
+    ///
+    /// A run's detector state lives in the memory of whichever process judges its batches, and any process may
+    /// receive the next one. So each batch is judged holding a lock on its run that every process sharing the
+    /// database honours, after catching up with the rows the others wrote since this process last saw the run.
+    /// The store's methods called by `body` (directly or through a `Monitor`, in the same task) join that
+    /// transaction. If the process dies, the database drops the lock with the connection.
+    ///
+    /// Default (one process owns the store, and its per-run in-memory lock suffices): runs `body` with nothing to
+    /// catch up and returns `cursor` unchanged.
+    ///
+    /// - Parameters:
+    ///   - runID: The run whose batches are serialised.
+    ///   - cursor: How far the caller has seen the run's rows (``RunCursor/start`` for nothing).
+    ///   - body: Receives the rows stored after `cursor` (written by other processes, in arrival order) and the run
+    ///     as stored when it is finished (nil while it is open).
+    /// - Returns: `body`'s value and the cursor after everything the transaction wrote.
+    func withExclusiveRun<T: Sendable>(
+        _ runID: String, after cursor: RunCursor, _ body: (RunCatchUp) async throws -> T
+    ) async throws -> (value: T, cursor: RunCursor)
+}
+
+extension Store {
+    public var outboxDoorbell: OutboxDoorbell? { nil }
+
+    public func lastActivity(runID: String) async throws -> RunActivity? {
+        guard let last = try await steps(runID: runID).last else { return nil }
+        return RunActivity(step: last.metrics.step, timestamp: last.timestamp)
+    }
+
+    public var sharesRuns: Bool { false }
+
+    public func withExclusiveRun<T: Sendable>(
+        _ runID: String, after cursor: RunCursor, _ body: (RunCatchUp) async throws -> T
+    ) async throws -> (value: T, cursor: RunCursor) {
+        (try await body(RunCatchUp(steps: [], run: nil)), cursor)
+    }
+
+    public func largestStep(runID: String) async throws -> Int? {
+        guard let first = try await steps(runID: runID, sinceStep: nil, limit: 1).first else { return nil }
+        func exists(_ step: Int) async throws -> Bool {
+            try await !steps(runID: runID, sinceStep: step, limit: 1).isEmpty
+        }
+        // Invariant: a row exists at a step ≥ low; none at a step ≥ high.
+        var low = first.metrics.step
+        var stride = 1
+        var high = Int.max
+        while true {
+            let (candidate, overflow) = low.addingReportingOverflow(stride)
+            if overflow { break }
+            guard try await exists(candidate) else {
+                high = candidate
+                break
+            }
+            low = candidate
+            stride = min(stride * 2, Int.max / 4)
+        }
+        while Int128(high) - Int128(low) > 1 {
+            let middle = Int((Int128(low) + Int128(high)) / 2)
+            if try await exists(middle) { low = middle } else { high = middle }
+        }
+        return low
+    }
 }
 
 extension Store {

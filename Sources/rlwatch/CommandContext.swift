@@ -6,43 +6,6 @@ import RLWatchCore
 import RLWatchPostgres
 import RLWatchStore
 
-/// Where a command's store is: the SQLite file (the embedded default) or a shared PostgreSQL database.
-enum StoreLocation: CustomStringConvertible {
-    case sqlite(path: String)
-    case postgres(PostgresURL)
-
-    /// Parses `--database` / `storage.url` / `RLWATCH_DATABASE_URL`: `postgres://…`, `postgresql://…` or
-    /// `sqlite:PATH`.
-    init(url text: String) throws {
-        if PostgresURL.isPostgres(text) {
-            self = .postgres(try PostgresURL(text))
-        } else if text.lowercased().hasPrefix("sqlite:") {
-            var path = String(text.dropFirst("sqlite:".count))
-            if path.hasPrefix("//") { path.removeFirst(2) }
-            guard !path.isEmpty else { throw StoreLocationError(text: text) }
-            self = .sqlite(path: path)
-        } else {
-            throw StoreLocationError(text: text)
-        }
-    }
-
-    /// The path or URL, password masked.
-    var description: String {
-        switch self {
-        case .sqlite(let path): path
-        case .postgres(let url): url.description
-        }
-    }
-}
-
-struct StoreLocationError: Error, CustomStringConvertible {
-    var text: String
-    var description: String {
-        "invalid database \"\(PostgresURL.isPostgres(text) ? "postgres://…" : text)\": expected postgres://USER@HOST:PORT/DB"
-            + "[?sslmode=...] or sqlite:PATH"
-    }
-}
-
 /// The resolved configuration and store location a command works with.
 struct CommandContext {
     var config: RLWatchConfig
@@ -94,38 +57,28 @@ struct CommandContext {
     /// migrated with `rlwatch db migrate`), runs `body`, then closes it. An unreachable or unmigrated database exits
     /// 1 with what to do.
     func withStore<T: Sendable>(
-        database flag: String?, migrate: Bool = false, _ body: (any OutboxStore) async throws -> T
+        database flag: String?, migrate: Bool = false, _ body: (any Store) async throws -> T
     ) async throws -> T {
         let location = try storeLocation(database: flag)
-        switch location {
-        case .sqlite(let path):
-            let store: SQLiteStore
-            do {
-                store = try SQLiteStore(path: path)
-            } catch {
-                printError("error: cannot open the database at \(path): \(error)")
-                throw ExitStatus.failure
-            }
-            defer { try? store.close() }
-            return try await body(store)
-        case .postgres(let url):
-            var logger = Logger(label: "rlwatch.postgres")
-            logger.logLevel = .warning
-            do {
-                return try await PostgresStore.withStore(url: url, migrate: migrate, logger: logger) { store in
-                    try await body(store)
-                }
-            } catch let error as PostgresStoreError {
-                printError("error: \(error)")
-                throw ExitStatus.failure
-            }
+        do {
+            return try await location.withStore(migrate: migrate, logger: Self.storeLogger, body)
+        } catch let error as StoreOpenError {
+            printError("error: \(error)")
+            throw ExitStatus.failure
         }
+    }
+
+    /// The PostgreSQL driver's logger: warnings and worse.
+    static var storeLogger: Logger {
+        var logger = Logger(label: "rlwatch.postgres")
+        logger.logLevel = .warning
+        return logger
     }
 
     /// Runs `body` with the store a writing command (`watch`, `demo`) keeps its run in: an in-memory one for
     /// `--no-store`, else the store of ``withStore(database:migrate:_:)``.
     func withWritingStore<T: Sendable>(
-        database flag: String?, noStore: Bool, _ body: (any OutboxStore) async throws -> T
+        database flag: String?, noStore: Bool, _ body: (any Store) async throws -> T
     ) async throws -> T {
         noStore ? try await body(InMemoryStore()) : try await withStore(database: flag, body)
     }
@@ -134,15 +87,18 @@ struct CommandContext {
     /// database is read as it is, never upgraded by a read; a missing file exits 1 with 0.5.1's message), or the
     /// PostgreSQL database of `--database` / `storage.url` / `RLWATCH_DATABASE_URL`.
     func withExistingStore<T: Sendable>(
-        database flag: String?, _ body: (any OutboxStore) async throws -> T
+        database flag: String?, searching: Bool = true, _ body: (any Store) async throws -> T
     ) async throws -> T {
-        switch try storeLocation(database: flag) {
-        case .sqlite(let path):
-            let store = try openExistingSQLite(path: isDefaultLocation(database: flag) ? findExistingDatabase() : path)
-            defer { try? store.close() }
-            return try await body(store)
-        case .postgres:
-            return try await withStore(database: flag, body)
+        var location = try storeLocation(database: flag)
+        if searching, case .sqlite = location, isDefaultLocation(database: flag) {
+            location = .sqlite(path: try findExistingDatabase())
+        }
+        do {
+            return try await location.withExistingStore(logger: Self.storeLogger, body)
+        } catch let error as StoreOpenError {
+            printError(error.missingFile ? error.description : "error: \(error)")
+            if error.missingFile { printError("Make sure you have completed at least one monitored training run.") }
+            throw ExitStatus.failure
         }
     }
 
@@ -203,19 +159,5 @@ struct CommandContext {
         }
         printError(note)
         return chosen
-    }
-
-    private func openExistingSQLite(path databasePath: String) throws -> SQLiteStore {
-        guard FileManager.default.fileExists(atPath: databasePath) else {
-            printError("No rlwatch database found at \(databasePath)")
-            printError("Make sure you have completed at least one monitored training run.")
-            throw ExitStatus.failure
-        }
-        do {
-            return try SQLiteStore.openExisting(path: databasePath, readOnly: true)
-        } catch {
-            printError("error: \(error)")
-            throw ExitStatus.failure
-        }
     }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Logging
 import RLWatch
 
 /// `rlwatch`: watches GRPO/PPO training runs and says, early and without spam, when they go wrong.
@@ -15,13 +16,17 @@ struct RLWatchCommand: AsyncParsableCommand {
 
 extension RLWatchCommand {
     /// Runs the command; usage errors exit 2 like every other bad input (ArgumentParser's default is 64).
+    ///
+    /// The libraries log to the task's `Logger.current` unless given a logger: bound here, once.
     static func main() async {
         do {
-            var command = try parseAsRoot()
-            if var asyncCommand = command as? any AsyncParsableCommand {
-                try await asyncCommand.run()
-            } else {
-                try command.run()
+            try await withLogger(Logger(label: "rlwatch")) { _ in
+                var command = try parseAsRoot()
+                if var asyncCommand = command as? any AsyncParsableCommand {
+                    try await asyncCommand.run()
+                } else {
+                    try command.run()
+                }
             }
         } catch {
             if exitCode(for: error) == .validationFailure {

@@ -39,7 +39,7 @@ import Testing
             ])
     }
 
-    func dispatcher(_ store: any OutboxStore, _ config: AlertsConfig, _ time: ManualTime) -> AlertDispatcher {
+    func dispatcher(_ store: any Store, _ config: AlertsConfig, _ time: ManualTime) -> AlertDispatcher {
         var logger = Logger(label: "test")
         logger.logLevel = .critical
         return AlertDispatcher(store: store, config: config, logger: logger, now: { time.now })

@@ -122,7 +122,7 @@ struct StoreSelectionCLITests {
             #expect(refused.status == 1 && refused.stderr.contains("rlwatch db migrate"), "\(refused)")
 
             let migrated = try await sandbox.run(["db", "migrate"], environment: environment)
-            #expect(migrated.status == 0 && migrated.stdout.contains("migrated from schema version 0 to 2"), "\(migrated)")
+            #expect(migrated.status == 0 && migrated.stdout.contains("migrated from schema version 0 to 3"), "\(migrated)")
             let server = try sandbox.start(["serve", "--port", "0"], environment: environment)
             let client = HTTPTestClient(port: try await server.servePort(timeout: .seconds(90)))
             #expect(try await client.post("/api/v1/runs", json: ["run_id": "env"]).status == 201)

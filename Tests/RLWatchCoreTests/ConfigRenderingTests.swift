@@ -49,7 +49,7 @@ import Testing
             ))
         #expect(
             json.hasSuffix(
-                #""storage":{"log_dir":"./rlwatch_logs","db_name":"metrics.db","url":"","retention_days":0},"dashboard":{"port":8501,"host":"127.0.0.1"}}"#
+                #""storage":{"log_dir":"./rlwatch_logs","db_name":"metrics.db","url":"","retention_days":0},"dashboard":{"port":8501,"host":"127.0.0.1"},"actions":{"on_critical":"none","detectors":{},"min_severity":"critical","command":[],"shell":false,"timeout_seconds":60.0,"dry_run":false}}"#
             ))
         var config = RLWatchConfig()
         config.alerts.webhook.headers = ["b": "2", "a": "1", "c": "3"]

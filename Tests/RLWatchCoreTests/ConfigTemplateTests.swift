@@ -53,6 +53,8 @@ import Testing
             "    lease_seconds",
             "storage", "  log_dir", "  db_name", "  url", "  retention_days",
             "dashboard", "  port", "  host",
+            "actions", "  on_critical", "  detectors", "  min_severity", "  command", "  shell", "  timeout_seconds",
+            "  dry_run",
         ]
         #expect(keyLines.map { String($0.prefix(while: { $0 != ":" })) } == expectedOrder)
 
@@ -107,9 +109,9 @@ import Testing
         // + the five reward_hacking saturation keys, + metrics.keys, + alerts.pagerduty (3) and alerts.retry (3),
         // + alerts.email.security and ca_cert_file, + storage.url and retention_days, + stall (8), crash (1) and
         // throughput (5), + kl_explosion.critical_ratio, warning_kl and critical_kl, gradient_norm_spike.critical_ratio
-        // and length_truncation.rising_ratio. `threshold` and the optional stall times are shown (as null) although
-        // the template comments them out.
-        #expect(keyLines.count == 117)
+        // and length_truncation.rising_ratio, + the actions section (7). `threshold` and the optional stall times are
+        // shown (as null) although the template comments them out.
+        #expect(keyLines.count == 124)
         #expect(keyLines.allSatisfy { $0.contains("# from: ") })
     }
 

@@ -385,7 +385,15 @@ import Testing
         ),
         (
             "telemetry: true",
-            "rlwatch.yaml:1:1: unknown section `telemetry` (known: run_id, framework, entropy_collapse, kl_explosion, reward_hacking, advantage_variance, loss_nan, gradient_norm_spike, reward_mean_drift, entropy_explosion, learning_signal_dead, length_truncation, stall, crash, throughput, metrics, alerts, storage, dashboard)"
+            "rlwatch.yaml:1:1: unknown section `telemetry` (known: run_id, framework, entropy_collapse, kl_explosion, reward_hacking, advantage_variance, loss_nan, gradient_norm_spike, reward_mean_drift, entropy_explosion, learning_signal_dead, length_truncation, stall, crash, throughput, metrics, alerts, storage, dashboard, actions)"
+        ),
+        (
+            "actions:\n  detectors:\n    los_nan: stop",
+            "rlwatch.yaml:3:5: unknown key `los_nan` in section actions.detectors; did you mean `loss_nan`?"
+        ),
+        (
+            "actions:\n  on_critical: halt",
+            "rlwatch.yaml:2:3: actions.on_critical must be one of none, stop, save_and_stop (got \"halt\")"
         ),
         (
             "kl_explosion.sigma_multiplier: 4",

@@ -22,7 +22,7 @@ enum StoreKind: String, CaseIterable, CustomTestStringConvertible, Sendable {
     static var outboxKinds: [StoreKind] { allCases }
 
     /// Runs `body` with a fresh store of this kind; an SQLite store lives in a temporary directory.
-    func withStore<T: Sendable>(_ body: (any OutboxStore) async throws -> T) async throws -> T {
+    func withStore<T: Sendable>(_ body: (any Store) async throws -> T) async throws -> T {
         switch self {
         case .inMemory:
             return try await body(InMemoryStore())

@@ -107,6 +107,21 @@ struct SeparateRegistration: Store {
         try await sqlite.alerts(runID: runID, filter: filter)
     }
     func stepCount(runID: String) async throws -> Int { try await sqlite.stepCount(runID: runID) }
+    // The outbox and retention are requirements of every store: forwarded to the SQLite side.
+    func claimDueDeliveries(at time: Double, leaseUntil: Double, limit: Int) async throws -> [DueDelivery] {
+        try await sqlite.claimDueDeliveries(at: time, leaseUntil: leaseUntil, limit: limit)
+    }
+    func nextDeliveryDue() async throws -> Double? { try await sqlite.nextDeliveryDue() }
+    func recordDeliveryAttempt(_ attempt: DeliveryAttemptRecord, status: DeliveryStatus, nextAttemptAt: Double)
+        async throws
+    { try await sqlite.recordDeliveryAttempt(attempt, status: status, nextAttemptAt: nextAttemptAt) }
+    func deliveries(runID: String?, filter: DeliveryFilter) async throws -> [DeliveryRecord] {
+        try await sqlite.deliveries(runID: runID, filter: filter)
+    }
+    func deliveryAttempts(deliveryID: Int64) async throws -> [DeliveryAttemptRecord] {
+        try await sqlite.deliveryAttempts(deliveryID: deliveryID)
+    }
+    func pruneSteps(before time: Double) async throws -> Int { try await sqlite.pruneSteps(before: time) }
 }
 
 @Suite struct ConsoleAlertPrinterTests {

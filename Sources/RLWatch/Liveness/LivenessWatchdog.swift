@@ -82,7 +82,7 @@ public final class LivenessWatchdog<C: Clock>: Sendable where C.Instant == WallI
             for run in try await store.runs() where run.finishedAt == nil {
                 let config = configuration(run)
                 guard config.stall.enabled, entries.withLock({ $0[run.runID] == nil }),
-                    let last = try await store.lastStoredActivity(runID: run.runID),
+                    let last = try await store.lastActivity(runID: run.runID),
                     time - last.timestamp < config.stall.forgetAfterSeconds
                 else { continue }
                 entries.withLock { map in
@@ -126,7 +126,7 @@ public final class LivenessWatchdog<C: Clock>: Sendable where C.Instant == WallI
                 finished(runID: runID)
                 return false
             }
-            if let last = try await store.lastStoredActivity(runID: runID), let lastArrival, last.timestamp > lastArrival + 1e-6 {
+            if let last = try await store.lastActivity(runID: runID), let lastArrival, last.timestamp > lastArrival + 1e-6 {
                 // Another process stored steps meanwhile: the run is alive; start its silence from that row.
                 entries.withLock { map in
                     guard var entry = map[runID] else { return }

@@ -17,6 +17,9 @@ public struct WatchPoll {
     /// The trainer wrote what it writes when training ends (TRL's end-of-training summary, `train/train_runtime`
     /// …): what was seen, for the note. Returned once per source.
     public var ended: String?
+    /// The tracker recorded that the run crashed, failed or was killed (a W&B exit record with a non-zero code, an
+    /// MLflow run FAILED or KILLED): raised as `run_crashed`. Returned once per source.
+    public var crashed: CrashReport?
 
     public init(
         steps: [MetricStep] = [], state: String? = nil, notes: [WatchNote] = [], keys: [String] = [],

@@ -1,6 +1,7 @@
 import Foundation
 import RLWatchIngest
 import RLWatchTensorBoard
+import RLWatchTrackers
 
 /// How a ``Watcher`` (and `replay`, for a log directory or a TensorBoard log) finds and opens the sources of
 /// one format.
@@ -11,6 +12,9 @@ public struct WatchSourceKind {
     public var list: (_ directory: String) -> [String]
     /// Opens the source with this id (a path that `list` returned, or a watched file).
     public var make: (_ id: String) -> any WatchSource
+    /// The files a trainer appends to now, when they are not the sources themselves (a tracker's run file deep in
+    /// a watched directory): what tells whether the log is still being written.
+    public var liveFiles: (_ path: String) -> [String] = { _ in [] }
 
     public init(
         format: InputFormat, list: @escaping (_ directory: String) -> [String],
@@ -53,13 +57,67 @@ public struct WatchSourceKind {
             make: { TensorBoardWatchSource(path: $0, keyMap: keyMap) })
     }
 
-    /// The sources of a format; nil for CSV, which is read whole (`replay`), not followed.
+    /// CSV logs: every `*.csv` file directly in a directory, in name order.
+    public static func csv(keyMap: MetricKeyMap = .builtIn) -> WatchSourceKind {
+        WatchSourceKind(
+            format: .csv,
+            list: { directory in
+                let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+                return names.filter { $0.lowercased().hasSuffix(".csv") }.sorted().map {
+                    (directory as NSString).appendingPathComponent($0)
+                }
+            },
+            make: { CSVWatchSource(path: $0, keyMap: keyMap) })
+    }
+
+    /// An experiment tracker's local log (W&B, MLflow, Trackio): the watched path is one source, which follows the
+    /// tracker's newest run.
+    public static func tracker(_ format: InputFormat, keyMap: MetricKeyMap = .builtIn) -> WatchSourceKind? {
+        let open: (String) -> any TrackerLog
+        switch format {
+        case .wandb: open = { WandbLog(path: $0) }
+        case .mlflow:
+            open = { path -> any TrackerLog in
+                if TrackerFiles.format(ofFile: path) == .mlflow || Self.holdsMLflowDatabase(path) {
+                    return MLflowSQLiteLog(path: Self.mlflowDatabase(path))
+                }
+                return MLflowFileStoreLog(path: path)
+            }
+        case .trackio: open = { TrackioLog(path: $0) }
+        default: return nil
+        }
+        var kind = WatchSourceKind(
+            format: format, list: { [$0] },
+            make: { TrackerWatchSource(path: $0, log: open($0), keyMap: keyMap) })
+        kind.liveFiles = { path in
+            switch format {
+            case .wandb: WandbLog.currentFile(path).map { [$0] } ?? []
+            case .trackio: TrackioLog.currentDatabase(path).map { [$0, $0 + "-wal"] } ?? []
+            default:
+                TrackerFiles.format(ofFile: path) == .mlflow || holdsMLflowDatabase(path)
+                    ? [mlflowDatabase(path), mlflowDatabase(path) + "-wal"] : MLflowFileStoreLog.liveFiles(path)
+            }
+        }
+        return kind
+    }
+
+    /// Whether a directory holds an MLflow SQLite store (`mlflow.db`), read in preference to an `mlruns/` beside it.
+    static func holdsMLflowDatabase(_ path: String) -> Bool {
+        TrackerFiles.format(ofFile: (path as NSString).appendingPathComponent("mlflow.db")) == .mlflow
+    }
+
+    static func mlflowDatabase(_ path: String) -> String {
+        holdsMLflowDatabase(path) ? (path as NSString).appendingPathComponent("mlflow.db") : path
+    }
+
+    /// The sources of a format.
     public static func of(_ format: InputFormat, keyMap: MetricKeyMap = .builtIn) -> WatchSourceKind? {
         switch format {
         case .jsonl, .verl: .jsonl(format, keyMap: keyMap)
         case .trainerState: .trainerState(keyMap: keyMap)
         case .tensorboard: .tensorBoard(keyMap: keyMap)
-        case .csv: nil
+        case .csv: .csv(keyMap: keyMap)
+        case .wandb, .mlflow, .trackio: .tracker(format, keyMap: keyMap)
         }
     }
 }

@@ -19,7 +19,7 @@ public final class WatchStopSignal: Sendable {
     }
 
     /// Waits `duration` on `clock`, or less once ``stop()`` is called (checked every `slice`).
-    func pause<C: Clock>(for duration: Duration, on clock: C, slice: Duration = .milliseconds(50)) async
+    public func pause<C: Clock>(for duration: Duration, on clock: C, slice: Duration = .milliseconds(50)) async
     where C.Duration == Duration {
         var left = duration
         while left > .zero, !isStopped, !Task.isCancelled {

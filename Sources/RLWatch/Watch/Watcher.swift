@@ -32,7 +32,7 @@ public final class Watcher {
         /// Name each metric's logged key once the first steps are read.
         public var describeKeys: Bool
         /// The wall clock of the liveness detectors (when data arrived, how long the files have been quiet).
-        public var wallClock = AnyWallClock(SystemWallClock())
+        public var wallClock = AnyWallClock.system
         /// The processes that have one of the watched files open now (nil: cannot tell). Not whether the run
         /// ended: TensorBoard's writer without TensorFlow (what TRL uses) opens, appends and closes the file at
         /// every write, so a file nobody holds may belong to a hung trainer. A process seen holding a file that
@@ -67,18 +67,26 @@ public final class Watcher {
         public var delivered: [Alert] = []
         public var suppressed = 0
 
+        /// What this watch judged.
+        public var tally: RunTally { RunTally(steps: steps, delivered: delivered, suppressed: suppressed) }
+
         /// The most severe delivered alert, if any.
-        public var worstSeverity: Severity? { delivered.map(\.severity).max() }
+        public var worstSeverity: Severity? { tally.worstSeverity }
+
+        /// The closing line of a text watch.
+        public func line(runID: String) -> String {
+            tally.line("Watched", runID: runID, qualifier: "new ", restored: restoredSteps)
+        }
     }
 
     public let runID: String
     public let monitor: Monitor
     public private(set) var summary = Summary()
-    private let targets: [WatchTarget]
+    let targets: [WatchTarget]
     private let store: any Store
-    private let options: Options
+    let options: Options
     private let keyMap: MetricKeyMap
-    private let report: (WatchNote) -> Void
+    let report: (WatchNote) -> Void
     private var sources: [any WatchSource] = []
     private var known: Set<String> = []
     private var coverage = WatchCoverage()
@@ -92,6 +100,9 @@ public final class Watcher {
     /// The processes seen holding a watched file, and when the holders were last looked up.
     private var writers: Set<Int32> = []
     private var lastHolderProbe: Double?
+    /// The trainer's checkpoint folders found so far, and when they were last looked for.
+    var checkpointFolders: Set<String> = []
+    var lastCheckpointScan: Double?
 
     private init(
         runID: String, monitor: Monitor, targets: [WatchTarget], store: any Store, options: Options,
@@ -122,7 +133,7 @@ public final class Watcher {
     ///   errors.
     public static func start(
         targets: [WatchTarget], config: RLWatchConfig, runID: String? = nil, store: any Store,
-        sinks: [any AlertSink] = [], options: Options, logger: Logger = Logger(label: "rlwatch.watch"),
+        sinks: [any AlertSink] = [], options: Options, logger: Logger = .current,
         queueDeliveries: Bool = false, report: @escaping (WatchNote) -> Void
     ) async throws -> Watcher {
         let chosen = runID.flatMap { $0.isEmpty ? nil : $0 } ?? (config.runID.isEmpty ? nil : config.runID)
@@ -141,7 +152,7 @@ public final class Watcher {
         let framework = targets.lazy.compactMap(\.kind.format.framework).first
         let monitor = try await Monitor(
             config: config, runID: id, framework: framework ?? config.framework, store: store, sinks: sinks,
-            queueDeliveries: queueDeliveries, logger: logger)
+            queueDeliveries: queueDeliveries, logger: logger, clock: options.wallClock)
         let watcher = Watcher(
             runID: id, monitor: monitor, targets: targets, store: store, options: options,
             keyMap: MetricKeyMap(overrides: config.metrics.keys), report: report)
@@ -175,6 +186,8 @@ public final class Watcher {
         }
         discover(checkpoints: checkpoints)
         polled = true
+        // Before the steps: an alert raised by this poll can then name a checkpoint saved up to now.
+        await findTrainingCheckpoints()
 
         let before = summary.steps
         let pollOptions = WatchPollOptions(
@@ -211,6 +224,7 @@ public final class Watcher {
                     }
                 }
                 if let ended = poll.ended { writerFinished(ended, source: source.id) }
+                if let crash = poll.crashed { await writerCrashed(crash, source: source.id) }
                 if let failure = poll.failure { throw failure }
                 more = more || poll.hasMore
             }
@@ -256,6 +270,19 @@ public final class Watcher {
         return summary
     }
 
+    /// Runs the watch (``run(clock:until:)`` on the continuous clock) to its end, then marks the run finished whatever
+    /// happened: a watch that stopped at bad input or a store failure still leaves a finished run.
+    public func runAndFinish(until stop: WatchStopSignal) async -> Result<Summary, any Error> {
+        let result: Result<Summary, any Error>
+        do {
+            result = .success(try await run(clock: ContinuousClock(), until: stop))
+        } catch {
+            result = .failure(error)
+        }
+        await finish()
+        return result
+    }
+
     /// Whether the poll running is the last one of a stopped watch (``WatchPollOptions/stopping``).
     private var stopping = false
 
@@ -273,6 +300,20 @@ public final class Watcher {
         guard !writerEnded else { return }
         writerEnded = true
         report(WatchNote(.info, "\(source): \(what): the run finished; it is not reported as stalled"))
+    }
+
+    /// A source said the run crashed (its tracker recorded a failed exit): `run_crashed` is raised and the run is
+    /// not reported stalled as well.
+    private func writerCrashed(_ crash: CrashReport, source: String) async {
+        writerEnded = true
+        report(WatchNote(.warning, "\(source): the tracker recorded that the run crashed"))
+        for outcome in await record(liveness.crashed(crash)) {
+            if outcome.disposition.isDelivered {
+                summary.delivered.append(outcome.alert)
+            } else {
+                summary.suppressed += 1
+            }
+        }
     }
 
     /// Raises a stall when the watched files have been quiet too long and the trainer did not say training ended.
@@ -316,8 +357,8 @@ public final class Watcher {
     }
 
     /// Marks the run finished in the store (a later watch of it reopens it).
-    public func finish(at date: Date = Date()) async {
-        try? await store.finishRun(id: runID, at: date.timeIntervalSince1970)
+    public func finish() async {
+        try? await store.finishRun(id: runID, at: options.wallClock.now.secondsSince1970)
     }
 
     /// Adds the sources not tracked yet, resumed from their checkpoints when those belong to this run.

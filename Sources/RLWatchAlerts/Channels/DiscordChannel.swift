@@ -39,6 +39,9 @@ public struct DiscordChannel: AlertChannel {
             Self.field("Step", String(alert.step), inline: true),
             Self.field("Recommended action", alert.recommendation, inline: false),
         ]
+        if let resume = alert.resumeFrom, let advice = alert.resumeAdvice {
+            fields.append(Self.field("Checkpoint", "\(advice): `\(resume.path)`", inline: false))
+        }
         fields += AlertFormatting.metricFields(alert).map { Self.field("`\($0.name)`", $0.value, inline: true) }
         let embed: JSONValue = .object([
             ("title", .string(AlertFormatting.truncated("\(emoji) rlwatch \(AlertFormatting.upper(alert.severity)): \(alert.detector)", 256))),

@@ -98,6 +98,7 @@ public struct EmailChannel: AlertChannel {
     public func plainText(for alert: Alert, runID: String) -> String {
         var text = "rlwatch \(AlertFormatting.upper(alert.severity)): \(alert.detector)\n\nRun: \(runID)\nStep: \(alert.step)\n\n"
         text += "\(alert.message)\n\nRecommendation: \(alert.recommendation)\n"
+        if let resume = AlertFormatting.resumeLine(alert) { text += "\(resume)\n" }
         let fields = AlertFormatting.metricFields(alert, limit: .max)
         if !fields.isEmpty {
             text += "\nMetrics:\n" + fields.map { "  \($0.name): \($0.value)\n" }.joined()
@@ -113,6 +114,7 @@ public struct EmailChannel: AlertChannel {
         html += "<p><b>Run:</b> <code>\(Self.escape(runID))</code> | <b>Step:</b> \(alert.step)</p>\n"
         html += "<p>\(Self.escape(alert.message))</p>\n"
         html += "<p><b>Recommendation:</b> \(Self.escape(alert.recommendation))</p>\n"
+        if let resume = AlertFormatting.resumeLine(alert) { html += "<p><b>\(Self.escape(resume))</b></p>\n" }
         let fields = AlertFormatting.metricFields(alert, limit: .max)
         if !fields.isEmpty {
             html += "<h3>Metrics</h3>\n<table border=\"1\" cellpadding=\"5\" cellspacing=\"0\">\n"

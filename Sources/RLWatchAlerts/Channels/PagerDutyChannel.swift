@@ -38,6 +38,16 @@ public struct PagerDutyChannel: AlertChannel {
     /// The event.
     public func body(for alert: Alert, runID: String, now: Date) -> JSONValue {
         let summary = "rlwatch \(AlertFormatting.upper(alert.severity)): \(alert.detector) — run \(runID), step \(alert.step): \(alert.message)"
+        var details: [(String, JSONValue)] = [
+            ("run_id", .string(runID)),
+            ("step", .int(alert.step)),
+            ("message", .string(alert.message)),
+            ("recommendation", .string(alert.recommendation)),
+            ("metrics", AlertFormatting.metricsJSON(alert)),
+        ]
+        if let resume = alert.resumeFrom {
+            details.append(("resume_from", .object([("path", .string(resume.path)), ("step", .int(resume.step))])))
+        }
         return .object([
             ("routing_key", .string(config.routingKey)),
             ("event_action", "trigger"),
@@ -52,16 +62,7 @@ public struct PagerDutyChannel: AlertChannel {
                     ("component", .string(alert.detector.rawValue)),
                     ("group", .string(runID)),
                     ("class", .string(alert.detector.rawValue)),
-                    (
-                        "custom_details",
-                        .object([
-                            ("run_id", .string(runID)),
-                            ("step", .int(alert.step)),
-                            ("message", .string(alert.message)),
-                            ("recommendation", .string(alert.recommendation)),
-                            ("metrics", AlertFormatting.metricsJSON(alert)),
-                        ])
-                    ),
+                    ("custom_details", .object(details)),
                 ])
             ),
             ("client", "rlwatch"),

@@ -51,6 +51,9 @@ public struct SlackChannel: AlertChannel {
                 ("text", Self.mrkdwn("*Recommended action:* \(Self.escape(alert.recommendation))")),
             ]),
         ]
+        if let resume = AlertFormatting.resumeLine(alert) {
+            blocks.append(.object([("type", "section"), ("text", Self.mrkdwn("*\(Self.escape(resume))*"))]))
+        }
         let fields = AlertFormatting.metricFields(alert)
         if !fields.isEmpty {
             blocks.append(

@@ -66,6 +66,9 @@ public struct WebhookChannel: AlertChannel {
             "run_id": Self.escaped(runID),
             "metrics_json": AlertFormatting.metricsJSON(alert).serialized(),
             "timestamp": AlertFormatting.isoTimestamp(now),
+            // For templates: the checkpoint to resume from (also in ${metrics_json}); empty and null without one.
+            "resume_from": Self.escaped(alert.resumeFrom?.path ?? ""),
+            "resume_from_step": alert.resumeFrom.map { String($0.step) } ?? "null",
         ]
         let body = Self.substitute(template, values)
         if let problem = StrictJSON.problem(in: body) {

@@ -129,7 +129,7 @@ extension ConfigField {
                 return mismatch("a mapping of names to strings")
             }
 
-        case .metricKeyMap(let names, let reservedKeys):
+        case .metricKeyMap(let names, let reservedKeys, let allowedKeys):
             switch node.value {
             case .null:
                 return .stringMap([:])
@@ -144,6 +144,15 @@ extension ConfigField {
                             .reservedKey(
                                 key: entryKey,
                                 reason: "`\(entry.key)` gives a metrics line its structure and cannot be mapped",
+                                at: entry.keySource))
+                        continue
+                    }
+                    if let allowedKeys, !allowedKeys.contains(entry.key) {
+                        valid = false
+                        issues.append(
+                            .unknownKey(
+                                entry.key, section: key,
+                                suggestion: ConfigSuggestion.closest(to: entry.key, in: allowedKeys), known: allowedKeys,
                                 at: entry.keySource))
                         continue
                     }

@@ -85,7 +85,8 @@ struct ConfigField: Sendable {
         case strings
         case stringMap
         /// A map of logged keys to metric names: each value one of `names`, or null (stored as "").
-        case metricKeyMap(names: [String], reservedKeys: [String])
+        /// With `allowedKeys`, a key outside it is an unknown key (`actions.detectors` takes detector names only).
+        case metricKeyMap(names: [String], reservedKeys: [String], allowedKeys: [String]?)
     }
 
     enum Secrecy: Sendable {
@@ -252,10 +253,11 @@ extension ConfigField {
         _ keyPath: ConfigKeyPath<[String: String]>,
         names: [String],
         reservedKeys: [String],
+        allowedKeys: [String]? = nil,
         _ comment: String
     ) -> ConfigField {
         ConfigField(
-            key, comment, kind: .metricKeyMap(names: names, reservedKeys: reservedKeys),
+            key, comment, kind: .metricKeyMap(names: names, reservedKeys: reservedKeys, allowedKeys: allowedKeys),
             get: { .stringMap($0[keyPath: keyPath]) }
         ) { config, value in
             if case .stringMap(let value) = value { config[keyPath: keyPath] = value }
@@ -506,6 +508,21 @@ enum ConfigSchema {
         .int("dashboard.port", \.dashboard.port, .port, "Dashboard port (1-65535)."),
         .string("dashboard.host", \.dashboard.host,
                 "Dashboard bind address; 127.0.0.1 keeps it on this machine, 0.0.0.0 exposes it."),
+
+        .choice("actions.on_critical", \.actions.onCritical, ActionsConfig.TrainingAction.allCases.map(\.rawValue),
+                "Python client, on a matching alert: none (notify only), stop, or save_and_stop (checkpoint, then stop)."),
+        .metricKeyMap("actions.detectors", \.actions.detectors,
+                      names: ActionsConfig.TrainingAction.allCases.map(\.rawValue), reservedKeys: [],
+                      allowedKeys: (DetectorID.all + DetectorID.liveness).map(\.rawValue),
+                      "Per-detector override of on_critical, e.g. {loss_nan: stop, reward_hacking: none}."),
+        .choice("actions.min_severity", \.actions.minSeverity, Severity.allCases.map(\.rawValue),
+                "The least severe alert that triggers an action: critical or warning."),
+        .strings("actions.command", \.actions.command,
+                 "watch/serve: program and arguments run once per matching alert, alert JSON on stdin; empty: none."),
+        .bool("actions.shell", \.actions.shell, "Run command through /bin/sh -c (its items joined by spaces)."),
+        .double("actions.timeout_seconds", \.actions.timeoutSeconds, .positive,
+                "The command is killed after this many seconds (> 0)."),
+        .bool("actions.dry_run", \.actions.dryRun, "Log and record what would be done, and do nothing."),
     ]
 
     /// One line above each section in the `init` template.
@@ -533,6 +550,7 @@ enum ConfigSchema {
         "alerts.retry": "Retries of failed deliveries.",
         "storage": "Where metrics and alerts are stored.",
         "dashboard": "The web dashboard.",
+        "actions": "Acting on alerts (opt-in): stop training, run a command. Default: notify only.",
     ]
 
     static let fieldsByKey: [String: ConfigField] = Dictionary(

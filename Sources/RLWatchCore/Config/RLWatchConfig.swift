@@ -37,6 +37,8 @@ public struct RLWatchConfig: Sendable, Hashable {
     public var alerts = AlertsConfig()
     public var storage = StorageConfig()
     public var dashboard = DashboardConfig()
+    /// Addition: what to do about an alert besides notifying (opt-in).
+    public var actions = ActionsConfig()
 
     public init() {}
 }

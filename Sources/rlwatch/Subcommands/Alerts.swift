@@ -39,7 +39,7 @@ extension RLWatchCommand {
             try await context.withExistingStore(database: database) { store in try await show(store) }
         }
 
-        private func show(_ store: any OutboxStore) async throws {
+        private func show(_ store: any Store) async throws {
             let filter: DeliveryFilter = pending ? .pending : failed ? .failed : .all
             let deliveries = try await store.deliveries(runID: runID, filter: filter)
             guard !deliveries.isEmpty else {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import RLWatch
 import RLWatchCore
 import RLWatchPostgres
 import RLWatchStore
@@ -110,8 +111,7 @@ extension RLWatchCommand {
                     throw ExitStatus.badInput
                 }
                 let deleted = try await context.withStore(database: target.database) { store -> Int in
-                    guard let prunable = store as? any RetentionStore else { return 0 }
-                    return try await prunable.pruneSteps(before: RetentionPruner.cutoff(days: days))
+                    try await store.pruneSteps(before: RetentionService.cutoff(days: days, now: SystemWallClock().now))
                 }
                 print("Deleted \(deleted) metric row(s) older than \(days) day(s).")
             }
@@ -146,48 +146,12 @@ extension RLWatchCommand {
 
             func run() async throws {
                 let context = try CommandContext(options)
-                let (steps, batch, runs, rewards) = (steps, batch, runs, rewards)
-                let prefix = "bench-\(UUID().uuidString.prefix(8))"
-                let batches = Self.batches(steps: steps / runs, batch: batch, rewards: rewards)
+                let bench = StoreBenchmark(steps: steps, batch: batch, runs: runs, rewards: rewards)
                 let seconds = try await context.withStore(database: target.database, migrate: true) { store in
-                    for index in 0..<runs {
-                        try await store.registerRun(
-                            RunRecord(runID: "\(prefix)-\(index)", framework: "manual", startedAt: Date().timeIntervalSince1970, configJSON: "{}"))
-                    }
-                    let clock = ContinuousClock()
-                    let start = clock.now
-                    try await withThrowingTaskGroup(of: Void.self) { group in
-                        for index in 0..<runs {
-                            group.addTask {
-                                let runID = "\(prefix)-\(index)"
-                                for rows in batches {
-                                    let now = Date().timeIntervalSince1970
-                                    try await store.append(
-                                        steps: rows.map { StoredStep(runID: runID, segment: 0, timestamp: now, metrics: $0) },
-                                        alerts: [])
-                                }
-                            }
-                        }
-                        try await group.waitForAll()
-                    }
-                    let elapsed = clock.now - start
-                    return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+                    try await bench.run(on: store, clock: AnyWallClock(SystemWallClock()))
                 }
-                let written = batches.reduce(0) { $0 + $1.count } * runs
-                print("wrote \(written) steps (\(runs) runs x \(batch)-step batches, \(rewards) rewards each) in "
-                    + String(format: "%.2f", seconds) + " s: " + String(format: "%.0f", Double(written) / seconds) + " steps/s")
-            }
-
-            /// The steps of one run, cut into batches: the monitored metrics with a little noise, `rewards` samples.
-            static func batches(steps: Int, batch: Int, rewards: Int) -> [[MetricStep]] {
-                var generator = SystemRandomNumberGenerator()
-                let all = (0..<steps).map { step in
-                    MetricStep(
-                        step: step, entropy: 1.2 - Double(step) * 1e-6, klDivergence: 0.01 + Double.random(in: 0..<1e-3, using: &generator),
-                        rewardMean: 0.5, rewardStd: 0.1, rewards: (0..<rewards).map { _ in Double.random(in: 0..<1, using: &generator) },
-                        loss: 0.3, gradNorm: 1.0, learningRate: 1e-6, extras: ["clip_ratio/region_mean": 0.01])
-                }
-                return stride(from: 0, to: all.count, by: batch).map { Array(all[$0..<min($0 + batch, all.count)]) }
+                print("wrote \(bench.written) steps (\(runs) runs x \(batch)-step batches, \(rewards) rewards each) in "
+                    + String(format: "%.2f", seconds) + " s: " + String(format: "%.0f", Double(bench.written) / seconds) + " steps/s")
             }
         }
 }

@@ -57,8 +57,7 @@ extension RLWatchCommand {
             logger.logLevel = .info
             var dashboardOptions = DashboardOptions()
             dashboardOptions.stallAfter = stallAfter
-            let location = try context.storeLocation(database: database)
-            let shownDatabase = location.description
+            let shownDatabase = try context.storeLocation(database: database).description
             let limits = connections.limits
             ConnectionLimits.raiseOpenFileLimit()
             let serve: @Sendable (any Store) async throws -> Void = { [logger, dashboardOptions] store in
@@ -78,20 +77,8 @@ extension RLWatchCommand {
                 try await group.run()
             }
             do {
-                switch location {
-                case .sqlite(let path):
-                    // Read-only: the dashboard never creates or upgrades a database, and reads beside its writer.
-                    guard FileManager.default.fileExists(atPath: path) else {
-                        printError("No rlwatch database found at \(path)")
-                        printError("Make sure you have completed at least one monitored training run.")
-                        throw ExitStatus.failure
-                    }
-                    let store = try SQLiteStore.openExisting(path: path, readOnly: true)
-                    defer { try? store.close() }
-                    try await serve(store)
-                case .postgres:
-                    try await context.withStore(database: database) { store in try await serve(store) }
-                }
+                // Read-only: the dashboard never creates or upgrades a database, and reads beside its writer.
+                try await context.withExistingStore(database: database, searching: false) { store in try await serve(store) }
             } catch let exit as ExitCode {
                 throw exit
             } catch {

@@ -71,20 +71,16 @@ extension RLWatchCommand {
             try await context.withStore(database: self.database) { store in
                 let server = MonitorServer(
                     settings: settings, config: context.config, store: store, sinks: [ConsoleAlertPrinter()], logger: logger)
+                let retention =
+                    retentionDays > 0
+                    ? RetentionService(store: store, days: retentionDays, clock: AnyWallClock(SystemWallClock()), logger: logger)
+                    : nil
                 do {
-                    try await withThrowingTaskGroup(of: Void.self) { group in
-                        if retentionDays > 0, let prunable = store as? any RetentionStore {
-                            group.addTask {
-                                await RetentionPruner(store: prunable, days: retentionDays, logger: logger).run()
-                            }
-                        }
-                        try await server.run(exitWithParent: parentPID) { port in
-                            let shown = host.contains(":") ? "[\(host)]" : host
-                            // Written straight to the file descriptor: tests and the Python client wait for this line.
-                            FileHandle.standardOutput.write(Data("rlwatch serve listening on http://\(shown):\(port)\n".utf8))
-                            printError("database: \(database)\(settings.token == nil ? "" : "  (bearer token required)")")
-                        }
-                        group.cancelAll()
+                    try await server.run(exitWithParent: parentPID, retention: retention) { port in
+                        let shown = host.contains(":") ? "[\(host)]" : host
+                        // Written straight to the file descriptor: tests and the Python client wait for this line.
+                        FileHandle.standardOutput.write(Data("rlwatch serve listening on http://\(shown):\(port)\n".utf8))
+                        printError("database: \(database)\(settings.token == nil ? "" : "  (bearer token required)")")
                     }
                 } catch {
                     printError("error: \(error)")

@@ -1,9 +1,7 @@
 import ArgumentParser
-import Logging
-import ServiceLifecycle
-import RLWatchAlerts
-import Dispatch
 import Foundation
+import Logging
+import RLWatchAlerts
 import RLWatch
 import RLWatchCore
 import RLWatchIngest
@@ -12,7 +10,7 @@ import RLWatchStore
 extension RLWatchCommand {
     struct Watch: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Watch the logs a trainer already writes: TensorBoard, veRL, trainer_state.json, metrics JSONL.",
+            abstract: "Watch the logs a trainer already writes: TensorBoard, W&B, MLflow, Trackio, veRL, trainer_state.json, JSONL, CSV.",
             discussion: """
                 Zero-code monitoring: point it at the files (or the log directory) the trainer writes. New steps \
                 are judged as they appear and alerts print as they fire. The position in each file is stored \
@@ -25,10 +23,11 @@ extension RLWatchCommand {
         /// A log changed this recently is taken to be still written: watched with `--follow` by default.
         static let recentSeconds = 300
 
-        @Argument(help: "Log files or directories: TensorBoard event files, veRL/rlwatch metrics JSONL, trainer_state.json.")
+        @Argument(
+            help: "Log files or directories: TensorBoard event files, a wandb/ directory or .wandb file, mlflow.db or mlruns/, a Trackio .db, veRL/rlwatch metrics JSONL, trainer_state.json, CSV.")
         var paths: [String]
 
-        @Option(help: "Input format: tensorboard, verl, trainer-state or jsonl (default: detected from each path).")
+        @Option(help: "Input format: \(InputFormat.names) (default: detected from each path, content first).")
         var format: InputFormat?
 
         @Flag(
@@ -52,7 +51,7 @@ extension RLWatchCommand {
         var explain = false
 
         @Option(name: .customLong("fail-on"), help: "Exit 1 if an alert of this severity or worse was delivered.")
-        var failOn: Replay.FailOn = .never
+        var failOn: FailOn = .never
 
         @Flag(name: .customLong("no-store"), help: "Keep nothing (no resume): judge and print only.")
         var noStore = false
@@ -66,18 +65,18 @@ extension RLWatchCommand {
             guard pollInterval > 0, pollInterval <= 3600 else {
                 throw ValidationError("--poll-interval must be > 0 and <= 3600 seconds")
             }
-            if let format, !format.isFollowable {
-                throw ValidationError("--format \(format.rawValue) cannot be followed; read it with `rlwatch replay`")
-            }
         }
 
         func run() async throws {
             let context = try CommandContext(options, runID: runID)
+            // SIGINT/SIGTERM end a wait for the log as well as the watch.
+            try await RunEngine.untilSignalled(logger: Logger(label: "rlwatch.watch")) { stop in
+                try await watch(context, until: stop)
+            }
+        }
+
+        private func watch(_ context: CommandContext, until stop: WatchStopSignal) async throws {
             let keyMap = MetricKeyMap(overrides: context.config.metrics.keys)
-            // One set of handlers for the whole command: SIGINT/SIGTERM end a wait for the log as well as the watch.
-            let stop = WatchStopSignal()
-            let handlers = Self.stopOnSignals(stop)
-            defer { handlers.forEach { $0.cancel() } }
             var targets: [WatchTarget] = []
             var waited = false
             for path in paths {
@@ -90,7 +89,7 @@ extension RLWatchCommand {
                 do {
                     guard let chosen = format ?? InputFormat.detect(path: path) else {
                         throw WatchError.cannotWatch(
-                            path, "cannot tell its format (no event files, trainer_state.json or .jsonl yet); pass --format")
+                            path, "cannot tell its format (no event files, W&B, MLflow or Trackio logs, trainer_state.json, .jsonl or .csv yet); pass --format")
                     }
                     targets.append(try WatchTarget(path: path, kind: try Self.kind(of: chosen, path: path, keyMap: keyMap)))
                 } catch let error as WatchError {
@@ -106,11 +105,14 @@ extension RLWatchCommand {
                     follow: following, pollInterval: .milliseconds(Int64((pollInterval * 1000).rounded())), strict: strict,
                     explain: explain, describeKeys: output == .text)
                 // Alerts go to the configured channels through the store's outbox, sent by a dispatcher beside the watch.
+                // `actions.command` is one more outbox channel, run by the same dispatcher.
                 let dispatcher =
-                    context.config.alerts.activeChannels.isEmpty
+                    context.config.alerts.activeChannels.isEmpty && context.config.actions.command.isEmpty
                     ? nil
                     : AlertDispatcher(
-                        store: store, config: context.config.alerts, lease: .seconds(context.config.alerts.retry.leaseSeconds))
+                        store: store, config: context.config.alerts, lease: .seconds(context.config.alerts.retry.leaseSeconds),
+                        commands: AlertCommandRunner.configured(context.config.actions, store: store),
+                        logger: Logger(label: "rlwatch.alerts"))
                 let watcher: Watcher
                 do {
                     watcher = try await Watcher.start(
@@ -128,22 +130,17 @@ extension RLWatchCommand {
                     "rlwatch watch: run \(watcher.runID), \(following ? "following" : "reading") \(described)"
                         + (resumed ?? "") + (noStore ? "" : "; database \(location)"))
 
-                let outcome: Outcome
-                if let dispatcher {
-                    outcome = await Self.withDispatcher(dispatcher, draining: store) { await Self.runUntilSignalled(watcher, stop: stop) }
-                } else {
-                    outcome = await Self.runUntilSignalled(watcher, stop: stop)
-                }
+                let outcome = await RunEngine.withServices(
+                    dispatcher.map { [$0] } ?? [], draining: store, clock: watchOptions.wallClock,
+                    logger: Logger(label: "rlwatch.alerts")
+                ) { await watcher.runAndFinish(until: stop) }
                 switch outcome {
-                case .finished(let summary):
-                    if output == .text { print(Self.summaryLine(summary, runID: watcher.runID)) }
-                    switch (failOn, summary.worstSeverity) {
-                    case (.warning, .some), (.critical, .critical?): throw ExitStatus.failure
-                    default: break
-                    }
-                case .failed(let message, let badInput):
-                    printError("error: \(message)")
-                    throw badInput ? ExitStatus.badInput : ExitStatus.failure
+                case .success(let summary):
+                    if output == .text { print(summary.line(runID: watcher.runID)) }
+                    if failOn.isMet(by: summary.worstSeverity) { throw ExitStatus.failure }
+                case .failure(let error):
+                    printError("error: \(error)")
+                    throw error is WatchError ? ExitStatus.badInput : ExitStatus.failure
                 }
             }
         }
@@ -170,15 +167,11 @@ extension RLWatchCommand.Watch {
         guard !ready() else { return .ready(waited: false) }
         let exists = FileManager.default.fileExists(atPath: path)
         printError(
-            "rlwatch watch: \(path) " + (exists ? "holds no event files, trainer_state.json or .jsonl yet" : "does not exist yet")
+            "rlwatch watch: \(path) " + (exists ? "holds no log rlwatch reads yet" : "does not exist yet")
                 + "; waiting for the trainer to write it (Ctrl-C to stop)")
         while !stop.isStopped, !ready() {
-            // Short sleeps, so a signal ends the wait within 50 ms.
-            var left = pollInterval
-            while left > 0, !stop.isStopped {
-                try? await Task.sleep(for: .milliseconds(Int64((min(left, 0.05) * 1000).rounded())))
-                left -= 0.05
-            }
+            // Checked every 50 ms, so a signal ends the wait at once.
+            await stop.pause(for: .milliseconds(Int64((pollInterval * 1000).rounded())), on: ContinuousClock())
         }
         if stop.isStopped {
             printError("rlwatch watch: stopped while waiting for \(path)")
@@ -186,75 +179,6 @@ extension RLWatchCommand.Watch {
         }
         printError("rlwatch watch: \(path) appeared")
         return .ready(waited: true)
-    }
-
-    /// How a watch ended.
-    enum Outcome: Sendable {
-        case finished(Watcher.Summary)
-        case failed(String, badInput: Bool)
-    }
-
-    /// Runs the watch until the logs are read, or until SIGINT or SIGTERM: the watch then stops between two
-    /// batches, with everything read so far stored, and the run is marked finished.
-    static func runUntilSignalled(_ watcher: Watcher, stop: WatchStopSignal) async -> Outcome {
-        let outcome: Outcome
-        do {
-            outcome = .finished(try await watcher.run(clock: ContinuousClock(), until: stop))
-        } catch let error as WatchError {
-            outcome = .failed(error.description, badInput: true)
-        } catch {
-            outcome = .failed("\(error)", badInput: false)
-        }
-        await watcher.finish()
-        return outcome
-    }
-
-    /// Sets `stop` on SIGINT or SIGTERM (a second signal while stopping exits at once); cancel the sources returned
-    /// when done.
-    static func stopOnSignals(_ stop: WatchStopSignal) -> [any DispatchSourceSignal] {
-        [SIGINT, SIGTERM].map { number in
-            signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            source.setEventHandler {
-                // A second signal while the watch is still stopping ends it at once.
-                if stop.isStopped { Foundation.exit(128 + number) }
-                stop.stop()
-            }
-            source.resume()
-            return source
-        }
-    }
-
-    /// Runs `body` with the alert dispatcher beside it; afterwards gives the dispatcher up to `drainTimeout` to send
-    /// what is due (a `--no-follow` watch exits once its alerts are out), then stops it. What is still pending (a
-    /// channel in backoff) stays in the outbox for the next `watch` or `serve` on the same database.
-    static func withDispatcher<T: Sendable>(
-        _ dispatcher: AlertDispatcher, draining outbox: any OutboxStore, drainTimeout: Duration = .seconds(15),
-        _ body: () async -> T
-    ) async -> T {
-        let group = ServiceGroup(
-            configuration: .init(services: [dispatcher], logger: Logger(label: "rlwatch.alerts")))
-        return await withTaskGroup(of: Void.self) { tasks in
-            tasks.addTask { try? await group.run() }
-            let result = await body()
-            let deadline = ContinuousClock.now + drainTimeout
-            while ContinuousClock.now < deadline {
-                guard let due = try? await outbox.nextDeliveryDue(), due <= Date().timeIntervalSince1970 + 1 else { break }
-                try? await Task.sleep(for: .milliseconds(100))
-            }
-            await group.triggerGracefulShutdown()
-            await tasks.waitForAll()
-            return result
-        }
-    }
-
-    /// The closing line of a text watch.
-    static func summaryLine(_ summary: Watcher.Summary, runID: String) -> String {
-        let critical = summary.delivered.filter { $0.severity == .critical }.count
-        let restored = summary.restoredSteps > 0 ? " (after \(summary.restoredSteps) restored)" : ""
-        return "Watched \(summary.steps) new step\(summary.steps == 1 ? "" : "s")\(restored) as run \(runID): "
-            + "\(summary.delivered.count) alert\(summary.delivered.count == 1 ? "" : "s") delivered (\(critical) critical, "
-            + "\(summary.delivered.count - critical) warning), \(summary.suppressed) suppressed."
     }
 
     /// How the sources of a format are found and read.
@@ -273,6 +197,7 @@ extension RLWatchCommand.Watch {
             let names = (try? FileManager.default.contentsOfDirectory(atPath: target.path)) ?? []
             paths += names.map { (target.path as NSString).appendingPathComponent($0) }
         }
+        paths += target.kind.liveFiles(target.path)
         let limit = Date().addingTimeInterval(-Double(recentSeconds))
         return paths.contains { path in
             let modified = (try? FileManager.default.attributesOfItem(atPath: path))?[.modificationDate] as? Date

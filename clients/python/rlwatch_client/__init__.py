@@ -13,6 +13,7 @@ Framework adapters (imported lazily, so transformers/verl are never imported by 
 ``install_openrlhf``.
 """
 
+from ._actions import RLWatchStopTraining
 from ._api import attach, detect_framework, flush, get_monitor, log_step, stop
 from ._monitor import Monitor
 from ._shipper import ConfigError
@@ -27,6 +28,7 @@ __all__ = [
     "detect_framework",
     "Monitor",
     "ConfigError",
+    "RLWatchStopTraining",
     "RLWatchTRLCallback",
     "RLWatchVerlBackend",
     "RLWatchVerLTracker",

@@ -23,7 +23,14 @@ def format_alert(alert: Mapping[str, Any], run_id: str, colour: bool = False) ->
     if colour and severity in _COLOURS:
         headline = _COLOURS[severity] + headline + _RESET
     recommendation = alert.get("recommendation")
-    return headline + (f"\n  -> {recommendation}" if recommendation else "")
+    text = headline + (f"\n  -> {recommendation}" if recommendation else "")
+    values = alert.get("metric_values")
+    if isinstance(values, Mapping) and values.get("resume_from"):
+        text += f"\n  -> resume from {values['resume_from']} (step {values.get('resume_from_step', '?')})"
+    action = alert.get("action")
+    if isinstance(action, Mapping) and action.get("kind"):
+        text += f"\n  -> actions: {action['kind']}" + (" (dry run)" if action.get("dry_run") else "")
+    return text
 
 
 def print_alert(alert: Mapping[str, Any], run_id: str) -> None:

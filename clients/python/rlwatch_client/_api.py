@@ -13,9 +13,9 @@ import uuid
 import weakref
 from typing import Any, Callable, Dict, Mapping, Optional
 
+from . import _current
 from ._local_server import LocalServer, find_binary
 from ._monitor import Monitor
-from ._values import ValueCleaner
 
 log = logging.getLogger("rlwatch_client")
 
@@ -24,7 +24,6 @@ _FRAMEWORKS = ("auto", "trl", "verl", "openrlhf", "manual")
 _lock = threading.RLock()
 _monitor: Optional[Monitor] = None
 _all_monitors: "weakref.WeakSet[Monitor]" = weakref.WeakSet()
-_unattached = ValueCleaner()
 _hooks_installed = False
 
 
@@ -105,6 +104,7 @@ def attach(
             batch_size=batch_size, flush_interval=flush_interval, max_queue=max_queue,
             request_timeout=request_timeout, max_backoff=max_backoff, stop_timeout=stop_timeout,
             print_alerts=print_alerts, on_alert=on_alert, local_server=server, log_dir=log_dir,
+            adapters=_make_adapter,
         )
     except BaseException:
         if server is not None:
@@ -113,6 +113,7 @@ def attach(
 
     with _lock:
         _monitor = monitor
+        _current.monitor = monitor
         _all_monitors.add(monitor)
         _install_process_hooks()
     if trainer is not None:
@@ -138,10 +139,25 @@ def log_step(step: int, **metrics: Any) -> None:
     return None
 
 
-def warn_unattached() -> None:
-    """The one warning about steps logged while nothing is attached."""
-    _unattached.warn_once("unattached", "rlwatch: a step was logged before rlwatch.attach(); "
-                                        "steps are dropped until attach() is called (warned once)")
+warn_unattached = _current.warn_unattached
+
+
+def _make_adapter(framework: str, monitor: Monitor) -> Any:
+    """The framework's adapter bound to ``monitor``, for ``Monitor.attach_to_trainer`` / ``verl_backend`` /
+    ``openrlhf_logger`` (imported here, on first use: ``Monitor`` itself imports no adapter)."""
+    if framework == "trl":
+        from .integrations.trl import RLWatchTRLCallback
+
+        return RLWatchTRLCallback(monitor)
+    if framework == "verl":
+        from .integrations.verl import RLWatchVerlBackend
+
+        return RLWatchVerlBackend(monitor)
+    if framework == "openrlhf":
+        from .integrations.openrlhf import RLWatchOpenRLHFLogger
+
+        return RLWatchOpenRLHFLogger(monitor)
+    raise ValueError(f"rlwatch: no adapter for {framework!r}")
 
 
 def get_monitor() -> Optional[Monitor]:
@@ -305,3 +321,6 @@ def _stop_all() -> None:
 def _after_fork_in_child() -> None:
     for monitor in list(_all_monitors):
         monitor._mark_forked()
+
+
+_current.attach = attach

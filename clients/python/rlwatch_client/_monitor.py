@@ -46,6 +46,7 @@ class Monitor:
         on_alert: Optional[Callable[[Dict[str, Any]], None]] = None,
         local_server: Optional[LocalServer] = None,
         log_dir: Optional[str] = None,
+        adapters: Optional[Callable[[str, "Monitor"], Any]] = None,
     ) -> None:
         self.framework = framework
         self.config = config
@@ -53,6 +54,9 @@ class Monitor:
         self.log_dir = log_dir
         self.stop_timeout = stop_timeout
         self._local_server = local_server
+        #: Makes a framework adapter bound to this monitor (``attach()`` passes one); kept out of this module so
+        #: that ``Monitor`` imports no adapter and the adapters can import ``Monitor``.
+        self._adapters = adapters
         self._print_alerts = print_alerts
         self._user_on_alert = on_alert
         self._alerts: Deque[Dict[str, Any]] = deque(maxlen=10_000)
@@ -66,6 +70,9 @@ class Monitor:
         #: rlwatch 0.5.1's attribute names for the adapters; see ``verl_backend`` and ``openrlhf_logger``.
         self._verl_tracker = None
         self._openrlhf_logger = None
+        #: The first alert whose server answer asked to act on training (``actions.on_critical``), until taken.
+        self._requested: Optional[Dict[str, Any]] = None
+        self._acted = False
 
         self.spool_path = spool_path(spool_dir, run_id)
         spool = Spool(self.spool_path, batch_size)
@@ -166,6 +173,44 @@ class Monitor:
         except Exception as error:  # never into training
             self._cleaner.warn_once(("log_step", type(error)), f"rlwatch: could not log a step: {error!r}")
 
+    # MARK: - Checkpoints and actions
+
+    def report_checkpoint(self, step: Any, path: str) -> None:
+        """Tells the server that the trainer saved a checkpoint at ``step`` in ``path``, so that later alerts name
+        it as where to resume (``resume_from``). Returns at once and never raises; the adapters call it."""
+        try:
+            clean_step = self._cleaner.clean_step(step)
+            if clean_step is None or not path or self._closed:
+                return
+            self._shipper.post_side("checkpoints", {"step": int(clean_step), "path": str(path)})
+        except Exception as error:  # never into training
+            self._cleaner.warn_once(("checkpoint", type(error)), f"rlwatch: could not report a checkpoint: {error!r}")
+
+    @property
+    def requested_action(self) -> Optional[Dict[str, Any]]:
+        """The action the server asked for (``{"kind": "stop" | "save_and_stop", "reason", "alert"}``), or None.
+
+        Set only by an answer of the server that carries an alert matching the ``actions:`` section; never by the
+        server being unreachable or slow. Stays set once set (a run is stopped once).
+        """
+        return self._requested
+
+    def action_taken(self, result: str = "done") -> None:
+        """Reports, once, that the adapter acted on ``requested_action`` (shown by the API, dashboard, diagnose)."""
+        request = self._requested
+        if request is None or self._acted:
+            return
+        self._acted = True
+        alert = request.get("alert", {})
+        log.warning("rlwatch: %s training of run %s: %s %s at step %s (%s)",
+                    "checkpointing and stopping" if request["kind"] == "save_and_stop" else "stopping",
+                    self.run_id, alert.get("severity"), alert.get("detector"), alert.get("step"), request.get("reason"))
+        self._shipper.post_side("actions", {
+            "action": request["kind"], "step": alert.get("step") if isinstance(alert.get("step"), int) else -1,
+            "detector": str(alert.get("detector") or "?"), "severity": str(alert.get("severity") or "?"),
+            "reason": str(request.get("reason") or ""), "result": result,
+        })
+
     # MARK: - Lifecycle
 
     @property
@@ -229,9 +274,7 @@ class Monitor:
 
         - Returns: The callback.
         """
-        from .integrations.trl import RLWatchTRLCallback
-
-        callback = RLWatchTRLCallback(self)
+        callback = self._adapter("trl")
         trainer.add_callback(callback)
         self._trl_callback = callback
         return callback
@@ -240,24 +283,39 @@ class Monitor:
     def verl_backend(self) -> Any:
         """A veRL tracking backend bound to this run (``tracking.logger["rlwatch"] = monitor.verl_backend``)."""
         if self._verl_tracker is None:
-            from .integrations.verl import RLWatchVerlBackend
-
-            self._verl_tracker = RLWatchVerlBackend(self)
+            self._verl_tracker = self._adapter("verl")
         return self._verl_tracker
 
     @property
     def openrlhf_logger(self) -> Any:
         """An OpenRLHF logger bound to this run (``trainer.wandb_logger = monitor.openrlhf_logger``)."""
         if self._openrlhf_logger is None:
-            from .integrations.openrlhf import RLWatchOpenRLHFLogger
-
-            self._openrlhf_logger = RLWatchOpenRLHFLogger(self)
+            self._openrlhf_logger = self._adapter("openrlhf")
         return self._openrlhf_logger
 
     # MARK: - Private
 
+    def _adapter(self, framework: str) -> Any:
+        if self._adapters is None:
+            raise RuntimeError("rlwatch: this Monitor was not made by attach(); create the adapter with it instead "
+                               "(RLWatchTRLCallback(monitor), RLWatchVerlBackend(monitor), RLWatchOpenRLHFLogger(monitor))")
+        return self._adapters(framework, self)
+
     def _on_alert(self, alert: Dict[str, Any]) -> None:
         self._alerts.append(alert)
+        action = alert.get("action")
+        if isinstance(action, dict) and action.get("kind") in ("stop", "save_and_stop") and self._requested is None:
+            if action.get("dry_run"):
+                self._shipper.post_side("actions", {
+                    "action": action["kind"], "step": alert.get("step") if isinstance(alert.get("step"), int) else -1,
+                    "detector": str(alert.get("detector") or "?"), "severity": str(alert.get("severity") or "?"),
+                    "reason": str(action.get("reason") or ""), "result": "dry_run",
+                })
+                self._cleaner.warn_once(("dry-run", alert.get("detector"), alert.get("step")),
+                                        f"rlwatch dry run: would {action['kind']} training on {alert.get('severity')} "
+                                        f"{alert.get('detector')} at step {alert.get('step')} ({action.get('reason')})")
+            else:
+                self._requested = {"kind": action["kind"], "reason": action.get("reason"), "alert": alert}
         if self._print_alerts:
             print_alert(alert, self.run_id)
         if self._user_on_alert is not None:

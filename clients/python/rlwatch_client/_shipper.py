@@ -24,6 +24,7 @@ import os
 import threading
 import time
 import uuid
+from collections import deque
 from pathlib import Path
 from typing import Any, Callable, Deque, Dict, List, Optional, Tuple
 
@@ -112,6 +113,9 @@ class Shipper:
         # Set when the trainer says training ended while the process lives on (a notebook): once everything
         # is sent, the sender thread closes the run on the server (later steps reopen it).
         self._finish_requested = threading.Event()
+        # Small side requests (a checkpoint saved, an action taken), sent by this thread between batches; bounded,
+        # oldest dropped: they are reports, never worth holding training up for.
+        self._side: Deque[Tuple[str, Dict[str, Any]]] = deque(maxlen=1000)
         self._warned: set = set()
         self._thread = threading.Thread(target=self._run, name="rlwatch-shipper", daemon=True)
 
@@ -275,6 +279,8 @@ class Shipper:
             if not may_try:
                 return False
             return self._drain_one()
+        if self._side and may_try:
+            self._send_side()
         batch = self._take_batch()
         if batch is None:
             self._try_now = False
@@ -391,6 +397,29 @@ class Shipper:
                     self._reject(chunk, response)
                     pending.pop(0)
         return "ok"
+
+    def post_side(self, resource: str, payload: Dict[str, Any]) -> None:
+        """Queues ``POST /api/v1/runs/{run}/{resource}`` with ``payload`` for the sender thread; never blocks."""
+        self._side.append((resource, payload))
+        self._wake.set()
+
+    def _send_side(self) -> None:
+        """Sends the queued side requests; one that fails for a transient reason waits for the next cycle."""
+        transport = self._transport
+        while self._side and transport is not None:
+            resource, payload = self._side[0]
+            try:
+                response = transport.post_json(transport.path("runs", self.run_id, resource), payload,
+                                               timeout=self._timeout_now())
+            except TransientError as error:
+                self._warn_once(("side", resource), f"rlwatch: could not report a {resource[:-1]} yet ({error}); "
+                                                    "retrying")
+                return
+            self._side.popleft()
+            if response.status >= 300:
+                self._warn_once(("side-refused", resource, response.status),
+                                f"rlwatch: the server refused a {resource[:-1]} report (HTTP {response.status}: "
+                                f"{response.error_message}); not sent again")
 
     def request_finish(self) -> None:
         """Closes the run on the server once every step logged so far is there (the sender thread does it)."""

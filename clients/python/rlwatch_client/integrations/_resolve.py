@@ -1,10 +1,10 @@
-"""How an adapter finds its monitor: the one it was given, else the global one."""
+"""How an adapter finds its monitor: the one it was given, else the global one (``_current``)."""
 
 from __future__ import annotations
 
 from typing import Any, Optional
 
-from .. import _api
+from .. import _current
 from .._monitor import Monitor
 
 
@@ -16,19 +16,19 @@ def resolve(monitor: Optional[Monitor], framework: str, attach_if_missing: bool)
     """
     if monitor is not None:
         return monitor
-    current = _api.get_monitor()
-    if current is not None or not attach_if_missing:
+    current = _current.monitor
+    if current is not None or not attach_if_missing or _current.attach is None:
         return current
     try:
-        return _api.attach(framework=framework)
+        return _current.attach(framework=framework)
     except Exception as error:
-        _api._unattached.warn_once(("implicit-attach", framework),
-                                   f"rlwatch: could not attach for {framework}: {error}; metrics are not monitored")
+        _current.warnings.warn_once(("implicit-attach", framework),
+                                    f"rlwatch: could not attach for {framework}: {error}; metrics are not monitored")
         return None
 
 
 def send(monitor: Optional[Monitor], step: Any, metrics: Any) -> None:
     if monitor is None:
-        _api.warn_unattached()
+        _current.warn_unattached()
         return
     monitor.log_metrics(step, metrics)

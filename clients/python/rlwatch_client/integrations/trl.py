@@ -7,6 +7,7 @@ stand-in with the same no-op event methods otherwise, which ``Trainer.add_callba
 
 from __future__ import annotations
 
+import os
 from typing import Any, Mapping, Optional
 
 from .._monitor import Monitor
@@ -60,12 +61,43 @@ class RLWatchTRLCallback(_Base):
             return
         if _SUMMARY_MARKER in logs or _only_eval(logs):
             return
-        send(resolve(self._monitor, "trl", attach_if_missing=False), getattr(state, "global_step", None), logs)
+        monitor = resolve(self._monitor, "trl", attach_if_missing=False)
+        send(monitor, getattr(state, "global_step", None), logs)
+        _act(monitor, control)
+
+    def on_step_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
+        _act(resolve(self._monitor, "trl", attach_if_missing=False), control)
+
+    def on_save(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
+        """``Trainer._save_checkpoint`` wrote ``output_dir/checkpoint-{global_step}``: reported, so that alerts name it."""
+        monitor = resolve(self._monitor, "trl", attach_if_missing=False)
+        if monitor is None or not getattr(state, "is_world_process_zero", True):
+            return
+        step = getattr(state, "global_step", None)
+        output_dir = getattr(args, "output_dir", None)
+        if isinstance(step, int) and output_dir:
+            monitor.report_checkpoint(step, os.path.join(str(output_dir), f"checkpoint-{step}"))
 
     def on_train_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
         monitor = resolve(self._monitor, "trl", attach_if_missing=False)
         if monitor is not None and getattr(state, "is_world_process_zero", True):
             monitor.end_training()
+
+
+def _act(monitor: Optional[Monitor], control: Any) -> None:
+    """At a step boundary: when the server's answer asked to stop (``actions.on_critical``), sets
+    ``control.should_save`` (``save_and_stop``) and ``control.should_training_stop``; the Trainer then saves and leaves
+    its loop cleanly (``on_train_end`` runs). Only an answer of the server sets the request: an unreachable or slow
+    server never stops training."""
+    if monitor is None or control is None:
+        return
+    request = monitor.requested_action
+    if request is None:
+        return
+    if request["kind"] == "save_and_stop":
+        control.should_save = True
+    control.should_training_stop = True
+    monitor.action_taken()
 
 
 def _only_eval(logs: Mapping[str, Any]) -> bool:

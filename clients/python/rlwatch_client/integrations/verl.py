@@ -9,9 +9,11 @@ gets one (veRL's trainer builds its ``Tracking`` inside ``fit()``, out of the us
 
 from __future__ import annotations
 
+import os
 from collections.abc import MutableMapping
 from typing import Any, Mapping, Optional
 
+from .._actions import stop_if_requested
 from .._monitor import Monitor
 from ._resolve import resolve, send
 
@@ -26,12 +28,25 @@ class RLWatchVerlBackend:
         (``attach(framework="verl")``).
     """
 
-    def __init__(self, monitor: Optional[Monitor] = None) -> None:
+    def __init__(self, monitor: Optional[Monitor] = None, trainer: Any = None) -> None:
         self._monitor = monitor
+        self._trainer = trainer
+        if trainer is not None:
+            _report_saves(trainer, self)
 
     def log(self, data: Mapping[str, Any], step: Any, **kwargs: Any) -> None:
         self._monitor = resolve(self._monitor, "verl", attach_if_missing=True)
         send(self._monitor, step, data)
+        # veRL's fit() logs a step after that step's checkpoint save: raising here ends fit() after it.
+        trainer = self._trainer
+        save = getattr(trainer, "_save_checkpoint", None) if trainer is not None else None
+        stop_if_requested(self._monitor, save)
+
+    def checkpoint_saved(self, step: Any, path: str) -> None:
+        """Reports a checkpoint (``default_local_dir/global_step_N``); done by itself when given the trainer."""
+        monitor = resolve(self._monitor, "verl", attach_if_missing=False)
+        if monitor is not None:
+            monitor.report_checkpoint(step, path)
 
     def finish(self, *args: Any, **kwargs: Any) -> None:
         monitor = resolve(self._monitor, "verl", attach_if_missing=False)
@@ -41,11 +56,32 @@ class RLWatchVerlBackend:
     close = finish
 
 
+def _report_saves(trainer: Any, backend: RLWatchVerlBackend) -> None:
+    """Wraps ``RayPPOTrainer._save_checkpoint`` (which writes ``config.trainer.default_local_dir/global_step_{N}``)
+    so that each save is reported."""
+    original = getattr(trainer, "_save_checkpoint", None)
+    if original is None or getattr(original, "_rlwatch_wrapped", False):
+        return
+
+    def _save_checkpoint(*args: Any, **kwargs: Any) -> Any:
+        result = original(*args, **kwargs)
+        try:
+            step = getattr(trainer, "global_steps", None)
+            root = trainer.config.trainer.default_local_dir
+            backend.checkpoint_saved(step, os.path.join(str(root), f"global_step_{step}"))
+        except Exception:  # never into training
+            pass
+        return result
+
+    _save_checkpoint._rlwatch_wrapped = True  # type: ignore[attr-defined]
+    trainer._save_checkpoint = _save_checkpoint
+
+
 #: rlwatch 0.5.1's name for the same thing.
 RLWatchVerLTracker = RLWatchVerlBackend
 
 
-def install_verl(tracking: Any = None, monitor: Optional[Monitor] = None) -> RLWatchVerlBackend:
+def install_verl(tracking: Any = None, monitor: Optional[Monitor] = None, trainer: Any = None) -> RLWatchVerlBackend:
     """Adds an rlwatch backend to a veRL ``Tracking`` (``tracking.logger["rlwatch"] = backend``).
 
     - Parameters:
@@ -53,10 +89,12 @@ def install_verl(tracking: Any = None, monitor: Optional[Monitor] = None) -> RLW
         made later in this process (in veRL's trainer, the one ``fit()`` creates) gets the backend.
         Call it in the process that runs ``fit()`` (with Ray, inside the trainer's actor).
       - monitor: Default the global one.
+      - trainer: veRL's ``RayPPOTrainer``, optional: its checkpoint saves are reported, and ``save_and_stop`` calls its
+        ``_save_checkpoint()`` before stopping.
     - Returns: The backend (shared by every hooked ``Tracking``).
     - Throws: ``TypeError`` if ``tracking`` has no ``logger`` dict; ``ImportError`` without veRL.
     """
-    backend = RLWatchVerlBackend(monitor)
+    backend = RLWatchVerlBackend(monitor, trainer)
     if tracking is not None:
         loggers = getattr(tracking, "logger", None)
         if not isinstance(loggers, MutableMapping):
