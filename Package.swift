@@ -138,7 +138,7 @@ let package = Package(
         .executableTarget(
             name: "rlwatch",
             dependencies: [
-                "RLWatch", "RLWatchCore", "RLWatchStore", "RLWatchIngest", "RLWatchTesting",
+                "RLWatch", "RLWatchCore", "RLWatchStore", "RLWatchIngest",
                 "RLWatchServer", "RLWatchTensorBoard", "RLWatchAlerts", "RLWatchPostgres", "RLWatchDashboard",
                 "RLWatchEval", .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -191,6 +191,8 @@ let package = Package(
             dependencies: [
                 "RLWatchStore", "RLWatchCore", "RLWatchTesting", "RLWatchPostgres", "RLWatch",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),
         .testTarget(

@@ -3,30 +3,10 @@ import Logging
 import NIOPosix
 import PostgresNIO
 
-/// Server-level chores that happen outside any rlwatch database: creating and dropping databases (the tests create
-/// one per test; an operator may use `rlwatch db create`).
+/// Server-level chores that happen outside any rlwatch database's pool: one short-lived connection, and the probe that
+/// reports an unusable server at once. (Creating and dropping databases is the tests' business: their kit extends
+/// this type in `Tests/RLWatchStoreTests`.)
 public enum PostgresServer {
-    /// Creates database `name` on the server of `url`; nothing happens when it exists.
-    public static func createDatabase(_ name: String, on url: PostgresURL, logger: Logger = .current) async throws {
-        try validate(name, url: url)
-        try await withConnection(to: url, logger: logger) { connection in
-            do {
-                try await connection.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \"\(name)\""), logger: logger)
-            } catch where PostgresStoreError.sqlState(error) == "42P04" {
-                // duplicate_database
-            }
-        }
-    }
-
-    /// Drops database `name` on the server of `url`, closing its other sessions; nothing happens when it is missing.
-    public static func dropDatabase(_ name: String, on url: PostgresURL, logger: Logger = .current) async throws {
-        try validate(name, url: url)
-        try await withConnection(to: url, logger: logger) { connection in
-            try await connection.query(
-                PostgresQuery(unsafeSQL: "DROP DATABASE IF EXISTS \"\(name)\" WITH (FORCE)"), logger: logger)
-        }
-    }
-
     /// Runs `body` on one connection to `url` (its own short-lived pool).
     @discardableResult
     public static func withConnection<T: Sendable>(
@@ -84,12 +64,5 @@ public enum PostgresServer {
 
     private static func unreachable(_ url: PostgresURL, _ problem: String) -> PostgresStoreError {
         .server(database: url.description, message: "cannot connect to \(url.host):\(url.port): " + problem)
-    }
-
-    private static func validate(_ name: String, url: PostgresURL) throws {
-        guard !name.isEmpty, name.count <= 63, name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_") })
-        else {
-            throw PostgresStoreError.invalidURL(url.description, problem: "database name \"\(name)\" must be 1-63 letters, digits or _")
-        }
     }
 }

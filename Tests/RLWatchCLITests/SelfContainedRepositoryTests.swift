@@ -10,7 +10,7 @@ import Testing
     static let outsidePaths = [".." + "/shared", "shared" + "/fixtures"]
 
     /// The folders and files scanned, relative to the package root.
-    static let scanned = ["Package.swift", "Sources", "Tests", "Benchmarks", "scripts", ".ci", "clients", "README.md"]
+    static let scanned = ["Package.swift", "Sources", "Tests", "Benchmarks", "scripts", ".ci", "clients", "packaging", "README.md"]
 
     /// Files allowed to name the folder: `.ci/run` hides it (an empty tmpfs over it) while the suite runs.
     static let allowed: Set<String> = [".ci/run"]

@@ -3,7 +3,6 @@ import Foundation
 import RLWatch
 import RLWatchCore
 import RLWatchStore
-import RLWatchTesting
 
 extension RLWatchCommand {
     struct Demo: AsyncParsableCommand {
@@ -48,7 +47,7 @@ extension RLWatchCommand {
                     framework: "manual", store: store, sinks: [console])
                 printError("rlwatch demo: simulating a \(steps)-step GRPO run (entropy collapses at step \(collapseAt))")
                 printError("run id: \(monitor.runID)\(noStore ? "" : "  database: \(location)")")
-                let run = SyntheticRuns.entropyCollapseWithKLRunaway(steps: steps, collapseAt: collapseAt, seed: seed)
+                let run = DemoRun.entropyCollapseWithKLRunaway(steps: steps, collapseAt: collapseAt, seed: seed)
                 var progress = ProgressBar(total: run.count)
                 var delivered = 0
                 for step in run {

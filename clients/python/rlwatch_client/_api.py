@@ -53,8 +53,9 @@ def attach(
 
     - Parameters:
       - url: The rlwatch server (``http://host:8765``); default ``RLWATCH_URL``. With neither, a
-        private ``rlwatch serve`` is started if ``rlwatch`` is on PATH (and ``start_server``), else
-        steps only go to the spool file.
+        private ``rlwatch serve`` is started (if ``start_server``) from the ``rlwatch-server`` wheel
+        installed with the client, else from ``rlwatch`` on PATH; with neither, steps only go to the
+        spool file.
       - run_id: Default ``RLWATCH_RUN_ID``, else ``run_<YYYYmmdd_HHMMSS>_<6 hex>``. Attaching again
         with the same id resumes the run (and first sends steps an earlier process left in the spool).
       - config: Detector/alert overrides nested like rlwatch.yaml, e.g.

@@ -122,8 +122,26 @@ def _terminate(process: subprocess.Popen, timeout: float) -> None:
 
 
 def find_binary() -> Optional[str]:
-    """``rlwatch`` on PATH, if any."""
+    """The ``rlwatch`` to start: the server wheel's, else ``rlwatch`` on PATH, else None.
+
+    The server wheel (``pip install "rlwatch-client[server]"``) installs its binary into the environment's scripts
+    directory, which is on PATH only while the environment is active; ``rlwatch_server.binary_path()`` finds it
+    from the wheel's install record either way (``/path/to/venv/bin/python train.py`` included). It comes first
+    because it is the one installed with this client, at the client's version.
+    """
     import shutil
 
+    try:
+        from rlwatch_server import binary_path
+    except ImportError:
+        pass
+    else:
+        try:
+            found = binary_path()
+        except Exception as error:  # a broken install must not stop training: fall back to PATH
+            log.warning("rlwatch: could not locate the rlwatch-server wheel's binary: %s", error)
+            found = None
+        if found:
+            return found
     found = shutil.which("rlwatch")
     return found if found and os.access(found, os.X_OK) else None

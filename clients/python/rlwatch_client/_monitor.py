@@ -106,7 +106,8 @@ class Monitor:
                 self._shipper.report_unreachable()
         else:
             log.warning(
-                "rlwatch: no rlwatch server (RLWATCH_URL is unset and `rlwatch` is not on PATH); steps of run %s "
+                "rlwatch: no rlwatch server (RLWATCH_URL is unset; no rlwatch-server wheel and no `rlwatch` on "
+                "PATH); steps of run %s "
                 "are written to %s. Watch them live with `rlwatch watch %s --run-id %s`, or ingest them later "
                 "with `rlwatch replay %s --run-id %s`",
                 run_id, self.spool_path, self.spool_path, run_id, self.spool_path, run_id,

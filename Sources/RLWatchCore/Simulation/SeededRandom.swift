@@ -1,4 +1,7 @@
 /// A small, fast, seedable generator (SplitMix64) so synthetic runs are the same on every machine.
+///
+/// It lives in the core (not the test kit) because `rlwatch demo` simulates its run with it: the product must not
+/// link test code.
 public struct SeededRandom: RandomNumberGenerator, Sendable {
     private var state: UInt64
 
