@@ -120,9 +120,11 @@ final class CLISandbox: Sendable {
     /// - Parameters:
     ///   - stdin: bytes fed through a real pipe (kept small: they are buffered before the child starts).
     /// - Throws: ``CLIHarnessError`` when the binary is missing or the command runs past `timeout`.
+    ///   - cpuSeconds: a CPU-time limit for the command (`ulimit -t`): past it the kernel stops it with SIGXCPU.
+    ///     Bounds work done, whatever the machine's load (a wall-clock bound would not).
     func run(
         _ arguments: [String], environment: [String: String] = [:], stdin: String? = nil,
-        timeout: Duration = .seconds(60)
+        timeout: Duration = .seconds(60), cpuSeconds: Int? = nil
     ) async throws -> CLIResult {
         var input: FileHandle = .nullDevice
         if let stdin {
@@ -136,7 +138,8 @@ final class CLISandbox: Sendable {
             try pipe.fileHandleForWriting.close()
             input = pipe.fileHandleForReading
         }
-        let (process, stdoutURL, stderrURL) = try launch(arguments, environment: environment, stdin: input)
+        let (process, stdoutURL, stderrURL) = try launch(
+            arguments, environment: environment, stdin: input, cpuSeconds: cpuSeconds)
 
         let deadline = ContinuousClock.now + timeout
         while process.isRunning {
@@ -163,12 +166,17 @@ extension CLISandbox {
     /// Starts `rlwatch ARGUMENTS` in the working directory with a controlled environment (nothing inherited but
     /// `PATH`; `NO_COLOR=1` and `HOME` set to the sandbox, then `environment`); standard output and error go to
     /// files, so neither can fill a pipe and block the child.
-    func launch(_ arguments: [String], environment: [String: String], stdin: FileHandle = .nullDevice) throws
-        -> (process: Process, stdout: URL, stderr: URL)
-    {
+    func launch(
+        _ arguments: [String], environment: [String: String], stdin: FileHandle = .nullDevice, cpuSeconds: Int? = nil
+    ) throws -> (process: Process, stdout: URL, stderr: URL) {
         let process = Process()
-        process.executableURL = try CLIBinary.url()
-        process.arguments = arguments
+        if let cpuSeconds {
+            process.executableURL = URL(fileURLWithPath: "/bin/sh")
+            process.arguments = ["-c", "ulimit -t \(cpuSeconds) && exec \"$0\" \"$@\"", try CLIBinary.url().path] + arguments
+        } else {
+            process.executableURL = try CLIBinary.url()
+            process.arguments = arguments
+        }
         process.currentDirectoryURL = work
         var env = [
             "NO_COLOR": "1", "HOME": root.path,
