@@ -47,17 +47,13 @@ final class CSVWatchSource: WatchSource {
         guard fstat(descriptor, &status) == 0 else { throw WatchError.cannotWatch(id, String(cString: strerror(errno))) }
         var poll = WatchPoll()
         var moved = false
-        if let identity = state.identity {
-            switch identity.change(descriptor: descriptor, status: status, offset: state.position.offset) {
-            case .same: break
-            case .replaced(let why):
-                poll.notes.append(WatchNote(.warning, "\(id) was replaced (\(why)); reading it from the start as a new segment"))
-                moved = true
-            case .truncated:
-                poll.notes.append(WatchNote(.warning, "\(id) was truncated; reading it from the start as a new segment"))
-                moved = true
-            }
-            if moved { state = State(position: CSVTail.Position(), identity: nil) }
+        if let identity = state.identity,
+            let note = FileIdentity.changeNote(
+                identity, path: id, descriptor: descriptor, status: status, offset: state.position.offset)
+        {
+            poll.notes.append(note)
+            state = State(position: CSVTail.Position(), identity: nil)
+            moved = true
         }
         let chunk: CSVTail.Chunk
         do {
@@ -84,9 +80,7 @@ final class CSVWatchSource: WatchSource {
         poll.hasMore = chunk.hasMore
         if chunk.position != state.position || state.identity == nil || moved {
             state.position = chunk.position
-            if state.identity == nil || (state.identity?.headLength ?? 0) < FileIdentity.headLimit {
-                state.identity = FileIdentity.of(descriptor: descriptor, status: status) ?? state.identity
-            }
+            state.identity = FileIdentity.refreshed(state.identity, descriptor: descriptor, status: status)
             let encoder = JSONEncoder()
             encoder.outputFormatting = .sortedKeys
             poll.state = (try? encoder.encode(state)).map { String(decoding: $0, as: UTF8.self) }

@@ -51,6 +51,32 @@ struct FileIdentity: Codable, Hashable, Sendable {
         return .same
     }
 
+    /// The warning a followed file's source gives when `identity` (what was read so far, `offset` bytes of it) is
+    /// no longer the file at `path`: replaced or truncated, so it is read from the start as a new segment; nil when
+    /// it is the same file.
+    static func changeNote(
+        _ identity: FileIdentity, path: String, descriptor: Int32, status: stat, offset: Int64
+    ) -> WatchNote? {
+        switch identity.change(descriptor: descriptor, status: status, offset: offset) {
+        case .same:
+            return nil
+        case .replaced(let why):
+            return WatchNote(.warning, "\(path) was replaced (\(why)); reading it from the start as a new segment")
+        case .truncated:
+            return WatchNote(
+                .warning,
+                "\(path) was truncated (\(status.st_size) bytes, \(offset) read before); "
+                    + "reading it from the start as a new segment")
+        }
+    }
+
+    /// The identity to store after a read: taken when there is none, and retaken while the file is shorter than
+    /// ``headLimit`` (so the fingerprint grows to cover the full head); otherwise `current`.
+    static func refreshed(_ current: FileIdentity?, descriptor: Int32, status: stat) -> FileIdentity? {
+        guard current == nil || (current?.headLength ?? 0) < headLimit else { return current }
+        return of(descriptor: descriptor, status: status) ?? current
+    }
+
     private static func headDigest(descriptor: Int32, length: Int) -> String? {
         var bytes = [UInt8](repeating: 0, count: length)
         var done = 0

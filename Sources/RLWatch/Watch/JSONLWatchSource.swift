@@ -65,25 +65,13 @@ final class JSONLWatchSource: WatchSource {
 
         var poll = WatchPoll()
         var moved = false
-        if let identity = state.identity {
-            let change = identity.change(descriptor: descriptor, status: status, offset: state.position.offset)
-            switch change {
-            case .same:
-                break
-            case .replaced(let why):
-                poll.notes.append(
-                    WatchNote(.warning, "\(id) was replaced (\(why)); reading it from the start as a new segment"))
-            case .truncated:
-                poll.notes.append(
-                    WatchNote(
-                        .warning,
-                        "\(id) was truncated (\(status.st_size) bytes, \(state.position.offset) read before); "
-                            + "reading it from the start as a new segment"))
-            }
-            if change != .same {
-                state = State(position: MetricsJSONLTail.Position(), identity: nil)
-                moved = true
-            }
+        if let identity = state.identity,
+            let note = FileIdentity.changeNote(
+                identity, path: id, descriptor: descriptor, status: status, offset: state.position.offset)
+        {
+            poll.notes.append(note)
+            state = State(position: MetricsJSONLTail.Position(), identity: nil)
+            moved = true
         }
         if state.identity != nil, Int64(status.st_size) == state.position.offset {
             return poll
@@ -129,9 +117,7 @@ final class JSONLWatchSource: WatchSource {
         poll.hasMore = chunk.hasMore && poll.failure == nil
         if position != state.position || state.identity == nil || moved {
             state.position = position
-            if state.identity == nil || (state.identity?.headLength ?? 0) < FileIdentity.headLimit {
-                state.identity = FileIdentity.of(descriptor: descriptor, status: status) ?? state.identity
-            }
+            state.identity = FileIdentity.refreshed(state.identity, descriptor: descriptor, status: status)
             poll.state = encode(state)
         }
         return poll
