@@ -61,7 +61,7 @@ public final class RewardStagnationDetector: Detector {
     public func observe(_ step: MetricStep) -> Alert? {
         let tick = clock.tick(step.step)
         guard !progressed else { return nil }
-        trend.observe(step.rewardMean)
+        trend.observe(step.rewardMean, step: step.step)
         if tick.resumed { (history, historyStart, recentKL, stagnantSince) = ([], 0, [], nil) }
         if let early = trend.earlyLevel, let level = trend.recentLevel {
             let rise = level - early
