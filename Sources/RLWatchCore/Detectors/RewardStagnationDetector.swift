@@ -5,8 +5,10 @@ public struct RewardStagnationConfig: DetectorSettings {
     public var windowSteps = 200
     /// The KL must be at least this many times its level `window_steps` ago…
     public var klRatio = 2.0
-    /// …and at least this (per-token nats): a policy that has barely left the reference is not "moving".
-    public var minKL = 0.02
+    /// …and at least this (per-token nats): a policy that has barely left the reference is not "moving". The
+    /// synthetic healthy runs' KL climbs 0.01 → 0.025 on a flat reward, real healthy runs stay below 0.05 while
+    /// flat; the real runs that drift without learning reach 0.3–7.
+    public var minKL = 0.1
     /// Reward progress: a level at least this fraction of the larger magnitude above the run's early level.
     public var minProgress = 0.25
     public var warmupSteps = 50
@@ -33,10 +35,12 @@ extension DetectorID {
 /// Reward *progress* is a level (the median of 10 observations) at least `min_progress` (25 %) of the larger
 /// magnitude above the run's early level (the median of its first 10), as ``RewardTrend`` judges it; the *KL
 /// rising* is its recent level (median of 10) at least `kl_ratio` (2) × its level `window_steps` (200) training
-/// steps earlier and at least `min_kl` (0.02). A run whose reward improved at any point is never judged again:
+/// steps earlier and at least `min_kl` (0.1). A run whose reward improved at any point is never judged again:
 /// a late plateau after real progress is convergence, and KL creeping up on a plateau is ordinary there. On the
 /// real healthy runs that never improve by 25 % (a PPO run starting at 94 % accuracy, a text-to-SQL run whose KL
-/// doubles from 0.0003 to 0.0007) either the KL is flat or far below `min_kl`.
+/// doubles from 0.0003 to 0.0007) either the KL is flat or far below `min_kl`. It warns at most once a run: the
+/// stagnation lasts until the reward makes progress, and a KL ratio hovering around `kl_ratio` would otherwise
+/// re-arm and repeat the same warning.
 public final class RewardStagnationDetector: Detector {
     public let id = DetectorID.rewardStagnation
     private let config: RewardStagnationConfig
@@ -45,6 +49,8 @@ public final class RewardStagnationDetector: Detector {
     private var episode = Episode()
     private var trend = RewardTrend()
     private var progressed = false
+    /// Set once it has warned: the episode ends only when the reward makes progress, which ends the judging too.
+    private var warned = false
     private var recentKL: [Double] = []
     /// (step, KL level) once per observation, kept for `window_steps`: the level the current one is compared with.
     private var history: [(step: Int, kl: Double)] = []
@@ -60,7 +66,7 @@ public final class RewardStagnationDetector: Detector {
 
     public func observe(_ step: MetricStep) -> Alert? {
         let tick = clock.tick(step.step)
-        guard !progressed else { return nil }
+        guard !progressed, !warned else { return nil }
         trend.observe(step.rewardMean, step: step.step)
         if tick.resumed { (history, historyStart, recentKL, stagnantSince) = ([], 0, [], nil) }
         if let early = trend.earlyLevel, let level = trend.recentLevel {
@@ -91,6 +97,7 @@ public final class RewardStagnationDetector: Detector {
         if moving, stagnantSince == nil { stagnantSince = past.step }
         if !moving { stagnantSince = nil }
         guard let severity = episode.update(moving ? .warning : nil) else { return nil }
+        warned = true
         let early = trend.earlyLevel ?? 0
         let recent = trend.recentLevel ?? 0
         return Alert(
