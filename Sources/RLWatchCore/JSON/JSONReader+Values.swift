@@ -109,8 +109,8 @@ extension JSONReader {
             }
         case UInt8(ascii: "\""):
             return .string(try readString())
-        case UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-")
-        where !(current == UInt8(ascii: "-") && byte(at: position &+ 1) == UInt8(ascii: "I")):
+        case UInt8(ascii: "0")...UInt8(ascii: "9"),
+            UInt8(ascii: "-") where byte(at: position &+ 1) != UInt8(ascii: "I"):
             let number = try lexNumber(key: { nil })
             if number.isIntegerLiteral, let value = Int(text(of: number)) { return .int(value) }
             return .double(try double(number, key: { nil }))
