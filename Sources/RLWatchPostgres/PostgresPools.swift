@@ -146,7 +146,8 @@ final class PostgresPools: Sendable {
             return (state.current, true)
         }
         if replaced {
-            logger.notice("PostgreSQL at \(url.host):\(url.port) answers again: its connection pool was replaced (pool \(fresh.number))")
+            // A warning, as the failures before it were errors: whoever reads them should see that it is over.
+            logger.warning("PostgreSQL at \(url.host):\(url.port) answers again: its connection pool was replaced (pool \(fresh.number))")
             started.yield(fresh)
             generation.retire()
         }

@@ -28,9 +28,18 @@ struct PostgresOutageCLITests {
 
     @Test(.enabled(if: ThrowawayPostgres.isAvailable), .timeLimit(.minutes(1)))
     func requestsFailFastWhileItIsDownAndSucceedAsSoonAsItIsBack() async throws {
-        let postgres = try ThrowawayPostgres()
-        defer { postgres.remove() }
-        try postgres.start()
+        let postgres = try await ThrowawayPostgres()
+        do {
+            try await outage(postgres)
+        } catch {
+            await postgres.remove()
+            throw error
+        }
+        await postgres.remove()
+    }
+
+    private func outage(_ postgres: ThrowawayPostgres) async throws {
+        try await postgres.start()
         let sandbox = try CLISandbox()
         let migrate = try await sandbox.run(["db", "migrate", "--database", postgres.url])
         #expect(migrate.status == 0, "\(migrate)")
@@ -41,7 +50,7 @@ struct PostgresOutageCLITests {
         #expect(try await client.post("/api/v1/runs/job/steps", json: Self.steps(1...5)).status == 200)
         #expect(try await client.get("/healthz").text == "ok\n")
 
-        try postgres.stop()
+        try await postgres.stop()
         // The first request waits for the pool (2 s), asks the server, and fails; the next ones fail at once.
         for batch in 0..<3 {
             Self.expectUnreachable(
@@ -54,7 +63,7 @@ struct PostgresOutageCLITests {
         Self.expectUnreachable(try await client.post("/api/v1/runs", json: ["run_id": "second"]))
         Self.expectUnreachable(try await client.post("/api/v1/runs/job/finish", json: [String: Any]()))
 
-        try postgres.start()
+        try await postgres.start()
         // The first batch after the restart is stored: no retry, no circuit breaker to wait out.
         let resent = try await client.post("/api/v1/runs/job/steps", json: Self.steps(6...10))
         #expect(resent.status == 200, "\(resent)")
@@ -88,7 +97,7 @@ final class ThrowawayPostgres: Sendable {
     var url: String { "postgres://postgres@127.0.0.1:\(port)/postgres?connect_timeout=5" }
     private let bin: String
 
-    init() throws {
+    init() async throws {
         guard let bin = Self.bin else {
             throw CLIHarnessError(description: "RLWATCH_TEST_PG_BIN is not set; CI must provide PostgreSQL's programs")
         }
@@ -96,34 +105,38 @@ final class ThrowawayPostgres: Sendable {
         directory = URL(fileURLWithPath: "/tmp/rlwatch-outage-pg-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         port = try freeLoopbackPort()
-        if getuid() == 0 { try Self.shell("chown postgres \(directory.path)", asOwner: false) }
-        try Self.shell("\(bin)/initdb -D \(directory.path)/data -A trust -U postgres >\(directory.path)/initdb.log 2>&1")
+        if getuid() == 0 { try await Self.shell("chown postgres \(directory.path)", asOwner: false) }
+        try await Self.shell("\(bin)/initdb -D \(directory.path)/data -A trust -U postgres >\(directory.path)/initdb.log 2>&1")
     }
 
-    func start() throws {
-        try Self.shell(
+    func start() async throws {
+        try await Self.shell(
             "\(bin)/pg_ctl -D \(directory.path)/data -l \(directory.path)/pg.log -w -o "
                 + "'-p \(port) -k \(directory.path) -c listen_addresses=127.0.0.1' start >/dev/null")
     }
 
     /// `pg_ctl stop -m fast`: what stopping the service does; sessions are ended and the server exits.
-    func stop() throws {
-        try Self.shell("\(bin)/pg_ctl -D \(directory.path)/data -m fast -w stop >/dev/null")
+    func stop() async throws {
+        try await Self.shell("\(bin)/pg_ctl -D \(directory.path)/data -m fast -w stop >/dev/null")
     }
 
-    func remove() {
-        try? Self.shell("\(bin)/pg_ctl -D \(directory.path)/data -m immediate stop >/dev/null 2>&1 || true")
+    func remove() async {
+        try? await Self.shell("\(bin)/pg_ctl -D \(directory.path)/data -m immediate stop >/dev/null 2>&1 || true")
         try? FileManager.default.removeItem(at: directory)
     }
 
-    /// Runs `command` with `/bin/sh`, as the `postgres` user when this process is root.
-    private static func shell(_ command: String, asOwner: Bool = true) throws {
+    /// Runs `command` with `/bin/bash`, as the `postgres` user when this process is root.
+    private static func shell(_ command: String, asOwner: Bool = true) async throws {
+        // Every descriptor above 2 closed first: the server `pg_ctl start` leaves running would inherit them, and
+        // one of them is how Foundation learns that this command exited (held open, `isRunning` stays true).
+        let command = #"for fd in /proc/$$/fd/*; do n=${fd##*/}; (( n > 2 )) && eval "exec $n>&-"; done 2>/dev/null; "#
+            + command
         let process = Process()
         if asOwner && getuid() == 0 {
             process.executableURL = URL(fileURLWithPath: "/bin/su")
-            process.arguments = ["postgres", "-s", "/bin/sh", "-c", command]
+            process.arguments = ["postgres", "-s", "/bin/bash", "-c", command]
         } else {
-            process.executableURL = URL(fileURLWithPath: "/bin/sh")
+            process.executableURL = URL(fileURLWithPath: "/bin/bash")
             process.arguments = ["-c", command]
         }
         // Errors go to a file, not a pipe: `pg_ctl start` leaves the server it starts holding its standard error,
@@ -136,7 +149,16 @@ final class ThrowawayPostgres: Sendable {
         process.standardOutput = FileHandle.nullDevice
         try process.run()
         try? errors.close()
-        process.waitUntilExit()
+        // Polled, not `waitUntilExit()`: that blocks a thread of the cooperative pool, which (2 cores) the
+        // server's tests and Foundation's own child reaping need.
+        let deadline = ContinuousClock.now + .seconds(45)
+        while process.isRunning {
+            if ContinuousClock.now >= deadline {
+                process.terminate()
+                throw CLIHarnessError(description: "`\(command)` ran past 45 s")
+            }
+            try await Task.sleep(for: .milliseconds(20))
+        }
         let text = (try? String(contentsOf: errorsURL, encoding: .utf8)) ?? ""
         guard process.terminationStatus == 0 else {
             throw CLIHarnessError(description: "`\(command)` failed (\(process.terminationStatus)): \(text)")
