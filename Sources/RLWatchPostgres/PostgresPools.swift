@@ -13,10 +13,12 @@ import Synchronization
 ///
 /// Here a lease that brings no connection within ``leaseWait``, or that the pool fails, asks the server itself (one
 /// connection outside the pool, ``PostgresServer/probe(_:logger:)``):
-/// - it refuses: the request fails at once with "cannot connect", and so does every later one (with one probe per
+/// - it refuses (or answers with an error): the request fails at once with "cannot connect", and so does every later one (with one probe per
 ///   ``probeInterval``, no pool involved) until a probe gets through;
 /// - it answers: the stuck pool is retired and a fresh one takes over, so the first request after the server is back
-///   already succeeds. The request is tried once more on the fresh pool, which is safe: its body never started.
+///   already succeeds. The request is tried once more on the fresh pool, which is safe: its body never started;
+/// - it gives no answer within its time: the server is slow rather than down, and the request keeps waiting for
+///   the pool.
 ///
 /// A lease that got its connection is never cut short: a slow statement is the server's business
 /// (`statement_timeout`), and a server that stops mid-statement closes the connection, which fails it at once.
@@ -192,6 +194,11 @@ final class PostgresPools: Sendable {
         case waited
     }
 
+    /// The probe got no answer within its time (rather than a refusal or an error from the server).
+    private static func isSlow(_ error: any Error) -> Bool {
+        "\(error)".contains(PostgresServer.noAnswer)
+    }
+
     private func lease<T: Sendable>(on generation: Generation, _ body: (PostgresConnection) async throws -> T)
         async throws -> Outcome<T>
     {
@@ -226,6 +233,10 @@ final class PostgresPools: Sendable {
                         // No connection from the pool: does the server answer at all?
                         do {
                             try await PostgresServer.probe(url, logger: logger)
+                        } catch where Self.isSlow(error) {
+                            // No answer either way: a slow server (a loaded host, a long network path), not a
+                            // refusal. Keep waiting for the pool, whose own timeouts bound the wait.
+                            continue
                         } catch {
                             if claim.abandon() {
                                 markDown(generation, error)
