@@ -5,7 +5,10 @@ import Testing
 /// `rlwatch serve` under connection floods at scale (issue 20, item 3): 1,100 idle connections once froze `/healthz`
 /// and crashed the server. The release binary's process, real sockets on 127.0.0.1; ``ConnectionLimitTests`` is the
 /// small-scale, in-process version of the same limits.
-@Suite("serve under 3,000 held connections and out of file descriptors", .serialized)
+///
+/// They run on their own, after the rest of the suite (``IsolatedTests``): 6,000 sockets and a process flooding
+/// the loopback would starve the suites running beside them on a 2-core machine.
+@Suite("serve under 3,000 held connections and out of file descriptors", .serialized, .enabled(if: IsolatedTests.enabled))
 struct ConnectionFloodCLITests {
     static let flood = 3_000
 
@@ -136,4 +139,15 @@ func onOwnThread<T: Sendable>(_ work: @escaping @Sendable () -> T) async -> T {
     await withCheckedContinuation { continuation in
         Thread { continuation.resume(returning: work()) }.start()
     }
+}
+
+/// Suites that load the whole machine (connection floods, a PostgreSQL server stopped and started): `scripts/test`
+/// runs them on their own after the rest, with `RLWATCH_ISOLATED_TESTS=1`; a plain `swift test` leaves them out.
+enum IsolatedTests {
+    static let enabled: Bool = {
+        if ProcessInfo.processInfo.environment["RLWATCH_ISOLATED_TESTS"] == "1" { return true }
+        FileHandle.standardError.write(
+            Data("note: flood and outage suites left out: scripts/test runs them on their own (RLWATCH_ISOLATED_TESTS=1)\n".utf8))
+        return false
+    }()
 }

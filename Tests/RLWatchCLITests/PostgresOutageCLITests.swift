@@ -9,8 +9,8 @@ import Testing
 /// sent once PostgreSQL is back is stored.
 ///
 /// The server is this test's own (``ThrowawayPostgres``), so that it can be stopped without disturbing the suites
-/// that share the one `scripts/test` starts.
-@Suite("serve while PostgreSQL stops and starts again", .serialized)
+/// that share the one `scripts/test` starts, and after the rest of the suite (``IsolatedTests``).
+@Suite("serve while PostgreSQL stops and starts again", .serialized, .enabled(if: IsolatedTests.enabled))
 struct PostgresOutageCLITests {
     static func steps(_ range: ClosedRange<Int>) -> [[String: Any]] {
         range.map { ["step": $0, "entropy": 1.5, "kl": 0.01, "loss": 0.3] }
