@@ -55,12 +55,15 @@ public enum PostgresServer {
             }
             group.addTask {
                 try await Task.sleep(for: .milliseconds(Int64(seconds * 1000)))
-                throw unreachable(url, "no answer within \(Int(seconds)) s; is PostgreSQL running and reachable there?")
+                throw unreachable(url, "\(noAnswer) \(Int(seconds)) s; is PostgreSQL running and reachable there?")
             }
             defer { group.cancelAll() }
             try await group.next()
         }
     }
+
+    /// How a probe that timed out begins its problem.
+    static let noAnswer = "no answer within"
 
     private static func unreachable(_ url: PostgresURL, _ problem: String) -> PostgresStoreError {
         .server(database: url.description, message: "cannot connect to \(url.host):\(url.port): " + problem)

@@ -17,14 +17,15 @@ import Synchronization
 public final class PostgresStore: Sendable {
     /// The database, password masked when printed.
     public let url: PostgresURL
-    let client: PostgresClient
+    /// The connection pool, replaced when it is stuck (see ``PostgresPools``).
+    let pools: PostgresPools
     let logger: Logger
     /// Rung after an append that queued deliveries commits (see ``OutboxStore/outboxDoorbell``).
     public let outboxDoorbell: OutboxDoorbell? = OutboxDoorbell()
 
-    private init(url: PostgresURL, client: PostgresClient, logger: Logger) {
+    private init(url: PostgresURL, pools: PostgresPools, logger: Logger) {
         self.url = url
-        self.client = client
+        self.pools = pools
         self.logger = logger
     }
 
@@ -46,10 +47,10 @@ public final class PostgresStore: Sendable {
         // is the normal order here (the lease waits for it).
         var poolLogger = logger
         poolLogger.logLevel = max(logger.logLevel, .error)
-        let client = PostgresClient(configuration: try url.clientConfiguration(), backgroundLogger: poolLogger)
-        let store = PostgresStore(url: url, client: client, logger: logger)
+        let pools = try PostgresPools(url: url, poolLogger: poolLogger, logger: logger)
+        let store = PostgresStore(url: url, pools: pools, logger: logger)
         return try await withThrowingTaskGroup(of: Void.self, returning: T.self) { group in
-            group.addTask { await client.run() }
+            group.addTask { await pools.run() }
             defer { group.cancelAll() }
             try await store.prepare(migrate: migrate)
             return try await body(store)
@@ -109,14 +110,14 @@ public final class PostgresStore: Sendable {
     // MARK: Connections
 
     /// Runs `body` on the connection of the enclosing ``withExclusiveRun(_:after:_:)`` of this store (same task),
-    /// or on a pooled one.
+    /// or on a pooled one (within seconds, or an error saying the server cannot be reached: ``PostgresPools``).
     @discardableResult
     func withConnection<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
         do {
             if let transaction = RunTransaction.current, transaction.store == ObjectIdentifier(self) {
                 return try await body(transaction.connection)
             }
-            return try await client.withConnection { connection in try await body(connection) }
+            return try await pools.withConnection { connection in try await body(connection) }
         } catch {
             throw translate(error)
         }

@@ -88,8 +88,10 @@ final class BackgroundCommand: @unchecked Sendable {
 
 extension CLISandbox {
     /// Starts `rlwatch ARGUMENTS` in the background, like `run` but without waiting.
-    func start(_ arguments: [String], environment: [String: String] = [:]) throws -> BackgroundCommand {
-        let (process, stdoutURL, stderrURL) = try launch(arguments, environment: environment)
+    func start(_ arguments: [String], environment: [String: String] = [:], fileLimit: Int? = nil) throws
+        -> BackgroundCommand
+    {
+        let (process, stdoutURL, stderrURL) = try launch(arguments, environment: environment, fileLimit: fileLimit)
         return BackgroundCommand(process: process, arguments: arguments, stdoutURL: stdoutURL, stderrURL: stderrURL)
     }
 }

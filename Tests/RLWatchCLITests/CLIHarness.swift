@@ -166,13 +166,17 @@ extension CLISandbox {
     /// Starts `rlwatch ARGUMENTS` in the working directory with a controlled environment (nothing inherited but
     /// `PATH`; `NO_COLOR=1` and `HOME` set to the sandbox, then `environment`); standard output and error go to
     /// files, so neither can fill a pipe and block the child.
+    ///   - fileLimit: the command's open-file limit (`ulimit -n`), to see it run out of descriptors.
     func launch(
-        _ arguments: [String], environment: [String: String], stdin: FileHandle = .nullDevice, cpuSeconds: Int? = nil
+        _ arguments: [String], environment: [String: String], stdin: FileHandle = .nullDevice, cpuSeconds: Int? = nil,
+        fileLimit: Int? = nil
     ) throws -> (process: Process, stdout: URL, stderr: URL) {
         let process = Process()
-        if let cpuSeconds {
+        let limits = (cpuSeconds.map { ["ulimit -t \($0)"] } ?? []) + (fileLimit.map { ["ulimit -n \($0)"] } ?? [])
+        if !limits.isEmpty {
             process.executableURL = URL(fileURLWithPath: "/bin/sh")
-            process.arguments = ["-c", "ulimit -t \(cpuSeconds) && exec \"$0\" \"$@\"", try CLIBinary.url().path] + arguments
+            process.arguments =
+                ["-c", (limits + ["exec \"$0\" \"$@\""]).joined(separator: " && "), try CLIBinary.url().path] + arguments
         } else {
             process.executableURL = try CLIBinary.url()
             process.arguments = arguments
