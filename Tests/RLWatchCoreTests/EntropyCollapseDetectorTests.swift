@@ -248,6 +248,24 @@ import Testing
         #expect(!alerts[0].message.contains("critical at"))
     }
 
+    @Test func convergenceLoggedEveryFiveStepsIsStillConvergence() {
+        // The same kind of run logged every 5 steps (logging_steps: 5), converging fast: accuracy 0.29 (step 5)
+        // → 0.61 (15) → 0.79 (50) → 0.82. The run's early reward is that of its first ten training steps (rows
+        // 5, 10, 15), not of its first ten rows (steps 5–50, median ≈ 0.7), which would make the plateau look
+        // like no progress and the convergence like a collapse.
+        let converging = stride(from: 5, through: 300, by: 5).map { (i: Int) -> MetricStep in
+            let entropy = 0.03 + 0.89 * exp(-Double(i) / 15)
+            let reward = 0.02 + 0.8 * (1 - exp(-Double(i) / 12))
+            return MetricStep(step: i, entropy: entropy, rewardMean: reward)
+        }
+        #expect(feed(EntropyCollapseDetector(EntropyCollapseConfig()), converging).isEmpty)
+        // With the reward stalled at the same interval it is a collapse.
+        let stalled = converging.map { step in
+            MetricStep(step: step.step, entropy: step.entropy, rewardMean: 0.3 + 0.01 * sin(Double(step.step)))
+        }
+        #expect(feed(EntropyCollapseDetector(EntropyCollapseConfig()), stalled).map(\.severity) == [.warning, .critical])
+    }
+
     @Test func aSuddenCollapseIsCriticalFromTheFirstSteps() {
         // The TRL run that blew up on step 2: entropy 3.8 → 0, default warmup (20) and baseline window (10).
         let alerts = feed(EntropyCollapseDetector(EntropyCollapseConfig()), series(.entropy, [3.8, 0.0, 0.0]))

@@ -54,19 +54,38 @@ import Testing
 
     // MARK: Training steps, not log rows (issue 8 item 6)
 
-    @Test(arguments: [1, 5, 10])
-    func consecutiveStepsCountTrainingStepsAtAnyLoggingInterval(interval: Int) {
-        // A steady climb from step `interval`, consecutive 50: the move that completes 50 steps of climbing
-        // alerts, at step 50 + interval logged every `interval` (not 50 rows later).
-        // The same slope per training step (0.01) at every interval.
-        let rows = series(.rewardMean, ramp(100, by: 0.01 * Double(interval))).map { row -> MetricStep in
+    /// A steady climb logged every `interval` steps from step `interval`, the same slope per training step.
+    func climb(every interval: Int, rows count: Int = 100) -> [MetricStep] {
+        series(.rewardMean, ramp(count, by: 0.01 * Double(interval))).map { row -> MetricStep in
             var row = row
             row.step *= interval
             return row
         }
-        let alerts = feed(detector(consecutive: 50), rows)
+    }
+
+    @Test(arguments: [1, 2, 5])
+    func consecutiveStepsCountTrainingStepsAtAnyLoggingInterval(interval: Int) {
+        // Consecutive 50: the move that completes 50 steps of climbing alerts, at step 50 + interval logged every
+        // `interval` (not 50 rows later) — as long as those 50 steps hold the minimum eight moves.
+        let alerts = feed(detector(consecutive: 50), climb(every: interval))
         #expect(alerts.summary == ["\(50 + interval):warning"], "every \(interval)")
         #expect(alerts.first?.metricValues["consecutive_steps"] == .int(50))
+    }
+
+    @Test(arguments: [10, 25])
+    func aSparselyLoggedClimbNeedsEightMovesNotJustTheSpan(interval: Int) {
+        // Logged every 25 steps, 50 steps are two moves: three rows of a healthy run are monotone one time in
+        // three. The streak needs eight moves (nine rows), so the alert comes at step 9 × interval.
+        let alerts = feed(detector(consecutive: 50), climb(every: interval))
+        #expect(alerts.summary == ["\(9 * interval):warning"], "every \(interval)")
+        #expect(alerts.first?.metricValues["consecutive_steps"] == .int(8 * interval))
+        // Eight rows climbing (seven moves), then a dip: nothing, however many steps they span.
+        let dipped = Array(climb(every: interval, rows: 8)) + series(.rewardMean, [0.0], from: 9).map { row in
+            var row = row
+            row.step *= interval
+            return row
+        }
+        #expect(feed(detector(consecutive: 50), dipped).isEmpty, "every \(interval)")
     }
 
     @Test func aResumeStartsTheMonotoneRunOver() {

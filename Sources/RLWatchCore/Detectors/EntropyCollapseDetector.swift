@@ -62,7 +62,7 @@ public final class EntropyCollapseDetector: Detector {
 
     public func observe(_ step: MetricStep) -> Alert? {
         let tick = clock.tick(step.step)
-        trend.observe(step.rewardMean)
+        trend.observe(step.rewardMean, step: step.step)
         if tick.resumed { (stepsBelow, observationsBelow, streakStart) = (0, 0, nil) }
         guard let value = finite(step.entropy) else { return nil }
         if initial.count < 20 { initial.add(value) }

@@ -43,7 +43,7 @@ public final class EntropyExplosionDetector: Detector {
 
     public func observe(_ step: MetricStep) -> Alert? {
         let tick = clock.tick(step.step)
-        trend.observe(step.rewardMean)
+        trend.observe(step.rewardMean, step: step.step)
         guard let value = finite(step.entropy) else { return nil }
         recent.append(value)
         if recent.count > Self.paceWindow { recent.removeFirst() }

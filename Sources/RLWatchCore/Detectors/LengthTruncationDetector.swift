@@ -43,7 +43,7 @@ public final class LengthTruncationDetector: Detector {
 
     public func observe(_ step: MetricStep) -> Alert? {
         let tick = clock.tick(step.step)
-        trend.observe(step.rewardMean)
+        trend.observe(step.rewardMean, step: step.step)
         guard let ratio = step.clippedRatio else { return nil }
         let earlyLevel = early.value
         if earlyLevel == nil { early.add(max(ratio, Self.earlyFloor)) }

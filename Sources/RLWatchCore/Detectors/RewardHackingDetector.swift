@@ -79,7 +79,7 @@ public final class RewardHackingDetector: Detector {
 
     public func observe(_ step: MetricStep) -> Alert? {
         saturation.observeKL(finite(step.klDivergence), step: step.step)
-        trend.observe(step.rewardMean)
+        trend.observe(step.rewardMean, step: step.step)
         let newSamples = step.rewards.map { samples.appendFinite($0) } ?? 0
         let variance = finite(step.rewardStd).map { $0 * $0 }
         guard variance != nil || newSamples > 0 else { return nil }

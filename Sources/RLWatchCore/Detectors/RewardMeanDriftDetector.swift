@@ -7,6 +7,12 @@
 /// and the span is in step numbers (a move between rows logged 5 steps apart counts 5 steps; see
 /// `StepClock`), so logged every step it is 0.5.1's count of moves. A step number that goes back (a resume)
 /// starts over.
+///
+/// The streak also needs ``minimumMoves`` moves, whatever steps they span: logged every step, 50 steps are 50
+/// moves and a noisy reward is never monotone that long by chance; logged every 25 steps (TRL's
+/// `logging_steps: 25`), 50 steps are two moves, and any three rows of a healthy run are monotone one time in three.
+/// Eight moves in a row (nine rows) happen by chance about once in 180,000 (2/9!) for independent noise — and an averaged, trending reward is
+/// monotone far more often than that, which the span rule already asks for on top.
 public final class RewardMeanDriftDetector: Detector {
     public let id = DetectorID.rewardMeanDrift
     private let config: RewardMeanDriftConfig
@@ -19,6 +25,9 @@ public final class RewardMeanDriftDetector: Detector {
     private var start = 0.0
     private var fired = false
     private var clock = StepClock()
+
+    /// The moves a streak needs besides its span (see the type's notes); fewer only when the span asks for fewer.
+    static let minimumMoves = 8
 
     public init(_ config: RewardMeanDriftConfig) {
         self.config = config
@@ -46,7 +55,7 @@ public final class RewardMeanDriftDetector: Detector {
         }
         let magnitude = abs(value - start)
         guard direction != 0, !fired, length >= config.consecutiveSteps,
-            moves >= minimumStreakObservations(config.consecutiveSteps), magnitude >= config.minDriftMagnitude
+            moves >= min(Self.minimumMoves, max(1, config.consecutiveSteps)), magnitude >= config.minDriftMagnitude
         else { return nil }
         fired = true
         let word = direction > 0 ? "up" : "down"
