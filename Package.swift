@@ -121,7 +121,7 @@ let package = Package(
         .target(
             name: "RLWatchTrackers",
             dependencies: [
-                "RLWatchIngest", .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+                "RLWatchCore", "RLWatchIngest", .product(name: "SwiftProtobuf", package: "swift-protobuf"),
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: strict

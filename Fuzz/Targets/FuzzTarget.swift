@@ -196,11 +196,12 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
         let message = parts.count > 1 ? String(parts[1]) : ""
         let body = WebhookChannel.substitute(
             template, ["message": WebhookChannel.escaped(message), "step": "1", "detector": "\"kl_explosion\""])
-        if let problem = StrictJSON.problem(in: body) {
-            precondition(!problem.isEmpty, "StrictJSON rejected a body without saying why")
+        if let problem = JSONReader.problem(in: body) {
+            precondition(!problem.message.isEmpty, "the strict reader rejected a body without saying why")
         }
         // The escaped message is always a valid JSON string body.
-        precondition(StrictJSON.isValid("\"" + WebhookChannel.escaped(message) + "\""), "escaped text is not a JSON string")
+        precondition(
+            JSONReader.problem(in: "\"" + WebhookChannel.escaped(message) + "\"") == nil, "escaped text is not a JSON string")
     }
 
     private static func analyzer(_ data: [UInt8]) {

@@ -173,9 +173,14 @@ public struct SelectedRowsReader: Sendable {
             guard inRange(number) else { continue }
             let line = rawLine.trimmingCharacters(in: .whitespacesAndNewlines)
             if line.isEmpty || line.hasPrefix("#") { continue }
-            let data = TrainerStateReader.acceptingNonFiniteTokens(Data(line.utf8))
-            guard let object = try? JSONSerialization.jsonObject(with: data), let row = object as? [String: Any]
-            else {
+            let object: JSONValue
+            do throws(JSONError) {
+                object = try JSONReader.parse(line, mode: .pythonLenient)
+            } catch {
+                failure = SelectedRowsError(file: path, line: number, message: "not a JSON object: \(error)")
+                return rows
+            }
+            guard let row = Self.row(object) as? [String: Any] else {
                 failure = SelectedRowsError(file: path, line: number, message: "not a JSON object")
                 return rows
             }
@@ -270,13 +275,20 @@ public struct SelectedRowsReader: Sendable {
         }
     }
 
-    private static func number(_ value: Any) -> Double? {
-        if value is NSNull { return nil }
-        if let number = value as? NSNumber {
-            // JSON booleans come through as NSNumber too; they are not metrics.
-            if isJSONBoolean(number) { return nil }
-            return TrainerStateReader.double(number)
+    /// A JSONL row as the CSV rows are: numbers as `Double`, objects and arrays as dictionaries and arrays;
+    /// booleans and null as `NSNull` (neither is a metric).
+    private static func row(_ value: JSONValue) -> Any {
+        switch value {
+        case .null, .bool: NSNull()
+        case .int(let int): Double(int)
+        case .double(let double): double
+        case .string(let text): text
+        case .array(let items): items.map(row)
+        case .object(let members): Dictionary(members.map { ($0.0, row($0.1)) }, uniquingKeysWith: { $1 })
         }
+    }
+
+    private static func number(_ value: Any) -> Double? {
         if let double = value as? Double { return double }
         if let text = value as? String { return TrainerStateReader.nonFinite(text) }
         return nil
@@ -288,11 +300,4 @@ public struct SelectedRowsReader: Sendable {
         else { return nil }
         return Int(number)
     }
-}
-
-/// Whether an `NSNumber` is a JSON boolean (Foundation's parser returns booleans as `NSNumber`).
-@inline(__always)
-private func isJSONBoolean(_ number: NSNumber) -> Bool {
-    String(cString: number.objCType) == "c" && (number == NSNumber(value: true) || number == NSNumber(value: false))
-        && !(number is NSDecimalNumber)
 }

@@ -4,9 +4,9 @@ import RLWatchCore
 /// Reads the `trainer_state.json` that TRL and the Hugging Face `Trainer` write next to each checkpoint,
 /// and hands the training steps of its `log_history` to a closure.
 ///
-/// The document is one JSON object, not a stream, so it is read whole with Foundation's parser. Bare
-/// `NaN`, `Infinity` and `-Infinity` (Python's `json.dump` writes them for a NaN loss or grad norm) are
-/// accepted outside strings, as are strings spelling a non-finite number.
+/// The document is one JSON object, not a stream, so it is read whole with the shared ``JSONReader`` in its
+/// Python-lenient mode: bare `NaN`, `Infinity` and `-Infinity` (Python's `json.dump` writes them for a NaN
+/// loss or grad norm) are accepted, as are strings spelling a non-finite number.
 ///
 /// Each `log_history` entry must be an object with an integer `step` (a float with an integral value is
 /// accepted); its numeric keys are mapped exactly as a metrics JSONL line's are, by ``FrameworkKeyMap``.
@@ -66,9 +66,9 @@ public struct TrainerStateReader: Sendable {
     public static func isTrainerState(path: String) -> Bool {
         if path.hasSuffix(fileName) { return true }
         guard path.hasSuffix(".json"), let data = FileManager.default.contents(atPath: path),
-            let object = try? JSONSerialization.jsonObject(with: acceptingNonFiniteTokens(data)) as? [String: Any]
+            let root = try? JSONReader.parse([UInt8](data), mode: .pythonLenient)
         else { return false }
-        return object["log_history"] != nil
+        return root["log_history"] != nil
     }
 
     /// The document's `global_step` and `max_steps`, when it records both as integers: a document whose global
@@ -79,14 +79,8 @@ public struct TrainerStateReader: Sendable {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw .cannotOpen(name, reason: "the file could not be read")
         }
-        let root: Any
-        do {
-            root = try JSONSerialization.jsonObject(with: Self.acceptingNonFiniteTokens(data))
-        } catch {
-            throw .invalidJSON(name, reason: Self.reason(error))
-        }
-        guard let object = root as? [String: Any], let global = (object["global_step"] as? NSNumber)?.intValue,
-            let maximum = (object["max_steps"] as? NSNumber)?.intValue
+        let root = try parse(data)
+        guard let global = root["global_step"].flatMap(Self.integer), let maximum = root["max_steps"].flatMap(Self.integer)
         else { return nil }
         return (global, maximum)
     }
@@ -137,7 +131,16 @@ public struct TrainerStateReader: Sendable {
         return lines
     }
 
-    private func logHistory() throws(TrainerStateError) -> [Any] {
+    /// The document, or the error naming the line and column where it stops being JSON.
+    private func parse(_ data: Data) throws(TrainerStateError) -> JSONValue {
+        do throws(JSONError) {
+            return try JSONReader.parse([UInt8](data), mode: .pythonLenient)
+        } catch {
+            throw .invalidJSON(name, reason: error.description)
+        }
+    }
+
+    private func logHistory() throws(TrainerStateError) -> [JSONValue] {
         let data: Data
         if path == MetricsJSONLReader.standardInputPath {
             data = FileHandle.standardInput.readDataToEndOfFile()
@@ -152,52 +155,42 @@ public struct TrainerStateReader: Sendable {
             }
             data = contents
         }
-        let root: Any
-        do {
-            root = try JSONSerialization.jsonObject(with: Self.acceptingNonFiniteTokens(data))
-        } catch {
-            throw .invalidJSON(name, reason: Self.reason(error))
-        }
-        guard let object = root as? [String: Any] else {
+        let root = try parse(data)
+        guard case .object = root else {
             throw .notTrainerState(name, "the top level is not a JSON object (a trainer_state.json is one)")
         }
-        guard let history = object["log_history"] else {
+        guard let history = root["log_history"] else {
             throw .notTrainerState(
                 name, "no \"log_history\" key: not a trainer_state.json (use --input-format jsonl for metrics JSONL)")
         }
-        guard let entries = history as? [Any] else {
+        guard case .array(let entries) = history else {
             throw .notTrainerState(name, "\"log_history\" is not an array")
         }
         return entries
     }
 
     /// One `log_history` entry as a raw metrics line, or nil for an entry that is not a training log.
-    private func entry(_ element: Any, index: Int) throws(TrainerStateError) -> RawMetricsLine? {
-        guard let entry = element as? [String: Any] else {
-            throw .badEntry(name, index: index, step: nil, "expected an object, got \(Self.typeName(element))")
+    private func entry(_ element: JSONValue, index: Int) throws(TrainerStateError) -> RawMetricsLine? {
+        guard case .object(let members) = element else {
+            throw .badEntry(name, index: index, step: nil, "expected an object, got \(element.typeDescription)")
         }
-        guard let rawStep = entry["step"], !(rawStep is NSNull) else {
+        guard let rawStep = element["step"], rawStep != .null else {
             throw .badEntry(name, index: index, step: nil, "no \"step\" (every log_history entry has one)")
         }
-        guard let number = rawStep as? NSNumber, let step = Self.integer(Self.double(number)) else {
+        guard let step = Self.integer(rawStep) else {
             throw .badEntry(
                 name, index: index, step: nil,
-                "\"step\" must be an integer, got \(Self.typeName(rawStep)) \(String(describing: rawStep))")
+                "\"step\" must be an integer, got \(rawStep.typeDescription) \(rawStep.serialized())")
         }
         var values: [String: Double] = [:]
         var isTraining = false
-        for (key, value) in entry where key != "step" {
-            let number: Double
-            if value is NSNull {
-                continue
-            } else if let numeric = value as? NSNumber {
-                number = Self.double(numeric)
-            } else if let text = value as? String, let nonFinite = Self.nonFinite(text) {
-                number = nonFinite
-            } else if keyMap.binding(forKey: key) != nil {
-                throw .badEntry(
-                    name, index: index, step: step, "expected a number for \"\(key)\", got \(Self.typeName(value))")
-            } else {
+        for (key, value) in members where key != "step" {
+            if value == .null { continue }
+            guard let number = value.number else {
+                if keyMap.binding(forKey: key) != nil {
+                    throw .badEntry(
+                        name, index: index, step: step, "expected a number for \"\(key)\", got \(value.typeDescription)")
+                }
                 continue
             }
             values[key] = number
@@ -208,94 +201,16 @@ public struct TrainerStateReader: Sendable {
         return isTraining ? RawMetricsLine(step: step, values: values) : nil
     }
 
-    /// The number's value, correctly rounded: Foundation on Linux hands fractions over as
-    /// `NSDecimalNumber`, whose `doubleValue` can be off by an ulp, while its text is the logged digits.
-    static func double(_ number: NSNumber) -> Double {
-        if number is NSDecimalNumber, let exact = Double(number.description) { return exact }
-        return number.doubleValue
-    }
-
-    private static func integer(_ value: Double) -> Int? {
-        guard value.isFinite, value == value.rounded(), abs(value) < 9.2e18 else { return nil }
-        return Int(value)
-    }
-
-    /// A string spelling a non-finite number as Python's `float()` reads it.
-    static func nonFinite(_ text: String) -> Double? {
-        switch text.lowercased() {
-        case "nan", "+nan", "-nan": .nan
-        case "inf", "+inf", "infinity", "+infinity": .infinity
-        case "-inf", "-infinity": -.infinity
-        default: nil
-        }
-    }
-
-    private static func typeName(_ value: Any) -> String {
+    /// An integer, or a float with an integral value in `Int`'s range.
+    private static func integer(_ value: JSONValue) -> Int? {
         switch value {
-        case is String: "a string"
-        case is [Any]: "an array"
-        case is [String: Any]: "an object"
-        case is NSNull: "null"
-        case is NSNumber: "a number"
-        default: "\(type(of: value))"
+        case .int(let int): return int
+        case .double(let double) where double.isFinite && double == double.rounded() && abs(double) < 9.2e18:
+            return Int(double)
+        default: return nil
         }
     }
 
-    private static func reason(_ error: any Error) -> String {
-        let nsError = error as NSError
-        if let detail = nsError.userInfo[NSDebugDescriptionErrorKey] as? String { return detail }
-        return nsError.localizedDescription
-    }
-
-    /// The document with bare `NaN`, `Infinity` and `-Infinity` outside strings turned into strings, so that
-    /// Foundation's strict parser accepts what Python's `json.dump` writes.
-    public static func acceptingNonFiniteTokens(_ data: Data) -> Data {
-        let bytes = [UInt8](data)
-        // Fast path: no N or I outside strings is the common case, but checking needs the same scan,
-        // so only skip the copy when neither letter occurs at all.
-        guard bytes.contains(UInt8(ascii: "N")) || bytes.contains(UInt8(ascii: "I")) else { return data }
-        var output: [UInt8] = []
-        output.reserveCapacity(bytes.count + 64)
-        var inString = false
-        var escaped = false
-        var index = 0
-        let nan = Array("NaN".utf8)
-        let infinity = Array("Infinity".utf8)
-        func matches(_ token: [UInt8], at offset: Int) -> Bool {
-            offset + token.count <= bytes.count && Array(bytes[offset..<offset + token.count]) == token
-        }
-        while index < bytes.count {
-            let byte = bytes[index]
-            if inString {
-                output.append(byte)
-                if escaped {
-                    escaped = false
-                } else if byte == UInt8(ascii: "\\") {
-                    escaped = true
-                } else if byte == UInt8(ascii: "\"") {
-                    inString = false
-                }
-                index += 1
-                continue
-            }
-            if byte == UInt8(ascii: "\"") {
-                inString = true
-            } else if byte == UInt8(ascii: "N"), matches(nan, at: index) {
-                output.append(contentsOf: Array("\"NaN\"".utf8))
-                index += nan.count
-                continue
-            } else if byte == UInt8(ascii: "I"), matches(infinity, at: index) {
-                output.append(contentsOf: Array("\"Infinity\"".utf8))
-                index += infinity.count
-                continue
-            } else if byte == UInt8(ascii: "-"), matches(infinity, at: index + 1) {
-                output.append(contentsOf: Array("\"-Infinity\"".utf8))
-                index += 1 + infinity.count
-                continue
-            }
-            output.append(byte)
-            index += 1
-        }
-        return Data(output)
-    }
+    /// A string spelling a non-finite number as Python's `float()` reads it (`nan`, `-inf`, `Infinity`, …).
+    static func nonFinite(_ text: String) -> Double? { JSONValue.string(text).number }
 }

@@ -118,69 +118,70 @@ package struct StepBatchDecoder: Sendable {
         case .jsonArray: first = (try? arrayElements(body))?.first
         case .ndjson, .sniff: first = lines(body).first?.range
         }
-        guard let first,
-            let object = try? JSONSerialization.jsonObject(with: Data(body[first])) as? [String: Any]
+        guard let first, case .object(let members)? = try? JSONReader.parse(Array(body[first]), mode: .pythonLenient)
         else { return [] }
         var keys: [String] = []
-        for (key, value) in object where key != "step" {
-            if let nested = value as? [String: Any] { keys += nested.keys } else { keys.append(key) }
+        for (key, value) in members where key != "step" {
+            if case .object(let nested) = value { keys += nested.map(\.0) } else { keys.append(key) }
         }
-        return keys.sorted()
+        return Array(Set(keys)).sorted()
     }
 
-    /// The byte ranges of a JSON array's elements. Only the framing is checked here; each element is parsed later.
+    /// The byte ranges of a JSON array's elements, framed by the shared ``JSONReader``. An element that is not
+    /// well formed ends the list there, running to the end of the body, so that the step parser names its
+    /// column and key.
     static func arrayElements(_ body: [UInt8]) throws(APIError) -> [Range<Int>] {
-        var position = skipWhitespace(body, from: 0)
-        guard position < body.count, body[position] == UInt8(ascii: "[") else {
+        let framed = body.withUnsafeBufferPointer { buffer in
+            Result { () throws(APIError) in try arrayElements(buffer) }
+        }
+        return try framed.get()
+    }
+
+    private static func arrayElements(_ buffer: UnsafeBufferPointer<UInt8>) throws(APIError) -> [Range<Int>] {
+        let empty: StaticString = " "
+        var reader = JSONReader(bytes: buffer.baseAddress ?? empty.utf8Start, count: buffer.count, mode: .pythonLenient)
+        reader.skipWhitespace()
+        guard reader.current == UInt8(ascii: "[") else {
             throw .badRequest(
                 "expected a JSON array of step objects (or send NDJSON with Content-Type: application/x-ndjson)")
         }
-        position += 1
+        reader.position += 1
+        reader.skipWhitespace()
         var elements: [Range<Int>] = []
-        position = skipWhitespace(body, from: position)
-        if position < body.count, body[position] == UInt8(ascii: "]") {
-            return try finish(body, after: position + 1, elements)
-        }
-        while true {
-            let start = position
-            var depth = 0
-            var inString = false
-            scan: while position < body.count {
-                let byte = body[position]
-                if inString {
-                    if byte == UInt8(ascii: "\\") {
-                        position += 1
-                    } else if byte == UInt8(ascii: "\"") {
-                        inString = false
-                    }
-                } else {
-                    switch byte {
-                    case UInt8(ascii: "\""): inString = true
-                    case UInt8(ascii: "{"), UInt8(ascii: "["): depth += 1
-                    case UInt8(ascii: "}"), UInt8(ascii: "]"):
-                        if depth == 0 { break scan }
-                        depth -= 1
-                    case UInt8(ascii: ","):
-                        if depth == 0 { break scan }
-                    default: break
-                    }
+        if reader.current != UInt8(ascii: "]") {
+            while true {
+                let start = reader.position
+                do throws(JSONError) {
+                    try reader.skipValue(depth: 1)
+                } catch {
+                    guard reader.position < reader.count else { break }
+                    elements.append(start..<reader.count)
+                    return elements
                 }
-                position += 1
+                elements.append(start..<reader.position)
+                reader.skipWhitespace()
+                if reader.current == UInt8(ascii: "]") { break }
+                guard reader.current == UInt8(ascii: ",") else {
+                    if reader.position >= reader.count {
+                        throw .badRequest(
+                            "the JSON array is not closed (step \(elements.count - 1) runs to the end of the body)",
+                            index: elements.count - 1)
+                    }
+                    throw .badRequest(
+                        "unexpected `\(Character(UnicodeScalar(reader.current)))` after step \(elements.count - 1)",
+                        index: elements.count - 1)
+                }
+                reader.position += 1
+                reader.skipWhitespace()
             }
-            guard position < body.count else {
-                throw .badRequest("the JSON array is not closed (step \(elements.count) runs to the end of the body)", index: elements.count)
-            }
-            elements.append(start..<position)
-            if body[position] == UInt8(ascii: "]") { return try finish(body, after: position + 1, elements) }
-            if body[position] != UInt8(ascii: ",") {
-                throw .badRequest("unexpected `\(Character(UnicodeScalar(body[position])))` after step \(elements.count - 1)", index: elements.count - 1)
-            }
-            position = skipWhitespace(body, from: position + 1)
         }
-    }
-
-    private static func finish(_ body: [UInt8], after position: Int, _ elements: [Range<Int>]) throws(APIError) -> [Range<Int>] {
-        if skipWhitespace(body, from: position) != body.count {
+        guard reader.current == UInt8(ascii: "]") else {
+            throw .badRequest(
+                "the JSON array is not closed (step \(elements.count) runs to the end of the body)", index: elements.count)
+        }
+        reader.position += 1
+        reader.skipWhitespace()
+        if reader.position != reader.count {
             throw .badRequest("unexpected data after the JSON array")
         }
         return elements

@@ -1,3 +1,5 @@
+import RLWatchCore
+
 /// A last line of defence against storing secrets in `runs.config_json`.
 ///
 /// Redacting the config is the caller's job (0.5.1 stored SMTP passwords, webhook headers and webhook
@@ -18,31 +20,29 @@ enum SQLiteSecrets {
     /// Text that is not a JSON object is returned unchanged: there is nothing to look into.
     static func redact(configJSON: String) -> (json: String, keyPaths: [String]) {
         guard configJSON.utf8.contains(where: { $0 == UInt8(ascii: "{") }),
-            let value = try? SQLiteJSON.parse(configJSON)
+            let value = try? JSONReader.parse(configJSON, mode: .pythonLenient)
         else { return (configJSON, []) }
         var keyPaths: [String] = []
         let redacted = redact(value, path: [], secret: false, keyPaths: &keyPaths)
         if keyPaths.isEmpty { return (configJSON, []) }
-        return (SQLiteJSON.serialize(redacted), keyPaths)
+        return (redacted.serialized(), keyPaths)
     }
 
     private static func redact(
-        _ value: SQLiteJSON.Value, path: [String], secret: Bool, keyPaths: inout [String]
-    ) -> SQLiteJSON.Value {
+        _ value: JSONValue, path: [String], secret: Bool, keyPaths: inout [String]
+    ) -> JSONValue {
         switch value {
         case .string(let text) where secret && !isRedacted(text):
             keyPaths.append(path.joined(separator: "."))
             return .string(marker)
         case .object(let members):
             return .object(
-                members.map { member in
-                    let key = member.key.lowercased()
+                members.map { name, member in
+                    let key = name.lowercased()
                     let isSecret =
                         secret || secretKeys.contains(key) || key.hasSuffix("_password") || key.hasSuffix("_token")
                         || key == "headers" || (key == "url" && path.last?.lowercased() == "webhook")
-                    return SQLiteJSON.Member(
-                        key: member.key,
-                        value: redact(member.value, path: path + [member.key], secret: isSecret, keyPaths: &keyPaths))
+                    return (name, redact(member, path: path + [name], secret: isSecret, keyPaths: &keyPaths))
                 })
         case .array(let items):
             return .array(

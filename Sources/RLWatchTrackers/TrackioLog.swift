@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import RLWatchCore
 import RLWatchIngest
 
 /// A Trackio run's metrics, from its project database (`<project>.db` under `$TRACKIO_DIR`, by default
@@ -92,14 +93,14 @@ public final class TrackioLog: TrackerLog {
     /// The numeric values of a row's JSON object (strings spelling non-finite values included); nil when it is not
     /// an object.
     static func values(_ text: String) -> [String: Double]? {
-        let data = TrainerStateReader.acceptingNonFiniteTokens(Data(text.utf8))
-        guard let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else { return nil }
+        guard case .object(let members)? = try? JSONReader.parse(text, mode: .pythonLenient) else { return nil }
         var values: [String: Double] = [:]
-        for (key, value) in object {
-            if let number = value as? NSNumber, !(value is Bool) {
-                values[key] = number.doubleValue
-            } else if let text = value as? String, let number = trackerNumber(Substring(text)) {
-                values[key] = number
+        for (key, value) in members {
+            switch value {
+            case .int(let int): values[key] = Double(int)
+            case .double(let double): values[key] = double
+            case .string(let text): if let number = trackerNumber(Substring(text)) { values[key] = number }
+            case .null, .bool, .array, .object: break
             }
         }
         return values

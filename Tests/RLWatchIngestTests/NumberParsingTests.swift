@@ -1,3 +1,4 @@
+import RLWatchCore
 import Testing
 
 @testable import RLWatchIngest
@@ -76,27 +77,14 @@ private func expectSameAsStandardLibrary(
         try expectSameAsStandardLibrary("-" + text, parser: &parser)
     }
 
-    @Test func eightDigitHelpers() {
-        func word(_ text: String) -> UInt64 {
-            Array(text.utf8).withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) }
-        }
-        #expect(LineScanner.isEightDigits(word("12345678")))
-        #expect(!LineScanner.isEightDigits(word("1234567e")))
-        #expect(!LineScanner.isEightDigits(word("/2345678")))
-        #expect(!LineScanner.isEightDigits(word("1234:678")))
-        #expect(LineScanner.eightDigitsValue(word("12345678")) == 12_345_678)
-        #expect(LineScanner.eightDigitsValue(word("00000009")) == 9)
-        #expect(LineScanner.eightDigitsValue(word("99999999")) == 99_999_999)
-    }
-
     @Test func specialStringBytes() {
         func word(_ bytes: [UInt8]) -> UInt64 { bytes.withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) } }
-        #expect(LineScanner.specialStringBytes(word(Array("abcdefgh".utf8))) == 0)
-        #expect(LineScanner.specialStringBytes(word(Array("abc\"efgh".utf8))).trailingZeroBitCount / 8 == 3)
-        #expect(LineScanner.specialStringBytes(word(Array("abcdef\\h".utf8))).trailingZeroBitCount / 8 == 6)
-        #expect(LineScanner.specialStringBytes(word([0x61, 0x1F, 0, 0, 0, 0, 0, 0])).trailingZeroBitCount / 8 == 1)
+        #expect(JSONReader.specialStringBytes(word(Array("abcdefgh".utf8))) == 0)
+        #expect(JSONReader.specialStringBytes(word(Array("abc\"efgh".utf8))).trailingZeroBitCount / 8 == 3)
+        #expect(JSONReader.specialStringBytes(word(Array("abcdef\\h".utf8))).trailingZeroBitCount / 8 == 6)
+        #expect(JSONReader.specialStringBytes(word([0x61, 0x1F, 0, 0, 0, 0, 0, 0])).trailingZeroBitCount / 8 == 1)
         let nonASCII = word([0x61, 0x62, 0xC3, 0xA9, 0x20, 0x7E, 0x21, 0x7F])
-        #expect(LineScanner.specialStringBytes(nonASCII).trailingZeroBitCount / 8 == 2)
-        #expect(LineScanner.specialStringBytes(word([0x20, 0x7E, 0x21, 0x7F, 0x5B, 0x5D, 0x23, 0x21])) == 0)
+        #expect(JSONReader.specialStringBytes(nonASCII).trailingZeroBitCount / 8 == 2)
+        #expect(JSONReader.specialStringBytes(word([0x20, 0x7E, 0x21, 0x7F, 0x5B, 0x5D, 0x23, 0x21])) == 0)
     }
 }

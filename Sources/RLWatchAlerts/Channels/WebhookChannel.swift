@@ -71,7 +71,7 @@ public struct WebhookChannel: AlertChannel {
             "resume_from_step": alert.resumeFrom.map { String($0.step) } ?? "null",
         ]
         let body = Self.substitute(template, values)
-        if let problem = StrictJSON.problem(in: body) {
+        if let problem = JSONReader.problem(in: body) {
             throw AlertChannelError(
                 channel: name,
                 message: "alerts.webhook.template_json produced invalid JSON after substitution (\(problem)); alert not sent")

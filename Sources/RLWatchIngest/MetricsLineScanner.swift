@@ -1,4 +1,6 @@
-/// Where the scanner delivers what it finds in a line.
+import RLWatchCore
+
+/// Where ``JSONReader/scanLine(keys:into:)`` delivers what it finds in a line.
 protocol MetricsLineSink {
     mutating func metric(_ binding: FrameworkKeyMap.Binding, key: @autoclosure () -> String, value: Double)
     /// A value for an unmapped key; `entry` is the key's table entry, `nil` for a key the table did not learn.
@@ -6,67 +8,10 @@ protocol MetricsLineSink {
     mutating func rewards(_ values: [Double])
 }
 
-/// A scalar JSON value, or the start of a container (left unconsumed).
-enum ScannedScalar {
-    case number(Double)
-    case null
-    /// A string; `nonFinite` is its value when it spells NaN or ±infinity.
-    case string(nonFinite: Double?)
-    case boolean
-    case objectStart
-    case arrayStart
-
-    /// How an error message names the value's type.
-    var typeDescription: String {
-        switch self {
-        case .number: "a number"
-        case .null: "null"
-        case .string: "a string"
-        case .boolean: "a boolean"
-        case .objectStart: "an object"
-        case .arrayStart: "an array"
-        }
-    }
-}
-
-/// A strict, allocation-light JSON scanner over the bytes of one metrics line.
-///
-/// It accepts exactly JSON plus the bare tokens `NaN`, `Infinity` and `-Infinity` that Python's
-/// `json.dumps` writes, and it builds nothing but what the sink keeps: keys are matched by their bytes,
-/// numbers are converted in place, ignored values are validated and skipped.
-struct LineScanner {
-    /// How deep ignored arrays and objects may nest; deeper input is rejected rather than risking the stack.
-    static let maximumDepth = 64
-
-    let bytes: UnsafePointer<UInt8>
-    let count: Int
-    var position = 0
-
-    init(bytes: UnsafePointer<UInt8>, count: Int) {
-        self.bytes = bytes
-        self.count = count
-    }
-
-    /// The 1-based column of the current position.
-    var column: Int { position &+ 1 }
-
-    /// The current byte, or 0 at the end of the line (a NUL in the line is never valid where 0 is tested).
-    @inline(__always)
-    var current: UInt8 { position < count ? bytes[position] : 0 }
-
-    @inline(__always)
-    func byte(at offset: Int) -> UInt8 { offset < count ? bytes[offset] : 0 }
-
-    @inline(__always)
-    mutating func skipWhitespace() {
-        while position < count {
-            switch bytes[position] {
-            case UInt8(ascii: " "), UInt8(ascii: "\t"), UInt8(ascii: "\n"), UInt8(ascii: "\r"): position &+= 1
-            default: return
-            }
-        }
-    }
-
+/// A metrics line read with the shared ``JSONReader`` (in its Python-lenient mode): it builds nothing but what
+/// the sink keeps. Keys are matched by their bytes in the ``KeyTable``, numbers converted in place, ignored
+/// values validated and skipped.
+extension JSONReader {
     // MARK: - The line
 
     /// Scans the whole line, delivering its metrics to `sink`.
@@ -74,21 +19,21 @@ struct LineScanner {
     /// - Returns: The step number.
     mutating func scanLine<Sink: MetricsLineSink>(
         keys: inout KeyTable, into sink: inout Sink
-    ) throws(MetricsLineError) -> Int {
+    ) throws(JSONError) -> Int {
         skipWhitespace()
         guard current == UInt8(ascii: "{") else {
-            if position >= count { throw MetricsLineError(kind: .syntax, column: column, message: "empty line") }
+            if position >= count { throw JSONError(kind: .syntax, column: column, message: "empty line") }
             throw syntaxError("expected a JSON object, found \(describeCurrent())")
         }
         var step: Int?
         try scanMembers(nested: false, keys: &keys, into: &sink, step: &step)
         skipWhitespace()
         guard position >= count else {
-            throw MetricsLineError(
+            throw JSONError(
                 kind: .trailingCharacters, column: column, message: "trailing characters after JSON object")
         }
         guard let step else {
-            throw MetricsLineError(kind: .missingStep, column: 1, key: "step", message: "missing \"step\"")
+            throw JSONError(kind: .missingStep, column: 1, key: "step", message: "missing \"step\"")
         }
         return step
     }
@@ -96,7 +41,7 @@ struct LineScanner {
     /// Scans an object's members; the current byte is its `{`.
     mutating func scanMembers<Sink: MetricsLineSink>(
         nested: Bool, keys: inout KeyTable, into sink: inout Sink, step: inout Int?
-    ) throws(MetricsLineError) {
+    ) throws(JSONError) {
         position &+= 1
         skipWhitespace()
         if current == UInt8(ascii: "}") {
@@ -181,7 +126,7 @@ struct LineScanner {
     @inline(__always)
     mutating func scanExtra<Sink: MetricsLineSink>(
         entry: Int?, key: @autoclosure () -> String, into sink: inout Sink
-    ) throws(MetricsLineError) {
+    ) throws(JSONError) {
         switch try scanScalar(key: { key() }) {
         case .number(let value), .string(nonFinite: let value?):
             sink.extra(entry: entry, key: key(), value: value)
@@ -200,7 +145,7 @@ struct LineScanner {
     /// since they were stored after the mapping, so the detectors that read extras see what they saw live.
     mutating func scanExtrasObject<Sink: MetricsLineSink>(
         keys: inout KeyTable, into sink: inout Sink
-    ) throws(MetricsLineError) {
+    ) throws(JSONError) {
         position &+= 1
         skipWhitespace()
         if current == UInt8(ascii: "}") {
@@ -232,7 +177,7 @@ struct LineScanner {
         }
     }
 
-    mutating func scanStep() throws(MetricsLineError) -> Int {
+    mutating func scanStep() throws(JSONError) -> Int {
         let valueColumn = column
         let first = current
         guard first == UInt8(ascii: "-") || (first >= UInt8(ascii: "0") && first <= UInt8(ascii: "9")),
@@ -245,35 +190,25 @@ struct LineScanner {
             } else {
                 got = scalar.typeDescription
             }
-            throw MetricsLineError(
+            throw JSONError(
                 kind: .invalidStep, column: valueColumn, key: "step",
                 message: "\"step\" must be an integer, got \(got)")
         }
         let number = try lexNumber(key: { "step" })
-        if number.isIntegerLiteral, !number.truncated, number.exponent == 0 {
-            let magnitude = number.significand
-            if number.negative, magnitude <= UInt64(Int.max) &+ 1 {
-                return Int(truncatingIfNeeded: 0 &- magnitude)
-            }
-            if !number.negative, magnitude <= UInt64(Int.max) {
-                return Int(magnitude)
-            }
-        } else {
-            let value = try convert(number, key: { "step" })
-            if value.isFinite, value == value.rounded(.towardZero), value >= -0x1p63, value < 0x1p63 {
-                return Int(value)
-            }
+        let text = text(of: number)
+        if number.isIntegerLiteral, let step = Int(text) { return step }
+        if !number.isIntegerLiteral, let value = Double(text), value.isFinite, value == value.rounded(.towardZero),
+            value >= -0x1p63, value < 0x1p63
+        {
+            return Int(value)
         }
-        let text = String(
-            decoding: UnsafeBufferPointer(start: bytes + number.start, count: number.end &- number.start),
-            as: UTF8.self)
-        throw MetricsLineError(
+        throw JSONError(
             kind: .invalidStep, column: valueColumn, key: "step",
             message: "\"step\" must be an integer, got \(text)")
     }
 
     /// A `rewards` array; the current byte is its `[`.
-    mutating func scanRewards() throws(MetricsLineError) -> [Double] {
+    mutating func scanRewards() throws(JSONError) -> [Double] {
         position &+= 1
         var values: [Double] = []
         skipWhitespace()
@@ -308,34 +243,72 @@ struct LineScanner {
 
     // MARK: - Errors
 
-    func syntaxError(_ message: String) -> MetricsLineError {
-        if position >= count {
-            return MetricsLineError(kind: .syntax, column: column, message: "unexpected end of line")
-        }
-        return MetricsLineError(kind: .syntax, column: column, message: message)
-    }
-
     func typeMismatch(
-        key: String, expected: String, got scalar: ScannedScalar, column: Int, named: Bool = true
-    ) -> MetricsLineError {
+        key: String, expected: String, got scalar: Scalar, column: Int, named: Bool = true
+    ) -> JSONError {
         let target = named ? "\(expected) for \(quotedKey(key))" : expected
-        return MetricsLineError(
+        return JSONError(
             kind: .typeMismatch, column: column, key: key, message: "expected \(target), got \(scalar.typeDescription)")
     }
 
-    func describeCurrent() -> String {
-        guard position < count else { return "the end of the line" }
-        let byte = bytes[position]
-        if byte >= 0x21, byte < 0x7F { return "'\(Character(Unicode.Scalar(byte)))'" }
-        return "byte 0x\(hexDigits(UInt32(byte)))"
+    // MARK: - Keys
+
+    /// Scans a member's key and the `:` after it, leaving the position at the value; the current byte is the
+    /// key's opening quote.
+    @inline(__always)
+    mutating func scanKeyAndColon(keys: inout KeyTable) throws(JSONError) -> KeyTable.Match {
+        let match = try scanKey(keys: &keys)
+        skipWhitespace()
+        guard current == UInt8(ascii: ":") else {
+            throw syntaxError("expected ':' after the key \(quotedKey(keys.name(of: match))), found \(describeCurrent())")
+        }
+        position &+= 1
+        skipWhitespace()
+        return match
     }
-}
 
-/// A key as error messages show it.
-func quotedKey(_ key: String) -> String { "\"\(key)\"" }
+    /// Scans a key and finds it in the table.
+    ///
+    /// The common key (ASCII, no escapes, followed by enough of the line) is hashed with the words loaded
+    /// to find its closing quote; any other goes through ``scanString()`` and a separate hash.
 
-/// At least four upper-case hex digits, as in `U+0009`.
-func hexDigits(_ value: UInt32) -> String {
-    let digits = String(value, radix: 16, uppercase: true)
-    return String(repeating: "0", count: max(0, 4 - digits.count)) + digits
+    mutating func scanKey(keys: inout KeyTable) throws(JSONError) -> KeyTable.Match {
+        let keyColumn = column
+        let bytes = self.bytes
+        let start = position &+ 1
+        var index = start
+        var hash = KeyTable.hashSeed
+        while index &+ 8 <= count {
+            let word = UInt64(littleEndian: UnsafeRawPointer(bytes + index).loadUnaligned(as: UInt64.self))
+            let special = Self.specialStringBytes(word)
+            if special == 0 {
+                hash = KeyTable.mixWord(hash, word)
+                index &+= 8
+                continue
+            }
+            let offset = special.trailingZeroBitCount &>> 3
+            guard bytes[index &+ offset] == UInt8(ascii: "\"") else { break }
+            if offset > 0 {
+                hash = KeyTable.mixTail(hash, word & ((1 &<< UInt64(offset &* 8)) &- 1))
+            }
+            let end = index &+ offset
+            position = end &+ 1
+            let key = UnsafeRawBufferPointer(start: bytes + start, count: end &- start)
+            return try keys.match(
+                key, hash: KeyTable.finish(hash, count: end &- start), mayBeNonASCII: false, column: keyColumn)
+        }
+        let string = try scanString()
+        if !string.hasEscapes {
+            let raw = UnsafeRawBufferPointer(start: bytes + string.start, count: string.end &- string.start)
+            return try keys.match(raw, mayBeNonASCII: string.mayBeNonASCII, column: keyColumn)
+        }
+        let decoded = try decode(string)
+        let mayBeNonASCII = decoded.contains { $0 >= 0x80 }
+        let result = decoded.withUnsafeBytes { buffer in
+            Result { () throws(JSONError) in
+                try keys.match(buffer, mayBeNonASCII: mayBeNonASCII, column: keyColumn)
+            }
+        }
+        return try result.get()
+    }
 }

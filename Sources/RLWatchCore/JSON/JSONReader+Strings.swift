@@ -1,18 +1,18 @@
-// Strings and keys: the SWAR scan for the closing quote, escapes, and key lookup.
+// Strings: the scan for the closing quote (eight bytes at a time), escapes, decoding.
 
-extension LineScanner {
-    struct ScannedString {
+extension JSONReader {
+    package struct ScannedString {
         /// The first byte after the opening quote.
-        var start: Int
+        package var start: Int
         /// The closing quote.
-        var end: Int
-        var hasEscapes: Bool
-        var mayBeNonASCII: Bool
+        package var end: Int
+        package var hasEscapes: Bool
+        package var mayBeNonASCII: Bool
     }
 
     /// Scans a string, checking its escapes; the current byte is its opening quote.
     @inline(__always)
-    mutating func scanString() throws(MetricsLineError) -> ScannedString {
+    package mutating func scanString() throws(JSONError) -> ScannedString {
         let bytes = self.bytes
         let count = self.count
         let open = position
@@ -52,13 +52,13 @@ extension LineScanner {
             index &+= 1
         }
         position = count
-        throw MetricsLineError(kind: .unterminatedString, column: open &+ 1, message: "unterminated string")
+        throw JSONError(kind: .unterminatedString, column: open &+ 1, message: "unterminated string")
     }
 
     /// The high bit of each byte of `word` (little-endian) that is `"`, `\`, below 0x20 or above 0x7F, from
     /// the classic SWAR zero-byte tests; above the lowest flagged byte, flags may be false positives.
     @inline(__always)
-    static func specialStringBytes(_ word: UInt64) -> UInt64 {
+    package static func specialStringBytes(_ word: UInt64) -> UInt64 {
         let ones: UInt64 = 0x0101_0101_0101_0101
         let highs: UInt64 = 0x8080_8080_8080_8080
         let quote = word ^ (ones &* 0x22)
@@ -70,7 +70,7 @@ extension LineScanner {
     }
 
     /// Checks the escape at the current backslash and moves past it (to the end of the line if it is there).
-    mutating func checkEscape() throws(MetricsLineError) {
+    package mutating func checkEscape() throws(JSONError) {
         let escaped = byte(at: position &+ 1)
         switch escaped {
         case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"), UInt8(ascii: "b"), UInt8(ascii: "f"),
@@ -78,7 +78,7 @@ extension LineScanner {
             position &+= 2
         case UInt8(ascii: "u"):
             guard hexValue(at: position &+ 2) != nil else {
-                throw MetricsLineError(
+                throw JSONError(
                     kind: .invalidEscape, column: column, message: "invalid \\u escape: expected 4 hex digits")
             }
             position &+= 6
@@ -89,13 +89,13 @@ extension LineScanner {
             let shown =
                 escaped < 0x80 && escaped >= 0x20
                 ? String(Unicode.Scalar(escaped)) : "U+\(hexDigits(UInt32(escaped)))"
-            throw MetricsLineError(
+            throw JSONError(
                 kind: .invalidEscape, column: column, message: "invalid escape \"\\\(shown)\" in a string")
         }
     }
 
     /// The value of the four hex digits at `offset`, if there are four.
-    func hexValue(at offset: Int) -> UInt32? {
+    package func hexValue(at offset: Int) -> UInt32? {
         guard offset &+ 4 <= count else { return nil }
         var value: UInt32 = 0
         for index in offset..<offset &+ 4 {
@@ -113,7 +113,7 @@ extension LineScanner {
     }
 
     /// The bytes of a string with its escapes resolved (escapes were checked by ``scanString()``).
-    func decode(_ string: ScannedString) throws(MetricsLineError) -> [UInt8] {
+    package func decode(_ string: ScannedString) throws(JSONError) -> [UInt8] {
         var result: [UInt8] = []
         result.reserveCapacity(string.end &- string.start)
         var offset = string.start
@@ -156,66 +156,31 @@ extension LineScanner {
         return result
     }
 
-    func unpairedSurrogate(at offset: Int) -> MetricsLineError {
-        MetricsLineError(
+    package func unpairedSurrogate(at offset: Int) -> JSONError {
+        JSONError(
             kind: .invalidEscape, column: offset &+ 1, message: "invalid \\u escape: unpaired UTF-16 surrogate")
     }
 
-    /// Scans a key and finds it in the table.
-    ///
-    /// The common key (ASCII, no escapes, followed by enough of the line) is hashed with the words loaded
-    /// to find its closing quote; any other goes through ``scanString()`` and a separate hash.
-    @inline(__always)
-    /// Scans a member's key and the `:` after it, leaving the position at the value; the current byte is the
-    /// key's opening quote.
-    mutating func scanKeyAndColon(keys: inout KeyTable) throws(MetricsLineError) -> KeyTable.Match {
-        let match = try scanKey(keys: &keys)
-        skipWhitespace()
-        guard current == UInt8(ascii: ":") else {
-            throw syntaxError("expected ':' after the key \(quotedKey(keys.name(of: match))), found \(describeCurrent())")
-        }
-        position &+= 1
-        skipWhitespace()
-        return match
-    }
-
-    mutating func scanKey(keys: inout KeyTable) throws(MetricsLineError) -> KeyTable.Match {
-        let keyColumn = column
-        let bytes = self.bytes
-        let start = position &+ 1
-        var index = start
-        var hash = KeyTable.hashSeed
-        while index &+ 8 <= count {
-            let word = UInt64(littleEndian: UnsafeRawPointer(bytes + index).loadUnaligned(as: UInt64.self))
-            let special = Self.specialStringBytes(word)
-            if special == 0 {
-                hash = KeyTable.mixWord(hash, word)
-                index &+= 8
-                continue
-            }
-            let offset = special.trailingZeroBitCount &>> 3
-            guard bytes[index &+ offset] == UInt8(ascii: "\"") else { break }
-            if offset > 0 {
-                hash = KeyTable.mixTail(hash, word & ((1 &<< UInt64(offset &* 8)) &- 1))
-            }
-            let end = index &+ offset
-            position = end &+ 1
-            let key = UnsafeRawBufferPointer(start: bytes + start, count: end &- start)
-            return try keys.match(
-                key, hash: KeyTable.finish(hash, count: end &- start), mayBeNonASCII: false, column: keyColumn)
-        }
+    /// Reads a string as a `String`; the current byte is its opening quote.
+    package mutating func readString() throws(JSONError) -> String {
+        let column = self.column
         let string = try scanString()
-        if !string.hasEscapes {
-            let raw = UnsafeRawBufferPointer(start: bytes + string.start, count: string.end &- string.start)
-            return try keys.match(raw, mayBeNonASCII: string.mayBeNonASCII, column: keyColumn)
+        if !string.hasEscapes, !string.mayBeNonASCII {
+            return String(
+                decoding: UnsafeBufferPointer(start: bytes + string.start, count: string.end &- string.start),
+                as: UTF8.self)
         }
-        let decoded = try decode(string)
-        let mayBeNonASCII = decoded.contains { $0 >= 0x80 }
-        let result = decoded.withUnsafeBytes { buffer in
-            Result { () throws(MetricsLineError) in
-                try keys.match(buffer, mayBeNonASCII: mayBeNonASCII, column: keyColumn)
-            }
+        let text: String?
+        if string.hasEscapes {
+            text = String(validating: try decode(string), as: UTF8.self)
+        } else {
+            text = String(
+                validating: UnsafeBufferPointer(start: bytes + string.start, count: string.end &- string.start),
+                as: UTF8.self)
         }
-        return try result.get()
+        guard let text else {
+            throw JSONError(kind: .invalidUTF8, column: column, message: "string is not valid UTF-8")
+        }
+        return text
     }
 }
