@@ -42,6 +42,13 @@ import Testing
             "  warmup_steps",
             "value_divergence", "  enabled", "  min_explained_variance", "  critical_explained_variance", "  loss_ratio",
             "  consecutive_steps", "  baseline_window", "  warmup_steps",
+            "length_hacking", "  enabled", "  length_ratio", "  critical_length_ratio", "  min_correlation", "  window",
+            "  baseline_window", "  consecutive_steps", "  warmup_steps",
+            "component_hacking", "  enabled", "  saturation_window", "  saturation_tolerance", "  min_rise", "  min_fall",
+            "  baseline_window", "  consecutive_steps", "  warmup_steps",
+            "staleness", "  enabled", "  warning_ratio", "  critical_ratio", "  min_staleness", "  min_dropped_per_step",
+            "  consecutive_steps", "  baseline_window", "  warmup_steps",
+            "reward_stagnation", "  enabled", "  window_steps", "  kl_ratio", "  min_kl", "  min_progress", "  warmup_steps",
             // The liveness detectors (judged on arrival times); their optional times are commented out.
             "stall", "  enabled", "  min_after_seconds", "  interval_multiplier", "  critical_multiplier",
             "  forget_after_seconds", "  check_interval_seconds",
@@ -119,8 +126,9 @@ import Testing
         // throughput (5), + kl_explosion.critical_ratio, warning_kl and critical_kl, gradient_norm_spike.critical_ratio
         // and length_truncation.rising_ratio, + the actions section (7). `threshold` and the optional stall times are
         // shown (as null) although the template comments them out. + the sections of rollout_mismatch (8),
-        // importance_ratio (8), clip_saturation (4) and value_divergence (6).
-        #expect(keyLines.count == 154)
+        // importance_ratio (8), clip_saturation (4) and value_divergence (6), + length_hacking (8),
+        // component_hacking (8), staleness (8) and reward_stagnation (6).
+        #expect(keyLines.count == 184)
         #expect(keyLines.allSatisfy { $0.contains("# from: ") })
     }
 

@@ -385,7 +385,7 @@ import Testing
         ),
         (
             "telemetry: true",
-            "rlwatch.yaml:1:1: unknown section `telemetry` (known: run_id, framework, entropy_collapse, kl_explosion, reward_hacking, advantage_variance, loss_nan, gradient_norm_spike, reward_mean_drift, entropy_explosion, learning_signal_dead, length_truncation, rollout_mismatch, importance_ratio, clip_saturation, value_divergence, stall, crash, throughput, metrics, alerts, storage, dashboard, actions)"
+            "rlwatch.yaml:1:1: unknown section `telemetry` (known: run_id, framework, entropy_collapse, kl_explosion, reward_hacking, advantage_variance, loss_nan, gradient_norm_spike, reward_mean_drift, entropy_explosion, learning_signal_dead, length_truncation, rollout_mismatch, importance_ratio, clip_saturation, value_divergence, length_hacking, component_hacking, staleness, reward_stagnation, stall, crash, throughput, metrics, alerts, storage, dashboard, actions)"
         ),
         (
             "actions:\n  detectors:\n    los_nan: stop",

@@ -198,6 +198,10 @@ public enum DetectorRegistry {
         ImportanceRatioDetector.descriptor,
         ClipSaturationDetector.descriptor,
         ValueDivergenceDetector.descriptor,
+        LengthHackingDetector.descriptor,
+        ComponentHackingDetector.descriptor,
+        StalenessDetector.descriptor,
+        RewardStagnationDetector.descriptor,
     ]
 
     public static func makeDetectors(_ config: RLWatchConfig) -> [any Detector] {
