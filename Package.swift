@@ -21,6 +21,9 @@ let package = Package(
         .library(name: "RLWatchDashboard", targets: ["RLWatchDashboard"]),
         .library(name: "RLWatchEval", targets: ["RLWatchEval"]),
         .executable(name: "rlwatch", targets: ["rlwatch"]),
+        // The test kit, a product only so that the benchmark package (Benchmarks/Package.swift, which depends on this
+        // one by path) can build its inputs; `rlwatch` never links it.
+        .library(name: "RLWatchTesting", targets: ["RLWatchTesting"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -155,14 +158,6 @@ let package = Package(
             name: "rlwatch-dip-table",
             dependencies: ["RLWatchCore"],
             path: "Sources/DipTableGenerator",
-            swiftSettings: strict
-        ),
-        .executableTarget(
-            name: "rlwatch-bench",
-            dependencies: [
-                "RLWatch", "RLWatchTesting", "RLWatchTrackers", .product(name: "GRDB", package: "GRDB.swift"),
-            ],
-            path: "Benchmarks/RLWatchBench",
             swiftSettings: strict
         ),
         // Fuzzing (see Fuzz/README.md): the targets, and a runner that is libFuzzer's entry point when built with

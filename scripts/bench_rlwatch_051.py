@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Measure rlwatch 0.5.1 on the operations `rlwatch-bench` measures, for the speed-up ratio.
+"""Measure rlwatch 0.5.1 on the operations rlwatch's benchmarks (Benchmarks/) measure, for the speed-up ratio.
 
 Setup (once):
     python3 -m venv /tmp/rlw051-venv && /tmp/rlw051-venv/bin/pip install rlwatch==0.5.1
@@ -7,7 +7,7 @@ Run:
     /tmp/rlw051-venv/bin/python scripts/bench_rlwatch_051.py [--quick] [--jsonl FILE] [FILTER ...]
 
 The steps come from a port of `SyntheticRuns.healthy` (same SplitMix64 generator, same formulas) and the
-replay-style rows from the JSONL file `rlwatch-bench` writes (`/tmp/rlwatch-bench/replay-1000000.jsonl`),
+replay-style rows from the JSONL file the benchmarks write (`/tmp/rlwatch-bench/replay-1000000.jsonl`),
 so both sides do the same work:
 
   check_step.scalars              DetectorSuite.check_step, 9 scalar metrics, no per-sample rewards
@@ -165,7 +165,7 @@ def bench_check_step(name: str, steps: list[dict], derive: bool, note: str = "")
     def call(s: dict):
         kwargs = {k: s[k] for k in DETECTOR_KEYS if k in s}
         if derive and "rewards" in kwargs:
-            # What RLWatch.log_step does before check_step (rlwatch-bench's analyzer derives them too).
+            # What RLWatch.log_step does before check_step (the benchmarks' analyzer derives them too).
             r = kwargs["rewards"]
             kwargs["reward_mean"] = float(np.mean(r))
             kwargs["reward_std"] = float(np.std(r))
@@ -253,7 +253,7 @@ def read_lines(path: str, count: int) -> list[str]:
 
 
 def bench_log_metrics(lines: list[str]) -> dict:
-    """MetricStore.log_metrics: the rlwatch-bench store rows (same file, extras kept), one commit per row."""
+    """MetricStore.log_metrics: the benchmarks' store rows (same file, extras kept), one commit per row."""
     rows = []
     for line in lines:
         logs = json.loads(line)
@@ -349,7 +349,7 @@ def main():
     parser.add_argument("filters", nargs="*", help="run only benchmarks whose name contains one of these")
     parser.add_argument("--quick", action="store_true", help="a fifth of the iterations")
     parser.add_argument("--jsonl", default="/tmp/rlwatch-bench/replay-1000000.jsonl",
-                        help="the TRL-like file rlwatch-bench generates (for the store and replay rows)")
+                        help="the TRL-like file the benchmarks generate (for the store and replay rows)")
     parser.add_argument("--json", help="also write the results to this JSON file")
     args = parser.parse_args()
     scale = 0.2 if args.quick else 1.0
@@ -377,7 +377,7 @@ def main():
     selected = [(name, run) for name, run in benches if not args.filters or any(f in name for f in args.filters)]
     needs_file = any(name.startswith(("log_metrics", "replay")) for name, _ in selected)
     if needs_file and not os.path.exists(args.jsonl):
-        sys.exit(f"{args.jsonl} is missing: run `rlwatch-bench replay.inprocess.parse-only` once to generate it")
+        sys.exit(f"{args.jsonl} is missing: run `swift package --package-path Benchmarks benchmark --filter replay.inprocess.parse-only` once to generate it")
 
     print(f"rlwatch {rlwatch.__version__}, Python {platform.python_version()}, numpy {np.__version__}", file=sys.stderr)
     results = []

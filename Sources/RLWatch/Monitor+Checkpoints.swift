@@ -5,14 +5,15 @@ import RLWatchStore
 extension Monitor {
     /// Records a checkpoint the trainer saved, so that later alerts name it as a place to resume.
     ///
+    /// - Parameter time: when it was saved (seconds since 1970); nil: now, on the monitor's clock.
     /// - Returns: whether it was new (the same path reported again is kept once); false when the store keeps no
     ///   checkpoints.
     @discardableResult
-    public func recordCheckpoint(step: Int, path: String, at time: Double = Date().timeIntervalSince1970) async throws
-        -> Bool
-    {
+    public func recordCheckpoint(step: Int, path: String, at time: Double? = nil) async throws -> Bool {
         guard let store = store as? any TrainingCheckpointStore else { return false }
-        return try await store.recordTrainingCheckpoint(TrainingCheckpoint(step: step, path: path, savedAt: time), runID: runID)
+        let savedAt = time ?? clock.now.secondsSince1970
+        return try await store.recordTrainingCheckpoint(
+            TrainingCheckpoint(step: step, path: path, savedAt: savedAt), runID: runID)
     }
 
     /// The alerts with `resume_from` set: the newest checkpoint saved before the earliest onset of the trouble each

@@ -28,8 +28,8 @@ public final class Monitor: Sendable {
     let logger: Logger
     private let analyzer: Mutex<RunAnalyzer>
     private let failures = Atomic<Int>(0)
-    /// Stamps the stored rows and the run's start.
-    private let clock: AnyWallClock
+    /// Stamps the stored rows, the run's start and the checkpoints recorded.
+    let clock: AnyWallClock
 
     /// Creates the monitor and registers the run in the store.
     ///

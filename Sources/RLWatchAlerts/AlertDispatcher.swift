@@ -32,7 +32,8 @@ public struct AlertDispatcher: Service {
     /// Runs `actions.command` for the entries of the ``AlertCommand/channel`` channel; nil when none is configured.
     let commands: AlertCommandRunner?
     let logger: Logger
-    let now: @Sendable () -> Date
+    /// The wall clock the store's times are in.
+    let clock: AnyWallClock
 
     /// - Parameters:
     ///   - store: the outbox.
@@ -44,12 +45,12 @@ public struct AlertDispatcher: Service {
     ///   - batchSize: the most sends in flight at once (and the entries one ``deliverDue(using:)`` pass claims).
     ///   - commands: runs `actions.command` for the entries queued for it; nil when none is configured.
     ///   - logger: delivery failures are logged here, secrets scrubbed.
-    ///   - now: the wall clock the store's times are in.
+    ///   - clock: the wall clock the store's times are in; tests pass one they step.
     public init(
         store: any Store, config: AlertsConfig, transport: (any AlertTransport)? = nil,
         pollInterval: Duration = .milliseconds(500), lease: Duration = .seconds(300), batchSize: Int = 16,
         commands: AlertCommandRunner? = nil,
-        logger: Logger = .current, now: @escaping @Sendable () -> Date = { Date() }
+        logger: Logger = .current, clock: AnyWallClock = .system
     ) {
         self.commands = commands
         self.store = store
@@ -60,7 +61,7 @@ public struct AlertDispatcher: Service {
         self.lease = lease
         self.batchSize = max(1, batchSize)
         self.logger = logger
-        self.now = now
+        self.clock = clock
     }
 
     public func run() async throws {
@@ -96,7 +97,7 @@ public struct AlertDispatcher: Service {
                 if due.count == free { continue }  // There may be more due: fill the window as slots free up.
                 var wait = pollInterval
                 if due.isEmpty, let next = try? await store.nextDeliveryDue() {
-                    let seconds = next - now().timeIntervalSince1970
+                    let seconds = next - clock.now.secondsSince1970
                     if seconds <= 0 { continue }
                     wait = min(wait, .milliseconds(Int64(seconds * 1000) + 1))
                 }
@@ -126,7 +127,7 @@ public struct AlertDispatcher: Service {
 
     /// Claims up to `limit` due entries (leased, so no other dispatcher sends them meanwhile).
     private func claim(limit: Int) async -> [DueDelivery] {
-        let start = now().timeIntervalSince1970
+        let start = clock.now.secondsSince1970
         do {
             return try await store.claimDueDeliveries(at: start, leaseUntil: start + lease.seconds, limit: limit)
         } catch {
@@ -155,7 +156,7 @@ public struct AlertDispatcher: Service {
     private func attempt(_ entry: DueDelivery, transport: any AlertTransport) async {
         let delivery = entry.delivery
         let number = delivery.attempts + 1
-        let started = now()
+        let started = clock.date
         let outcome: AttemptOutcome
         if delivery.channel == AlertCommand.channel {
             outcome =
@@ -168,7 +169,7 @@ public struct AlertDispatcher: Service {
         } else {
             outcome = .configurationError(detail: "unknown channel \(delivery.channel.debugDescription)")
         }
-        let finished = now()
+        let finished = clock.date
         var status: DeliveryStatus
         var next = finished.timeIntervalSince1970
         var detail = outcome.detail

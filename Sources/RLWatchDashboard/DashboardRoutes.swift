@@ -26,24 +26,24 @@ public struct DashboardRoutes: Sendable {
     let options: DashboardOptions
     let live: LiveUpdates
     let views = RunViewCache()
-    let now: @Sendable () -> Double
+    /// The wall clock the stall mark compares stored arrival times with.
+    let wallClock: AnyWallClock
     let logger: Logger
 
     /// - Parameters:
     ///   - store: where runs are read from.
     ///   - options: the stall mark and live-update limits.
     ///   - clock: paces the live-update polls.
-    ///   - now: the wall-clock time in seconds since 1970 (the stall mark compares stored arrival times with it).
+    ///   - wallClock: the wall clock the stall mark compares stored arrival times with; tests pass one they set.
     ///   - logger: where failed requests are logged.
     public init(
         store: any Store, options: DashboardOptions = DashboardOptions(), clock: any Clock<Duration> = ContinuousClock(),
-        now: @escaping @Sendable () -> Double = { Date().timeIntervalSince1970 },
-        logger: Logger = .current
+        wallClock: AnyWallClock = .system, logger: Logger = .current
     ) {
         self.store = store
         self.options = options
         self.live = LiveUpdates(store: store, options: options.live, clock: clock)
-        self.now = now
+        self.wallClock = wallClock
         self.logger = logger
     }
 
@@ -67,7 +67,7 @@ public struct DashboardRoutes: Sendable {
         let all = try await store.runs()
         let needle = query.lowercased()
         let matching = needle.isEmpty ? all : all.filter { ($0.runID + " " + $0.framework).lowercased().contains(needle) }
-        let time = now()
+        let time = wallClock.now.secondsSince1970
         var overviews: [RunOverview] = []
         for run in matching.prefix(Pages.maxRuns) {
             overviews.append(try await RunOverview.load(from: store, run: run, now: time, stallAfter: options.stallAfter))
@@ -80,7 +80,7 @@ public struct DashboardRoutes: Sendable {
         guard let runID = query["id"].map(String.init), !runID.isEmpty else {
             return Self.html(Pages.message(title: "No run", text: "Pick a run from the list."), status: .badRequest)
         }
-        guard let view = try await views.view(from: store, runID: runID, now: now(), stallAfter: options.stallAfter) else {
+        guard let view = try await views.view(from: store, runID: runID, now: wallClock.now.secondsSince1970, stallAfter: options.stallAfter) else {
             return Self.html(Pages.message(title: "Run not found", text: "There is no run \(runID) in this database."), status: .notFound)
         }
         var events = "/events?run=\(HTML.queryValue(runID))&after_alert=\(view.lastAlertID)"
@@ -92,7 +92,7 @@ public struct DashboardRoutes: Sendable {
         let query = request.uri.queryParameters
         var ids: [String] = []
         for id in query[values: "run"].map(String.init) where !id.isEmpty && !ids.contains(id) { ids.append(id) }
-        let time = now()
+        let time = wallClock.now.secondsSince1970
         var views: [RunView] = []
         for id in ids.prefix(ChartData.palette.count) {
             if let view = try await self.views.view(from: store, runID: id, now: time, stallAfter: options.stallAfter) {

@@ -4,6 +4,8 @@ import Synchronization
 
 /// A store that keeps everything in memory: for tests and `--no-store` runs.
 public final class InMemoryStore: Store {
+    /// Whether appended steps are kept (`replay --no-store` judges a million steps and reads none back).
+    private let keepsSteps: Bool
     private struct State {
         var runs: [String: RunRecord] = [:]
         var steps: [String: [StoredStep]] = [:]
@@ -23,7 +25,9 @@ public final class InMemoryStore: Store {
     /// Rung after an append that queued deliveries (see ``OutboxStore/outboxDoorbell``).
     public let outboxDoorbell: OutboxDoorbell? = OutboxDoorbell()
 
-    public init() {}
+    public init(keepingSteps: Bool = true) {
+        keepsSteps = keepingSteps
+    }
 
     public func registerRun(_ run: RunRecord) async throws {
         state.withLock { state in
@@ -42,7 +46,7 @@ public final class InMemoryStore: Store {
         state.withLock { state in
             if let checkpoint = options.checkpoint { state.checkpoints[checkpoint.source] = checkpoint }
             if let receipt = options.receipt { state.receipts[receipt.runID, default: [:]][receipt.key] = receipt }
-            for step in steps { state.steps[step.runID, default: []].append(step) }
+            if keepsSteps { for step in steps { state.steps[step.runID, default: []].append(step) } }
             let now = Date().timeIntervalSince1970
             for var alert in alerts {
                 let id = state.nextAlertID

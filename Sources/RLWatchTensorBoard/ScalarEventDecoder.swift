@@ -13,8 +13,6 @@ import SwiftProtobuf
 struct ScalarEventDecoder: Sendable {
     /// The plugin name of every tag whose metadata named one; bounded by ``pluginMemoryLimit``.
     private(set) var pluginByTag: [String: String] = [:]
-    /// The strings of recent tags, shared by the scalars of the fast path.
-    var tags = TagInterner()
     /// Beyond this many tags the plugin of new ones is no longer remembered (a log with ever-new tags
     /// cannot grow the reader without bound); their one-number tensors are still taken as scalars.
     static let pluginMemoryLimit = 65_536
@@ -29,19 +27,12 @@ struct ScalarEventDecoder: Sendable {
 
     init() {}
 
-    /// Appends the scalars of one serialized `Event` to `scalars`.
+    /// Appends the scalars of one serialized `Event`, decoded by swift-protobuf, to `scalars`.
     ///
-    /// The common shapes are read by the fast path (``decodeFast(_:into:)``), everything else by swift-protobuf.
+    /// swift-protobuf alone reads about a million events a second (README § Benchmarks), far above what a
+    /// trainer writes; a hand-written decoder of the common shapes was removed for that reason.
     /// - Returns: Nil when the bytes decoded; why, when they did not.
     mutating func decode(_ data: UnsafeRawBufferPointer, into scalars: inout [TensorBoardScalar]) -> DecodeFailure? {
-        if decodeFast(data, into: &scalars) { return nil }
-        return decodeWithSwiftProtobuf(data, into: &scalars)
-    }
-
-    /// Appends the scalars of one serialized `Event`, decoded by swift-protobuf.
-    mutating func decodeWithSwiftProtobuf(
-        _ data: UnsafeRawBufferPointer, into scalars: inout [TensorBoardScalar]
-    ) -> DecodeFailure? {
         let event: Tensorboard_Event
         do {
             // No copy: the Data only lives for the decode.
@@ -85,16 +76,14 @@ struct ScalarEventDecoder: Sendable {
     }
 
     /// The plugin the tag's metadata named, if it named one.
-    @inline(__always)
     func plugin(of tag: String) -> String? {
         pluginByTag.isEmpty ? nil : pluginByTag[tag]
     }
 
     /// Notes the plugin a tag's metadata names.
-    mutating func remember(plugin: String, of tag: String) {
+    private mutating func remember(plugin: String, of tag: String) {
         guard !plugin.isEmpty, pluginByTag[tag] != plugin else { return }
         guard pluginByTag.count < Self.pluginMemoryLimit || pluginByTag[tag] != nil else { return }
         pluginByTag[tag] = plugin
-        tags.setPlugin(plugin, forTag: tag)
     }
 }

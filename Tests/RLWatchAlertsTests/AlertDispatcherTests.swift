@@ -9,11 +9,10 @@ import Testing
 
 /// The outbox: queued in the alert's transaction, delivered by the dispatcher, resumed after a restart.
 @Suite struct AlertDispatcherTests {
-    /// A wall clock the test moves by hand.
+    /// A wall clock the test moves by hand, starting just after the real time the store stamps the outbox with.
     final class ManualTime: Sendable {
-        private let seconds = Mutex(Date().timeIntervalSince1970 + 1)
-        var now: Date { Date(timeIntervalSince1970: seconds.withLock { $0 }) }
-        func advance(_ by: Double) { seconds.withLock { $0 += by } }
+        let clock = ManualWallClock(secondsSince1970: Date().timeIntervalSince1970 + 1)
+        func advance(_ by: Double) { clock.advance(by: .milliseconds(Int64(by * 1000))) }
     }
 
     static func config(webhookURL: String) -> AlertsConfig {
@@ -42,7 +41,7 @@ import Testing
     func dispatcher(_ store: any Store, _ config: AlertsConfig, _ time: ManualTime) -> AlertDispatcher {
         var logger = Logger(label: "test")
         logger.logLevel = .critical
-        return AlertDispatcher(store: store, config: config, logger: logger, now: { time.now })
+        return AlertDispatcher(store: store, config: config, logger: logger, clock: AnyWallClock(time.clock))
     }
 
     @Test func retriesOnScheduleAndNeverDeliversTwice() async throws {
@@ -216,7 +215,7 @@ import Testing
             logger.logLevel = .critical
             let dispatcher = AlertDispatcher(
                 store: store, config: config, pollInterval: .milliseconds(20), lease: .seconds(30), logger: logger,
-                now: { time.now })
+                clock: AnyWallClock(time.clock))
             let entry = { @Sendable () async throws -> DeliveryRecord? in
                 try await store.deliveries(runID: "r", filter: .all).first
             }

@@ -27,13 +27,15 @@ func withServe<T: Sendable>(
 
 /// Runs the standalone dashboard (`rlwatch dashboard`) the same way.
 func withDashboard<T: Sendable>(
-    store: any Store, token: String? = nil, now: @escaping @Sendable () -> Double = { Date().timeIntervalSince1970 },
+    store: any Store, token: String? = nil, now: (@Sendable () -> Double)? = nil,
     limits: ConnectionLimits = ConnectionLimits(), _ body: (HTTPTestClient) async throws -> T
 ) async throws -> T {
     var logger = Logger(label: "rlwatch.dashboard.test")
     logger.logLevel = .warning
     let server = DashboardServer(
-        host: "127.0.0.1", port: 0, token: token, limits: limits, routes: DashboardRoutes(store: store, now: now, logger: logger),
+        host: "127.0.0.1", port: 0, token: token, limits: limits, routes: DashboardRoutes(
+            store: store, wallClock: now.map { AnyWallClock(ManualWallClock(secondsSince1970: $0())) } ?? .system,
+            logger: logger),
         logger: logger)
     return try await withService({ server.service(onListening: $0) }, logger: logger, body)
 }

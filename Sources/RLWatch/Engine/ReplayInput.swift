@@ -2,8 +2,8 @@ import Foundation
 import RLWatchCore
 import RLWatchIngest
 
-/// The source of `rlwatch replay`: finished logs of any format `watch` reads, read to their end into a
-/// ``ReplayRunner``.
+/// The source of `rlwatch replay`: finished logs of any format `watch` reads, read to their end into the
+/// ``RunPipeline`` (through a ``ReplayFeeder``).
 ///
 /// A log directory and TensorBoard event files are read through the sources `watch` follows them with
 /// (``WatchTarget/readToEnd(_:_:)``), so `replay` and `watch --no-follow` judge the same steps.
@@ -38,11 +38,11 @@ public struct ReplayInput {
         format ?? InputFormat.detect(path: file) ?? InputFormat.named(file) ?? .jsonl
     }
 
-    /// Reads every file into the runner and stores what it judged.
+    /// Reads every file into the pipeline, which judges and stores it.
     ///
     /// - Returns: what was wrong with the input that stopped the replay (everything before it is stored), or nil.
     /// - Throws: the store's errors.
-    public func read(into runner: ReplayRunner, keyMap: MetricKeyMap) throws -> String? {
+    public func read(into feeder: ReplayFeeder, keyMap: MetricKeyMap) throws -> String? {
         let policy: MetricsJSONLReader.BadLinePolicy =
             skipBadLines ? .skip(report: { [report] in report("warning: skipped \($0.description)") }) : .stop
         do {
@@ -52,7 +52,7 @@ public struct ReplayInput {
                 let chosen = format(of: file)
                 // A log directory is read as `watch` reads it: every log file of its format, in the same order.
                 if Self.isDirectory(file), let kind = WatchSourceKind.of(chosen, keyMap: keyMap) {
-                    try readToEnd(WatchTarget(path: file, kind: kind), into: runner, noteKeys: describe)
+                    try readToEnd(WatchTarget(path: file, kind: kind), into: feeder, noteKeys: describe)
                     continue
                 }
                 switch chosen {
@@ -64,25 +64,25 @@ public struct ReplayInput {
                     try reader.forEachLine { line in
                         if first { noteKeys(line) }
                         first = false
-                        try runner.consume(keyMap.makeStep(step: line.step, values: line.values, rewards: line.rewards))
+                        try feeder.consume(keyMap.makeStep(step: line.step, values: line.values, rewards: line.rewards))
                     }
                 case .jsonl, .verl:
                     try MetricsJSONLReader(path: file, keyMap: keyMap).forEachStep(onBadLine: policy, firstLine: noteKeys) {
-                        try runner.consume($0)
+                        try feeder.consume($0)
                     }
                 case .trainerState:
-                    try TrainerStateReader(path: file, keyMap: keyMap).forEachStep(firstEntry: noteKeys) { try runner.consume($0) }
+                    try TrainerStateReader(path: file, keyMap: keyMap).forEachStep(firstEntry: noteKeys) { try feeder.consume($0) }
                 case .tensorboard, .wandb, .mlflow, .trackio:
                     guard let kind = WatchSourceKind.of(chosen, keyMap: keyMap) else { continue }
-                    try readToEnd(WatchTarget(path: file, kind: kind), into: runner, noteKeys: describe)
+                    try readToEnd(WatchTarget(path: file, kind: kind), into: feeder, noteKeys: describe)
                 }
             }
-            try runner.flush()
+            try feeder.flush()
             return nil
         } catch let error where error is MetricsFileError || error is TrainerStateError || error is WatchError
             || error is SelectedRowsError
         {
-            try runner.flush()
+            try feeder.flush()
             return "\(error)"
         }
     }
@@ -90,8 +90,8 @@ public struct ReplayInput {
     /// Reads a log directory, a TensorBoard log or a tracker's store (W&B, MLflow, Trackio) through the sources `watch` reads it with, to its end.
     ///
     /// - Throws: ``WatchError`` for a malformed record (unless `skipBadLines`: then a warning) or a log that cannot
-    ///   be read; the runner's errors.
-    private func readToEnd(_ target: WatchTarget, into runner: ReplayRunner, noteKeys: ([String]) -> Void) throws {
+    ///   be read; the pipeline's errors.
+    private func readToEnd(_ target: WatchTarget, into feeder: ReplayFeeder, noteKeys: ([String]) -> Void) throws {
         var noted = false
         try target.readToEnd(WatchPollOptions(strict: !skipBadLines, keysWanted: 1)) { poll in
             for note in poll.notes { report(note.kind == .info ? "rlwatch replay: \(note.text)" : note.description) }
@@ -99,10 +99,10 @@ public struct ReplayInput {
                 noted = true
                 noteKeys(poll.keys)
             }
-            for step in poll.steps { try runner.consume(step) }
+            for step in poll.steps { try feeder.consume(step) }
             if let crash = poll.crashed {
                 report("rlwatch replay: the tracker recorded that the run crashed")
-                try runner.crashed(crash)
+                try feeder.crashed(crash)
             }
         }
     }

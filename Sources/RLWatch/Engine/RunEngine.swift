@@ -7,8 +7,8 @@ import UnixSignals
 
 /// The long-running parts every command shares, run as `Service`s of a `ServiceGroup`.
 ///
-/// `replay`, `watch`, `demo` and `serve` feed steps through a ``Monitor`` (or its synchronous twin,
-/// ``ReplayRunner``) into a store; what surrounds that is the same for all of them and lives here: SIGINT and SIGTERM
+/// `replay`, `watch`, `demo` and `serve` feed steps through a ``Monitor`` (`replay` and `watch` through one
+/// ``RunPipeline``) into a store; what surrounds that is the same for all of them and lives here: SIGINT and SIGTERM
 /// end the run gracefully (everything read so far stored), the alert dispatcher sends the outbox beside it and is
 /// drained before the command exits, and ``RetentionService`` prunes old rows. The CLI only parses arguments and
 /// prints.

@@ -4,8 +4,8 @@ import RLWatchCore
 import RLWatchIngest
 import RLWatchStore
 
-/// The engine behind `rlwatch watch`: polls the logs a trainer writes and feeds their new steps through a
-/// ``Monitor``, storing each source's position in the same transaction as the steps it covers.
+/// `rlwatch watch`: polls the logs a trainer writes and feeds their new steps through the ``RunPipeline`` (as
+/// `replay` feeds finished logs), storing each source's position in the same transaction as the steps it covers.
 ///
 /// Lifecycle: ``start(targets:config:runID:store:sinks:options:logger:report:)`` picks the run id, checks
 /// the store, restores the detectors from the run's stored rows and each source from its checkpoint;
@@ -80,8 +80,18 @@ public final class Watcher {
     }
 
     public let runID: String
-    public let monitor: Monitor
-    public private(set) var summary = Summary()
+    /// Judges, stores and tallies the steps read.
+    public let pipeline: RunPipeline
+    public var monitor: Monitor { pipeline.monitor }
+    /// What this watch did so far.
+    public var summary: Summary {
+        let tally = pipeline.tally
+        return Summary(
+            steps: tally.steps, restoredSteps: restoredSteps, restoredThroughStep: restoredThroughStep,
+            delivered: tally.delivered, suppressed: tally.suppressed)
+    }
+    private var restoredSteps = 0
+    private var restoredThroughStep: Int?
     let targets: [WatchTarget]
     private let store: any Store
     let options: Options
@@ -109,7 +119,7 @@ public final class Watcher {
         keyMap: MetricKeyMap, report: @escaping (WatchNote) -> Void
     ) {
         self.runID = runID
-        self.monitor = monitor
+        pipeline = RunPipeline(monitor: monitor)
         self.targets = targets
         self.store = store
         self.options = options
@@ -159,8 +169,8 @@ public final class Watcher {
         if stored > 0 {
             let history = try await store.steps(runID: id)
             monitor.restore(from: history)
-            watcher.summary.restoredSteps = history.count
-            watcher.summary.restoredThroughStep = history.last?.metrics.step
+            watcher.restoredSteps = history.count
+            watcher.restoredThroughStep = history.last?.metrics.step
             if let last = history.last {
                 // Silent since the last row stored: a trainer that hung while no watch ran is found.
                 watcher.liveness = LivenessTracker(config: config, lastStep: last.metrics.step, lastArrival: last.timestamp)
@@ -189,7 +199,7 @@ public final class Watcher {
         // Before the steps: an alert raised by this poll can then name a checkpoint saved up to now.
         await findTrainingCheckpoints()
 
-        let before = summary.steps
+        let before = pipeline.tally.steps
         let pollOptions = WatchPollOptions(
             limit: options.batchSize, final: !options.follow, strict: options.strict,
             keysWanted: explained ? 0 : 20, stopping: stopping)
@@ -198,7 +208,7 @@ public final class Watcher {
         while more {
             more = false
             for source in sources {
-                if !stopping, stop?.isStopped == true || Task.isCancelled { return summary.steps - before }
+                if !stopping, stop?.isStopped == true || Task.isCancelled { return pipeline.tally.steps - before }
                 let poll = try source.poll(pollOptions)
                 for note in poll.notes { report(note) }
                 if !explained, !poll.steps.isEmpty {
@@ -210,17 +220,9 @@ public final class Watcher {
                     let checkpoint = poll.state.map {
                         SourceCheckpoint(source: source.id, runID: runID, state: $0)
                     }
-                    var outcomes = try await monitor.log(batch: poll.steps, checkpoint: checkpoint)
-                    summary.steps += poll.steps.count
+                    try await pipeline.judge(poll.steps, checkpoint: checkpoint)
                     if options.follow, !poll.steps.isEmpty {
-                        outcomes += await record(liveness.stepsArrived(poll.steps, at: options.wallClock.now.secondsSince1970))
-                    }
-                    for outcome in outcomes {
-                        if outcome.disposition.isDelivered {
-                            summary.delivered.append(outcome.alert)
-                        } else {
-                            summary.suppressed += 1
-                        }
+                        await record(liveness.stepsArrived(poll.steps, at: options.wallClock.now.secondsSince1970))
                     }
                 }
                 if let ended = poll.ended { writerFinished(ended, source: source.id) }
@@ -229,7 +231,7 @@ public final class Watcher {
                 more = more || poll.hasMore
             }
         }
-        return summary.steps - before
+        return pipeline.tally.steps - before
     }
 
     /// Says once, before the first steps are judged, which key feeds which metric (and with `explain`,
@@ -307,13 +309,7 @@ public final class Watcher {
     private func writerCrashed(_ crash: CrashReport, source: String) async {
         writerEnded = true
         report(WatchNote(.warning, "\(source): the tracker recorded that the run crashed"))
-        for outcome in await record(liveness.crashed(crash)) {
-            if outcome.disposition.isDelivered {
-                summary.delivered.append(outcome.alert)
-            } else {
-                summary.suppressed += 1
-            }
-        }
+        await record(liveness.crashed(crash))
     }
 
     /// Raises a stall when the watched files have been quiet too long and the trainer did not say training ended.
@@ -338,21 +334,18 @@ public final class Watcher {
                             + "reported as stalled once its files stay quiet past the stall limit"))
             }
         }
-        let found = liveness.check(at: now)
-        guard !found.isEmpty else { return }
-        for outcome in await record(found) where outcome.disposition.isDelivered {
-            summary.delivered.append(outcome.alert)
-        }
+        // Only the delivered ones count: a stall held back by the policy is checked again at every poll.
+        await record(liveness.check(at: now), countingSuppressed: false)
     }
 
-    /// Stores liveness findings through the monitor; a store failure is reported, not thrown.
-    private func record(_ findings: [LivenessFinding]) async -> [AlertOutcome] {
-        guard !findings.isEmpty else { return [] }
+    /// Stores liveness findings through the pipeline; a store failure is reported, not thrown.
+    private func record(_ findings: [LivenessFinding], countingSuppressed: Bool = true) async {
+        guard !findings.isEmpty else { return }
         do {
-            return try await monitor.record(findings, at: options.wallClock.now.secondsSince1970)
+            try await pipeline.record(
+                findings, at: options.wallClock.now.secondsSince1970, countingSuppressed: countingSuppressed)
         } catch {
             report(WatchNote(.warning, "could not store \(findings.count) liveness alert(s): \(error)"))
-            return []
         }
     }
 

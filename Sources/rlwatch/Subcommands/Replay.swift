@@ -45,7 +45,7 @@ extension RLWatchCommand {
         var runID: String?
 
         @Option(help: "Output: text, or jsonl (one JSON object per delivered alert, nothing else on stdout).")
-        var format: ReplayRunner.OutputFormat = .text
+        var format: AlertOutputFormat = .text
 
         @Flag(name: .customLong("no-store"), help: "Do not store the replay in the log dir's database.")
         var noStore = false
@@ -65,34 +65,33 @@ extension RLWatchCommand {
         func run() async throws {
             let context = try CommandContext(options, runID: runID)
             let chosenID = context.config.runID.isEmpty ? Monitor.generateRunID() : context.config.runID
-            guard !noStore else { return try await replay(context, runID: chosenID, store: nil) }
+            guard !noStore else {
+                // Judged and printed only: the steps are not kept (a million-line replay would fill memory).
+                return try await replay(context, runID: chosenID, store: (InMemoryStore(keepingSteps: false), nil))
+            }
             let location = try context.storeLocation(database: database).description
             try await context.withStore(database: database) { store in
                 try await replay(context, runID: chosenID, store: (store, location))
             }
         }
 
-        /// Replays the files as run `runID`, storing into `store` (at the path or URL `location`).
+        /// Replays the files as run `runID` through the run pipeline into `store` (at the path or URL `location`; nil
+        /// for `--no-store`).
         private func replay(
-            _ context: CommandContext, runID chosenID: String, store: (store: any Store, location: String)?
+            _ context: CommandContext, runID chosenID: String, store: (store: any Store, location: String?)
         ) async throws {
-            if let (store, location) = store {
-                if try await store.run(id: chosenID) != nil {
-                    let stored = try await store.stepCount(runID: chosenID)
-                    printError(
-                        "error: run \(chosenID) already exists in \(location) (\(stored) steps); "
-                            + "a replay would mix its steps with the stored ones. Choose another --run-id, or --no-store.")
-                    throw ExitStatus.badInput
-                }
-                try await store.registerRun(
-                    RunRecord(
-                        runID: chosenID, framework: context.config.framework,
-                        startedAt: AnyWallClock.system.now.secondsSince1970, configJSON: Monitor.configJSON(context.config)))
+            if let location = store.location, try await store.store.run(id: chosenID) != nil {
+                let stored = try await store.store.stepCount(runID: chosenID)
+                printError(
+                    "error: run \(chosenID) already exists in \(location) (\(stored) steps); "
+                        + "a replay would mix its steps with the stored ones. Choose another --run-id, or --no-store.")
+                throw ExitStatus.badInput
             }
-            let writer = store.map { BlockingStoreWriter(store: $0.store) }
-            nonisolated(unsafe) let runner = ReplayRunner(
-                config: context.config, runID: chosenID, format: format,
-                persist: writer.map { writer in { try writer.append(steps: $0, alerts: $1) } })
+            let printer = BufferedAlertPrinter(format: format)
+            let monitor = try await Monitor(
+                config: context.config, runID: chosenID, store: store.store, sinks: [printer])
+            let pipeline = RunPipeline(monitor: monitor)
+            nonisolated(unsafe) let feeder = ReplayFeeder(pipeline: pipeline, printer: printer)
             let keyMap = MetricKeyMap(overrides: context.config.metrics.keys)
             let (format, explain) = (format, explain)
             nonisolated(unsafe) let input = ReplayInput(
@@ -101,18 +100,19 @@ extension RLWatchCommand {
                     guard format == .text || explain else { return }
                     printError("\(file.map { "metrics (\($0))" } ?? "metrics"): \(keyMap.describeSources(forKeys: keys))")
                 }, report: { printError($0) })
-            // The store writes asynchronously: the replay reads on a thread of its own and waits for each batch.
-            if let failure = try await BlockingStoreWriter.runOnOwnThread({ try input.read(into: runner, keyMap: keyMap) }) {
+            // The readers call back per step: they read on a thread of their own, which waits for each batch.
+            if let failure = try await ReplayFeeder.runOnOwnThread({ try input.read(into: feeder, keyMap: keyMap) }) {
                 printError("error: \(failure)")
                 throw ExitStatus.badInput
             }
             // A replayed log is a run that ended: never watched for stalls by a later `serve`.
-            try await store?.store.finishRun(id: chosenID, at: AnyWallClock.system.now.secondsSince1970)
-            if format == .text { print(runner.summary) }
-            if failOn.isMet(by: runner.worstSeverity) { throw ExitStatus.failure }
+            try await store.store.finishRun(id: chosenID, at: AnyWallClock.system.now.secondsSince1970)
+            let tally = pipeline.tally
+            if format == .text { print(tally.line("Replayed", runID: chosenID)) }
+            if failOn.isMet(by: tally.worstSeverity) { throw ExitStatus.failure }
         }
     }
 }
 
-extension ReplayRunner.OutputFormat: ExpressibleByArgument {}
+extension AlertOutputFormat: ExpressibleByArgument {}
 extension FailOn: ExpressibleByArgument {}

@@ -42,7 +42,7 @@ extension RLWatchCommand {
         var runID: String?
 
         @Option(help: "Output: text (alert panels on stderr), or jsonl (one JSON object per alert on stdout).")
-        var output: ReplayRunner.OutputFormat = .text
+        var output: AlertOutputFormat = .text
 
         @Flag(help: "Stop with exit status 2 at a malformed line instead of skipping it with a warning.")
         var strict = false
@@ -112,7 +112,7 @@ extension RLWatchCommand {
                     : AlertDispatcher(
                         store: store, config: context.config.alerts, lease: .seconds(context.config.alerts.retry.leaseSeconds),
                         commands: AlertCommandRunner.configured(context.config.actions, store: store),
-                        logger: Logger(label: "rlwatch.alerts"))
+                        logger: Logger(label: "rlwatch.alerts"), clock: watchOptions.wallClock)
                 let watcher: Watcher
                 do {
                     watcher = try await Watcher.start(

@@ -3,6 +3,7 @@
 #elseif canImport(Darwin)
     import Darwin
 #endif
+import Benchmark
 import Foundation
 import GRDB
 import RLWatch
@@ -11,35 +12,31 @@ import RLWatchIngest
 import RLWatchTesting
 import RLWatchTrackers
 
-/// `rlwatch replay` of the trackers' own files, in process (the sources `watch` reads them with + `ReplayRunner`,
+/// `rlwatch replay` of the trackers' own files, in process (the sources `watch` reads them with + the run pipeline,
 /// no store), beside the same number of JSONL steps: a W&B transaction log of 100k steps and an MLflow SQLite store
 /// of 100k steps (one row per key and step, as MLflow stores them), each step with the 14 keys of the JSONL input
 /// under TRL's `train/` names.
 enum TrackerBenchmarks {
     static let steps = 100_000
 
-    static func all() -> [Benchmark] {
-        [
-            Benchmark(name: "replay.tracker.jsonl", summary: "\(steps)-step JSONL, in process, no store (the baseline)") {
-                let file = BenchInput.replayFile(lines: steps)
-                let best = Times.best(try (0..<3).map { _ in try ReplayBenchmarks.timeInProcessReplay(file, store: nil) })
-                return [ReplayBenchmarks.throughput("replay.tracker.jsonl", lines: steps, total: best, target: .none, note: "best of 3")]
-            },
-            Benchmark(name: "replay.tracker.wandb", summary: "\(steps)-step .wandb transaction log, in process, no store") {
-                let file = wandbFile()
-                let best = Times.best(try (0..<3).map { _ in try timeReplay(file, format: .wandb) })
-                return [ReplayBenchmarks.throughput("replay.tracker.wandb", lines: steps, total: best, target: .none, note: "best of 3")]
-            },
-            Benchmark(name: "replay.tracker.mlflow", summary: "\(steps)-step MLflow SQLite store, in process, no store") {
-                let file = try mlflowStore()
-                let best = Times.best(try (0..<3).map { _ in try timeReplay(file, format: .mlflow) })
-                return [
-                    ReplayBenchmarks.throughput(
-                        "replay.tracker.mlflow", lines: steps, total: best, target: .none,
-                        note: "best of 3, \(steps * keys.count) metric rows")
-                ]
-            },
-        ]
+    static func register() {
+        // One iteration replays a whole log: its time a step is the wall clock over `steps`.
+        let configuration = Benchmark.Configuration(maxDuration: .seconds(30), maxIterations: 3)
+        Benchmark("replay.tracker.jsonl", configuration: configuration) { benchmark in
+            let file = BenchInput.replayFile(lines: steps)
+            benchmark.startMeasurement()
+            try await replayJSONL(file)
+        }
+        Benchmark("replay.tracker.wandb", configuration: configuration) { benchmark in
+            let file = wandbFile()
+            benchmark.startMeasurement()
+            try await replay(file, format: .wandb, benchmark)
+        }
+        Benchmark("replay.tracker.mlflow", configuration: configuration) { benchmark in
+            let file = try mlflowStore()
+            benchmark.startMeasurement()
+            try await replay(file, format: .mlflow, benchmark)
+        }
     }
 
     static let keys = [
@@ -102,19 +99,21 @@ enum TrackerBenchmarks {
         return path
     }
 
-    /// Reads the log through the sources `watch` uses, into a `ReplayRunner` without a store.
-    static func timeReplay(_ path: String, format: InputFormat) throws -> Times {
-        guard let kind = WatchSourceKind.of(format) else { return Times(wall: .nan, cpu: .nan) }
-        return try withStandardOutputSilenced {
-            let runner = ReplayRunner(config: RLWatchConfig(), runID: "bench", format: .text, persist: nil)
-            let times = try measureTimes {
-                try WatchTarget(path: path, kind: kind).readToEnd(WatchPollOptions(strict: true)) { poll in
-                    for step in poll.steps { try runner.consume(step) }
-                }
-                try runner.flush()
+    /// The JSONL baseline: the same steps through the JSONL reader and the run pipeline, no store.
+    static func replayJSONL(_ file: String) async throws {
+        try await ReplayBenchmarks.replayInProcess(file, store: nil)
+    }
+
+    /// Reads the log through the sources `watch` uses, into the run pipeline without a store.
+    static func replay(_ path: String, format: InputFormat, _ benchmark: Benchmark) async throws {
+        // Read on the replay's own thread only (the kind holds closures that are not `Sendable`).
+        guard let found = WatchSourceKind.of(format) else { return benchmark.error("\(format) has no watch source") }
+        nonisolated(unsafe) let kind = found
+        let judged = try await ReplayBenchmarks.replayInProcess(store: nil) { feeder in
+            try WatchTarget(path: path, kind: kind).readToEnd(WatchPollOptions(strict: true)) { poll in
+                for step in poll.steps { try feeder.consume(step) }
             }
-            if runner.stepsProcessed != steps { note("\(path): \(runner.stepsProcessed) steps read, \(steps) expected") }
-            return times
         }
+        if judged != steps { benchmark.error("\(path): \(judged) steps read, \(steps) expected") }
     }
 }

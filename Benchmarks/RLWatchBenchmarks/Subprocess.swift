@@ -52,13 +52,18 @@ func runProcess(_ path: String, _ arguments: [String], directory: String? = nil)
     return (status & 0x7F == 0 ? (status >> 8) & 0xFF : -1, cpu)
 }
 
-/// The release `rlwatch` binary: `$RLWATCH_BIN`, else the one built beside this bench.
+/// The release `rlwatch` binary: `$RLWATCH_BIN`, else one built beside this benchmark, else the repository's
+/// `.build/release/rlwatch` (`swift build -c release --product rlwatch` at the top).
 func rlwatchBinary() -> String? {
     if let given = getenv("RLWATCH_BIN") { return String(cString: given) }
     var buffer = [CChar](repeating: 0, count: Int(PATH_MAX))
     let length = readlink("/proc/self/exe", &buffer, buffer.count - 1)
     let me = length > 0 ? string(fromCBuffer: buffer) : CommandLine.arguments[0]
-    guard let slash = me.lastIndex(of: "/") else { return nil }
-    let candidate = String(me[..<slash]) + "/rlwatch"
-    return access(candidate, X_OK) == 0 ? candidate : nil
+    var candidates: [String] = []
+    if let slash = me.lastIndex(of: "/") { candidates.append(String(me[..<slash]) + "/rlwatch") }
+    // This file is Benchmarks/RLWatchBenchmarks/Subprocess.swift: the repository is three levels up.
+    let repository = #filePath.split(separator: "/", omittingEmptySubsequences: false).dropLast(3)
+        .joined(separator: "/")
+    candidates.append(repository + "/.build/release/rlwatch")
+    return candidates.first { access($0, X_OK) == 0 }
 }
