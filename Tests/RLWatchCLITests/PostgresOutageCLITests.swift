@@ -64,7 +64,10 @@ struct PostgresOutageCLITests {
         Self.expectUnreachable(try await client.post("/api/v1/runs/job/finish", json: [String: Any]()))
 
         try await postgres.start()
-        // The first batch after the restart is stored: no retry, no circuit breaker to wait out.
+        // A request within `probeInterval` (250 ms) of the last failed probe reuses its verdict rather than probing
+        // again; on an idle machine the restart takes less than that, so wait it out (`finish` above was the last).
+        try await Task.sleep(for: .milliseconds(300))
+        // The first batch after that is stored: no retry, no circuit breaker to wait out.
         let resent = try await client.post("/api/v1/runs/job/steps", json: Self.steps(6...10))
         #expect(resent.status == 200, "\(resent)")
         #expect(try await client.get("/healthz").text == "ok\n")
