@@ -5,7 +5,8 @@ import PackageDescription
 //
 //   swift package --package-path Benchmarks benchmark                        # all, about ten minutes
 //   swift package --package-path Benchmarks benchmark --filter 'analyzer.*'
-//   swift package --package-path Benchmarks benchmark thresholds check       # the budgets in Thresholds/
+//   swift package --package-path Benchmarks --allow-writing-to-package-directory benchmark \
+//       thresholds check --path "$PWD/Benchmarks/Thresholds"                # the budgets (an absolute path)
 //
 // A package of its own, depending on rlwatch by path, so that building and testing rlwatch (and CI) never
 // fetches or compiles the benchmark library and its malloc interposer.
