@@ -142,16 +142,14 @@ enum ChartData {
     /// `threshold` when one is set, else `relative_threshold` × the median of the first `baseline_window` entropy
     /// observations (the detector's own baseline).
     static func collapseThreshold(run: RunRecord, rows: [StoredStep]) -> (value: Double, label: String)? {
-        guard let data = run.configJSON.data(using: .utf8),
-            let config = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-            let section = config["entropy_collapse"] as? [String: Any]
+        guard let section = (try? JSONReader.parse(run.configJSON, mode: .pythonLenient))?["entropy_collapse"],
+            section["enabled"] != .bool(false)
         else { return nil }
-        if (section["enabled"] as? Bool) == false { return nil }
-        if let threshold = (section["threshold"] as? NSNumber)?.doubleValue {
+        if let threshold = section["threshold"]?.number {
             return (threshold, "Collapse threshold (\(formatNumber(threshold)))")
         }
-        guard let relative = (section["relative_threshold"] as? NSNumber)?.doubleValue else { return nil }
-        let window = (section["baseline_window"] as? NSNumber)?.intValue ?? 10
+        guard let relative = section["relative_threshold"]?.number else { return nil }
+        let window = section["baseline_window"]?.integer ?? 10
         let early = rows.lazy.compactMap { $0.metrics.entropy }.filter(\.isFinite).prefix(max(1, window))
         let sorted = Array(early).sorted()
         guard sorted.count >= max(1, window) else { return nil }

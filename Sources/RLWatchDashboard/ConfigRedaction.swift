@@ -1,4 +1,4 @@
-import Foundation
+import RLWatchCore
 
 /// Shows a run's stored config with secrets masked.
 ///
@@ -20,31 +20,24 @@ enum ConfigRedaction {
             || key.hasSuffix("_secret") || key.hasSuffix("_key") || key.hasSuffix("_url")
     }
 
-    /// The config as indented JSON (keys sorted) with secrets masked; text that is not a JSON object is returned
-    /// as it is only when it has no `"`-quoted content at all, else a placeholder (it cannot be checked).
+    /// The config as indented JSON (keys sorted) with secrets masked; text that is not a JSON object or array is
+    /// not shown (it cannot be checked). Read as the store reads its columns (Python's `NaN` tokens allowed).
     static func pretty(_ configJSON: String) -> String {
-        guard let data = configJSON.data(using: .utf8),
-            let value = try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])
-        else { return configJSON.isEmpty ? "{}" : "(the stored configuration is not JSON and is not shown)" }
-        let masked = mask(value, secret: false)
-        guard JSONSerialization.isValidJSONObject(masked),
-            let out = try? JSONSerialization.data(withJSONObject: masked, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
-        else { return "{}" }
-        return String(decoding: out, as: UTF8.self)
+        guard let value = try? JSONReader.parse(configJSON, mode: .pythonLenient) else {
+            return configJSON.isEmpty ? "{}" : "(the stored configuration is not JSON and is not shown)"
+        }
+        switch value {
+        case .object, .array: return mask(value.normalized, secret: false).prettyPrinted()
+        case .null, .bool, .int, .double, .string: return "{}"
+        }
     }
 
-    static func mask(_ value: Any, secret: Bool) -> Any {
+    static func mask(_ value: JSONValue, secret: Bool) -> JSONValue {
         switch value {
-        case let object as [String: Any]:
-            var out: [String: Any] = [:]
-            for (key, member) in object { out[key] = mask(member, secret: secret || isSecret(key)) }
-            return out
-        case let array as [Any]:
-            return array.map { mask($0, secret: secret) }
-        case let text as String:
-            return secret && !text.isEmpty ? marker : text
-        default:
-            return value
+        case .object(let members): .object(members.map { ($0, mask($1, secret: secret || isSecret($0))) })
+        case .array(let items): .array(items.map { mask($0, secret: secret) })
+        case .string(let text): .string(secret && !text.isEmpty ? marker : text)
+        case .null, .bool, .int, .double: value
         }
     }
 }

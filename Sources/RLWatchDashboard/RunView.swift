@@ -185,12 +185,11 @@ enum RunState: String, Sendable, Hashable {
     /// settings (an older database) gets the defaults.
     static func stallLimit(configJSON: String, meanInterval: Double?) -> Double? {
         let defaults = StallConfig()
-        guard let data = configJSON.data(using: .utf8),
-            let root = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-            let stall = root["stall"] as? [String: Any]
-        else { return max(defaults.minAfterSeconds, defaults.intervalMultiplier * (meanInterval ?? 0)) }
-        func number(_ key: String) -> Double? { (stall[key] as? NSNumber)?.doubleValue }
-        if (stall["enabled"] as? Bool) == false { return nil }
+        guard let stall = (try? JSONReader.parse(configJSON, mode: .pythonLenient))?["stall"]?.members else {
+            return max(defaults.minAfterSeconds, defaults.intervalMultiplier * (meanInterval ?? 0))
+        }
+        func number(_ key: String) -> Double? { stall[key]?.number }
+        if stall["enabled"] == .bool(false) { return nil }
         if let after = number("after_seconds") { return after }
         let floor = number("min_after_seconds") ?? defaults.minAfterSeconds
         let multiplier = number("interval_multiplier") ?? defaults.intervalMultiplier

@@ -66,24 +66,27 @@ extension CorpusEvaluator {
         }
         var byRun: [String: [Alert]] = [:]
         for (index, line) in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).enumerated() {
-            let trimmed = line.trimmingCharacters(in: .whitespaces)
-            if trimmed.isEmpty { continue }
-            func fail(_ key: String, _ message: String) -> ManifestError {
-                ManifestError(file: path, line: index + 1, column: 1, key: key, message: message)
+            if line.allSatisfy(\.isWhitespace) { continue }
+            func fail(_ key: String, _ message: String, column: Int = 1) -> ManifestError {
+                ManifestError(file: path, line: index + 1, column: column, key: key, message: message)
             }
-            guard let object = (try? JSONSerialization.jsonObject(with: Data(trimmed.utf8))) as? [String: Any] else {
-                throw fail("", "not a JSON object")
+            let object: JSONValue
+            do throws(JSONError) {
+                object = try JSONReader.parse(String(line), mode: .pythonLenient)
+            } catch {
+                throw fail("", "not JSON: \(error.message)", column: error.column)
             }
-            guard let run = object["run"] as? String else { throw fail("run", "missing or not a string") }
-            guard let step = (object["step"] as? NSNumber)?.intValue else { throw fail("step", "missing or not an integer") }
-            guard let detector = object["detector"] as? String else { throw fail("detector", "missing or not a string") }
-            guard let severityName = object["severity"] as? String, let severity = Severity(rawValue: severityName) else {
+            guard object.members != nil else { throw fail("", "not a JSON object") }
+            guard let run = object["run"]?.text else { throw fail("run", "missing or not a string") }
+            guard let step = object["step"]?.integer else { throw fail("step", "missing or not an integer") }
+            guard let detector = object["detector"]?.text else { throw fail("detector", "missing or not a string") }
+            guard let severity = object["severity"]?.text.flatMap(Severity.init(rawValue:)) else {
                 throw fail("severity", "expected \"warning\" or \"critical\"")
             }
             byRun[run, default: []].append(
                 Alert(
                     step: step, detector: DetectorID(detector), severity: severity,
-                    message: object["message"] as? String ?? "", metricValues: [:], recommendation: ""))
+                    message: object["message"]?.text ?? "", metricValues: [:], recommendation: ""))
         }
         return byRun
     }

@@ -167,14 +167,21 @@ public struct EvalBaseline: Sendable, Hashable {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw ManifestError(file: path, line: 1, column: 1, key: "", message: "cannot read the baseline file")
         }
-        guard let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
+        let object: JSONValue
+        do throws(JSONError) {
+            object = try JSONReader.parse([UInt8](data), mode: .strict)
+        } catch {
+            throw ManifestError(file: path, line: error.line ?? 1, column: error.column, key: "", message: error.message)
+        }
+        guard object.members != nil else {
             throw ManifestError(file: path, line: 1, column: 1, key: "", message: "not a JSON object")
         }
         func number(_ key: String) throws -> Double {
-            guard let value = object[key] as? NSNumber else {
-                throw ManifestError(file: path, line: 1, column: 1, key: key, message: "missing or not a number")
+            switch object[key] {
+            case .int(let value)?: return Double(value)
+            case .double(let value)?: return value
+            default: throw ManifestError(file: path, line: 1, column: 1, key: key, message: "missing or not a number")
             }
-            return value.doubleValue
         }
         return EvalBaseline(
             score: try number("score"), caughtOnTime: Int(try number("caught_on_time")),

@@ -92,21 +92,9 @@ extension APIRoutes {
     }
 
     /// The body as a JSON object with only `fields` in it.
-    private func jsonObject(_ request: Request, fields: [String]) async throws -> [String: ConfigValue] {
+    private func jsonObject(_ request: Request, fields: [String]) async throws -> [String: JSONValue] {
         let body = try await collect(request, upTo: 64 * 1024, advice: "send only the listed fields")
-        let value: ConfigValue
-        do {
-            value = try JSONDecoder().decode(ConfigValue.self, from: Data(body.readableBytesView))
-        } catch {
-            throw APIError.badRequest("the body is not valid JSON: \(Self.describe(error))")
-        }
-        guard case .object(let object) = value else {
-            throw APIError.badRequest("expected a JSON object with \(fields.joined(separator: ", "))")
-        }
-        for key in object.keys where !fields.contains(key) {
-            throw APIError.badRequest("unknown field `\(key)` (expected \(fields.joined(separator: ", ")))", field: key)
-        }
-        return object
+        return try Self.jsonObject(body, shape: "with \(fields.joined(separator: ", "))", fields: fields)
     }
 }
 

@@ -27,12 +27,9 @@ extension APIRoutes {
     /// `POST /api/v1/runs/{run}/crash` `{"exception_type", "message", "exit_code"}`: the client saw its training
     /// process die. Raises `run_crashed` (critical) and closes the run, so it is not reported stalled as well.
     func crash(_ request: Request, runID: String) async throws -> Response {
-        var body = try await collect(
+        let body = try await collect(
             request, upTo: Self.maxCrashReportBytes, advice: "shorten the message (the end of a traceback is enough)")
-        let data = body.readData(length: body.readableBytes) ?? Data()
-        guard case .object(let fields)? = try? JSONDecoder().decode(ConfigValue.self, from: data) else {
-            throw APIError.badRequest("the body must be a JSON object {\"exception_type\", \"message\", \"exit_code\"}")
-        }
+        let fields = try Self.jsonObject(body, shape: #"{"exception_type", "message", "exit_code"}"#)
         func text(_ key: String) throws -> String {
             switch fields[key] {
             case nil, .null?: return ""

@@ -75,20 +75,10 @@ struct APIRoutes: Sendable {
         let body = try await collect(request)
         var runID: String?
         var framework: String?
-        var overrides: [String: ConfigValue] = [:]
+        var overrides: [String: JSONValue] = [:]
         if body.readableBytes > 0 {
-            let value: ConfigValue
-            do {
-                value = try JSONDecoder().decode(ConfigValue.self, from: Data(body.readableBytesView))
-            } catch {
-                throw APIError.badRequest("the body is not valid JSON: \(Self.describe(error))")
-            }
-            guard case .object(let object) = value else {
-                throw APIError.badRequest("expected a JSON object {\"run_id\", \"framework\", \"config\"}")
-            }
-            for key in object.keys where !["run_id", "framework", "config"].contains(key) {
-                throw APIError.badRequest("unknown field `\(key)` (expected run_id, framework, config)", field: key)
-            }
+            let object = try Self.jsonObject(
+                body, shape: #"{"run_id", "framework", "config"}"#, fields: ["run_id", "framework", "config"])
             switch object["run_id"] {
             case nil, .null: break
             case .string(let id): runID = id
@@ -106,11 +96,11 @@ struct APIRoutes: Sendable {
             }
             switch object["config"] {
             case nil, .null: break
-            case .object(let config): overrides = config
+            case .object(let config): overrides = Dictionary(config) { _, last in last }
             default: throw APIError.badRequest("config must be an object shaped like rlwatch.yaml", field: "config")
             }
             // A client may choose how its own training reacts, never what the server executes.
-            if case .object(let actions)? = overrides["actions"], actions.keys.contains(where: { $0 == "command" || $0 == "shell" }) {
+            if case .object(let actions)? = overrides["actions"], actions.contains(where: { $0.0 == "command" || $0.0 == "shell" }) {
                 throw APIError.badRequest(
                     "config.actions.command and config.actions.shell can only be set in the server's rlwatch.yaml",
                     field: "config.actions")
@@ -405,17 +395,50 @@ struct APIRoutes: Sendable {
     /// Adds `"config"` to a serialized object: the stored config text as it is (already JSON, in the schema's key
     /// order, secrets redacted), or as a string when it is not valid JSON (a damaged or foreign database).
     static func appending(config text: String, to object: String) -> String {
-        let isJSON = text.data(using: .utf8).map { (try? JSONSerialization.jsonObject(with: $0)) != nil } ?? false
         var config = ""
-        if isJSON { config = text } else { JSONValue.writeString(text, to: &config) }
+        if JSONReader.problem(in: text) == nil { config = text } else { JSONValue.writeString(text, to: &config) }
         return String(object.dropLast()) + ",\"config\":" + config + "}"
     }
 
-    static func describe(_ error: any Error) -> String {
-        if let error = error as? DecodingError, case .dataCorrupted(let context) = error {
-            return context.underlyingError.map { "\($0.localizedDescription)" } ?? context.debugDescription
+    /// A request body as one strict JSON object (RFC 8259: a `NaN` token is an error here; only step batches
+    /// are read leniently), its members by key.
+    ///
+    /// - Throws: ``APIError`` 400 naming the line and column of invalid JSON, a key given twice (by its dotted
+    ///   path, at any depth: which one counts would be a guess), `shape` when the body is not an object, or with
+    ///   `fields` the first member not among them.
+    static func jsonObject(_ body: ByteBuffer, shape: String, fields: [String]? = nil) throws -> [String: JSONValue] {
+        let value: JSONValue
+        do {
+            value = try JSONReader.parse(Array(body.readableBytesView), mode: .strict)
+        } catch {
+            throw APIError.badRequest("the body is not valid JSON: \(error)")
         }
-        return "\(error)"
+        guard case .object(let members) = value else { throw APIError.badRequest("expected a JSON object \(shape)") }
+        if let path = repeatedKey(in: value) { throw APIError.badRequest("`\(path)` is given twice", field: path) }
+        if let fields, let key = members.first(where: { !fields.contains($0.0) })?.0 {
+            throw APIError.badRequest(
+                "unknown field `\(key)` (expected \(fields.joined(separator: ", ")))", field: key)
+        }
+        return value.members ?? [:]
+    }
+
+    /// The dotted path of the first key that an object in `value` repeats, or nil.
+    private static func repeatedKey(in value: JSONValue, path: String = "") -> String? {
+        switch value {
+        case .object(let members):
+            var seen = Set<String>()
+            for (key, member) in members {
+                let memberPath = path.isEmpty ? key : path + "." + key
+                if !seen.insert(key).inserted { return memberPath }
+                if let repeated = repeatedKey(in: member, path: memberPath) { return repeated }
+            }
+        case .array(let items):
+            for (index, item) in items.enumerated() {
+                if let repeated = repeatedKey(in: item, path: "\(path)[\(index)]") { return repeated }
+            }
+        case .null, .bool, .int, .double, .string: break
+        }
+        return nil
     }
 
     static func json(_ text: String, status: HTTPResponse.Status) -> Response {

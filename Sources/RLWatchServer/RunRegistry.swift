@@ -52,7 +52,9 @@ final class RunRegistry: Sendable {
     ///
     /// - Throws: ``APIError`` 400 for an invalid run id or config override (naming the key), 409 when the run is
     ///   live with different overrides.
-    func open(runID requested: String?, framework: String?, overrides: [String: ConfigValue]) async throws -> Opened {
+    func open(runID requested: String?, framework: String?, overrides: [String: JSONValue]) async throws -> Opened {
+        // Normalised, so that the same overrides sent with their keys in another order are the same configuration.
+        let overrides = overrides.mapValues(\.normalized)
         let runID = try requested.map(Self.validate) ?? Monitor.generateRunID()
         let config = try configuration(overrides: overrides)
         if let live = try await liveSession(runID) {
@@ -162,7 +164,7 @@ final class RunRegistry: Sendable {
     }
 
     private func makeSession(
-        runID: String, framework: String?, config: RLWatchConfig, overrides: [String: ConfigValue], resume: Bool
+        runID: String, framework: String?, config: RLWatchConfig, overrides: [String: JSONValue], resume: Bool
     ) async throws -> RunSession {
         let monitor = try await Monitor(
             config: config, runID: runID, framework: framework ?? config.framework, store: options.store,
@@ -216,7 +218,7 @@ final class RunRegistry: Sendable {
         }
     }
 
-    private func configuration(overrides: [String: ConfigValue]) throws -> RLWatchConfig {
+    private func configuration(overrides: [String: JSONValue]) throws -> RLWatchConfig {
         if overrides.isEmpty { return options.baseConfig }
         do {
             return try options.baseConfig.applying(overrides: overrides, source: .override(label: "config"))
@@ -243,21 +245,13 @@ final class RunRegistry: Sendable {
     /// The detector and alert-policy settings of a stored run's config, as overrides on the server's config.
     ///
     /// Channel settings, storage and the run id are the server's own (the stored copy has its secrets redacted).
-    static func storedOverrides(configJSON: String) -> [String: ConfigValue] {
-        guard let data = configJSON.data(using: .utf8),
-            case .object(var root) = try? JSONDecoder().decode(ConfigValue.self, from: data)
-        else { return [:] }
+    static func storedOverrides(configJSON: String) -> [String: JSONValue] {
+        // The store's columns are read as the store reads them: Python's NaN tokens allowed (rlwatch 0.5.1 wrote them).
+        guard var root = (try? JSONReader.parse(configJSON, mode: .pythonLenient))?.members else { return [:] }
         for key in ["run_id", "storage", "dashboard"] { root.removeValue(forKey: key) }
         if case .object(let alerts) = root["alerts"] {
-            root["alerts"] = .object(alerts.filter { !($0.value.isObject) })
+            root["alerts"] = .object(alerts.filter { $0.1.members == nil })
         }
         return root.filter { $0.value != .null }
-    }
-}
-
-extension ConfigValue {
-    fileprivate var isObject: Bool {
-        if case .object = self { return true }
-        return false
     }
 }

@@ -10,7 +10,7 @@ final class RunSession: Sendable {
     let lock = AsyncSerialLock()
     /// The run-level overrides the run was opened with (`POST /api/v1/runs`'s `config`), to tell a repeated open
     /// apart from a conflicting one.
-    let overrides: [String: ConfigValue]
+    let overrides: [String: JSONValue]
 
     /// Set, under ``lock``, when the session leaves the registry (finished, evicted when idle, or after a store
     /// failure). A request that got the session before that finds it set once it holds the lock, and looks the
@@ -22,7 +22,7 @@ final class RunSession: Sendable {
     /// monitor has judged or replayed. Read and written under ``lock``.
     private let cursorRowID = Atomic<Int64>(0)
 
-    init(monitor: Monitor, overrides: [String: ConfigValue], now: Double) {
+    init(monitor: Monitor, overrides: [String: JSONValue], now: Double) {
         self.monitor = monitor
         self.overrides = overrides
         lastUsedBits = Atomic(now.bitPattern)

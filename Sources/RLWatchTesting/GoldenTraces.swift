@@ -27,40 +27,37 @@ public enum GoldenTraces {
         public var description: String
     }
 
-    /// The `replay_config` section of the golden file as YAML-style nested dictionaries.
-    public static func load() throws -> (replayConfig: [String: Any], traces: [GoldenTrace]) {
+    /// The golden file's traces and its `replay_config` section (sections of scalar keys, like the YAML file).
+    public static func load() throws -> (replayConfig: JSONValue, traces: [GoldenTrace]) {
         let url = TestFixtures.goldenTraces
-        let data = try Data(contentsOf: url)
-        guard let root = try JSONSerialization.jsonObject(with: data) as? [String: Any],
-            let fixtures = root["fixtures"] as? [[String: Any]],
-            let replayConfig = root["replay_config"] as? [String: Any]
-        else { throw LoadError(description: "unexpected layout in \(url.path)") }
+        let root = try JSONReader.parse([UInt8](try Data(contentsOf: url)), mode: .strict)
+        guard let fixtures = root["fixtures"]?.elements, let replayConfig = root["replay_config"] else {
+            throw LoadError(description: "unexpected layout in \(url.path)")
+        }
         var traces: [GoldenTrace] = []
         for fixture in fixtures {
-            guard let name = fixture["name"] as? String, let columns = fixture["columns"] as? [String],
-                let rows = fixture["rows"] as? [[Any]]
+            guard let name = fixture["name"]?.text, let columns = fixture["columns"]?.elements,
+                let rows = fixture["rows"]?.elements
             else { throw LoadError(description: "fixture without name/columns/rows") }
-            var steps: [MetricStep] = []
-            for row in rows {
+            let steps = rows.map { row in
                 var step = MetricStep(step: 0)
-                for (column, cell) in zip(columns, row) {
-                    let value: Double? =
-                        (cell as? NSNumber)?.doubleValue ?? ((cell as? String) == "NaN" ? .nan : nil)
+                for (column, cell) in zip(columns, row.elements ?? []) {
+                    // NaN is written as the string "NaN", which `number` reads.
                     if column == "step" {
-                        step.step = Int(value ?? 0)
-                    } else if let metric = MetricName(rawValue: column) {
-                        step[metric] = value
+                        step.step = Int(cell.number ?? 0)
+                    } else if let metric = column.text.flatMap(MetricName.init(rawValue:)) {
+                        step[metric] = cell.number
                     }
                 }
-                steps.append(step)
+                return step
             }
-            let expected = (fixture["expected_set"] as? [[String]] ?? []).map {
-                DetectorSeverity(DetectorID($0[0]), Severity(rawValue: $0[1]) ?? .warning)
+            let expected = (fixture["expected_set"]?.elements ?? []).map {
+                DetectorSeverity(DetectorID($0[0]?.text ?? ""), Severity(rawValue: $0[1]?.text ?? "") ?? .warning)
             }
-            let observed = (fixture["observed_persisted"] as? [[Any]] ?? []).map {
+            let observed = (fixture["observed_persisted"]?.elements ?? []).map {
                 (
-                    step: ($0[0] as? NSNumber)?.intValue ?? -1, detector: DetectorID($0[1] as? String ?? ""),
-                    severity: Severity(rawValue: $0[2] as? String ?? "") ?? .warning
+                    step: $0[0]?.integer ?? -1, detector: DetectorID($0[1]?.text ?? ""),
+                    severity: Severity(rawValue: $0[2]?.text ?? "") ?? .warning
                 )
             }
             traces.append(
@@ -72,10 +69,7 @@ public enum GoldenTraces {
     /// The golden file's `replay_config` applied to the defaults through the same validation as a YAML
     /// file or an API override.
     public static func replayConfig() throws -> RLWatchConfig {
-        let url = TestFixtures.goldenTraces
-        struct File: Decodable { var replay_config: [String: ConfigValue] }
-        let file = try JSONDecoder().decode(File.self, from: Data(contentsOf: url))
-        return try RLWatchConfig().applying(overrides: file.replay_config)
+        try RLWatchConfig().applying(overrides: try load().replayConfig.members ?? [:])
     }
 
     /// A trace as metrics JSONL lines (what `rlwatch replay` reads); NaN is written as the string "NaN".

@@ -1,4 +1,5 @@
 import Foundation
+import RLWatchCore
 
 /// An MLflow run's metrics, from the legacy file store (`mlruns/<experiment>/<run>/`; MLflow 3.x writes it only
 /// with `MLFLOW_ALLOW_FILE_STORE=true`).
@@ -28,10 +29,10 @@ public final class MLflowFileStoreLog: TrackerLog {
         self.path = path
     }
 
-    public var position: String { encodePosition(state) }
+    public var position: String { StateJSON.encode(state) ?? "{}" }
 
     public func resume(from position: String) throws {
-        state = try decodePosition(Position.self, position)
+        state = try StateJSON.decode(Position.self, from: position)
     }
 
     public func read(limit: Int, final: Bool, strict: Bool) throws(TrackerError) -> TrackerRead {

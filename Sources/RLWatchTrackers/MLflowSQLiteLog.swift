@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import RLWatchCore
 
 /// An MLflow run's metrics, from the SQLite tracking store (`mlflow.db`, MLflow's default backend since 3.7),
 /// opened read-only.
@@ -24,10 +25,10 @@ public final class MLflowSQLiteLog: TrackerLog {
         self.path = path
     }
 
-    public var position: String { encodePosition(state) }
+    public var position: String { StateJSON.encode(state) ?? "{}" }
 
     public func resume(from position: String) throws {
-        state = try decodePosition(Position.self, position)
+        state = try StateJSON.decode(Position.self, from: position)
     }
 
     public func read(limit: Int, final: Bool, strict: Bool) throws(TrackerError) -> TrackerRead {

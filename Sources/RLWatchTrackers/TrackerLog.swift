@@ -82,17 +82,6 @@ public struct TrackerError: Error, Sendable, Hashable, CustomStringConvertible {
     public var description: String { "\(path): \(message)" }
 }
 
-/// JSON of a `Codable` position, with sorted keys (so an unchanged position compares equal as text).
-func encodePosition(_ value: some Encodable) -> String {
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = .sortedKeys
-    return (try? encoder.encode(value)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
-}
-
-func decodePosition<T: Decodable>(_ type: T.Type, _ text: String) throws -> T {
-    try JSONDecoder().decode(type, from: Data(text.utf8))
-}
-
 /// A logged value as a number: JSON numbers, and the spellings of non-finite values trackers write (`NaN`,
 /// `Infinity`, `-Infinity`, `nan`, `inf`, quoted or not); nil for anything else (text, media, objects).
 func trackerNumber(_ text: Substring) -> Double? {

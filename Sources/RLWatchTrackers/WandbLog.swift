@@ -1,4 +1,5 @@
 import Foundation
+import RLWatchCore
 import RLWatchIngest
 import SwiftProtobuf
 
@@ -27,10 +28,10 @@ public final class WandbLog: TrackerLog {
         self.path = path
     }
 
-    public var position: String { encodePosition(state) }
+    public var position: String { StateJSON.encode(state) ?? "{}" }
 
     public func resume(from position: String) throws {
-        state = try decodePosition(Position.self, position)
+        state = try StateJSON.decode(Position.self, from: position)
     }
 
     public func read(limit: Int, final: Bool, strict: Bool) throws(TrackerError) -> TrackerRead {

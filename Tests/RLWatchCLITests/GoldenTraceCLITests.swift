@@ -100,7 +100,7 @@ import Testing
                     inProcess: replay(kit.steps, config: goldenConfig),
                     inProcessDefault: replay(kit.steps, config: RLWatchConfig())))
         }
-        return (yaml(golden.replayConfig), traces)
+        return (yaml(try #require(root["replay_config"] as? [String: Any])), traces)
     }
 
     /// A cell as JSON text: the step as an integer, numbers in Swift's shortest round-trip form, NaN as "NaN".

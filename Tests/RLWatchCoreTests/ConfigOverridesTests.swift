@@ -49,7 +49,7 @@ import Testing
     @Test func overridesDecodeFromJSON() throws {
         let body =
             #"{"kl_explosion": {"sigma_multiplier": 4, "enabled": false}, "alerts": {"email": {"to_addrs": ["a@b.c"]}}, "run_id": null}"#
-        let overrides = try JSONDecoder().decode([String: ConfigValue].self, from: Data(body.utf8))
+        let overrides = try #require(try JSONReader.parse(body, mode: .strict).members)
         let config = try RLWatchConfig().applying(overrides: overrides)
         #expect(config.klExplosion.sigmaMultiplier == 4)
         #expect(!config.klExplosion.enabled)
@@ -58,8 +58,7 @@ import Testing
     }
 
     @Test func jsonBooleansStayBooleans() throws {
-        let overrides = try JSONDecoder().decode(
-            [String: ConfigValue].self, from: Data(#"{"loss_nan": {"warmup_steps": true}}"#.utf8))
+        let overrides = try #require(try JSONReader.parse(#"{"loss_nan": {"warmup_steps": true}}"#, mode: .strict).members)
         #expect(overrides == ["loss_nan": ["warmup_steps": true]])
         #expect(throws: ConfigError.self) { try RLWatchConfig().applying(overrides: overrides) }
     }

@@ -62,18 +62,15 @@ import Testing
         config.alerts.email.toAddrs = ["a@b.c", "d@e.f"]
         for pretty in [false, true] {
             let json = config.toJSON(redactingSecrets: false, prettyPrinted: pretty)
-            let decoded = try JSONDecoder().decode([String: ConfigValue].self, from: Data(json.utf8))
+            let decoded = try #require(try JSONReader.parse(json, mode: .strict).members)
             #expect(try RLWatchConfig().applying(overrides: decoded) == config)
         }
     }
 
-    @Test func configValueMirrorsTheJSON() throws {
-        let value = RLWatchConfig().configValue()
-        guard case .object(let root) = value, case .object(let dashboard)? = root["dashboard"] else {
-            Issue.record("not an object: \(value)")
-            return
-        }
-        #expect(dashboard["port"] == .int(8501))
-        #expect(root["framework"] == .string("auto"))
+    @Test func jsonValueMirrorsTheJSON() throws {
+        let value = RLWatchConfig().json()
+        #expect(value["dashboard"]?["port"] == .int(8501))
+        #expect(value["framework"] == "auto")
+        #expect(value.serialized() == RLWatchConfig().toJSON())
     }
 }

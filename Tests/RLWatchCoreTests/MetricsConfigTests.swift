@@ -38,7 +38,7 @@ import Testing
         var config = RLWatchConfig()
         config.metrics.keys = ["a/b": "loss"]
         #expect(config.toJSON().contains(#""metrics":{"keys":{"a/b":"loss"}}"#))
-        let applied = try RLWatchConfig().applying(overrides: ["metrics": .object(["keys": .object(["a/b": .string("loss")])])])
+        let applied = try RLWatchConfig().applying(overrides: ["metrics": ["keys": ["a/b": "loss"]]])
         #expect(applied.metrics.keys == ["a/b": "loss"])
     }
 }

@@ -59,6 +59,11 @@ import Testing
         for secret in ["hunter2", "https://h/secret", "\"k\"", "https://hooks/x"] { #expect(!shown.contains(secret), "\(secret) shown") }
         #expect(shown.contains("a@b"))
         #expect(shown.contains("entropy_collapse"))
+        // rlwatch 0.5.1 wrote Python's bare NaN: the store reads its columns leniently, and so does this page.
+        let python = ConfigRedaction.pretty(#"{"kl": {"threshold": NaN, "webhook_url": "https://hooks/y"}, "a": 1}"#)
+        #expect(python == "{\n  \"a\": 1,\n  \"kl\": {\n    \"threshold\": \"NaN\",\n    \"webhook_url\": \"***\"\n  }\n}", "\(python)")
+        #expect(ConfigRedaction.pretty("{nope") == "(the stored configuration is not JSON and is not shown)")
+        #expect(ConfigRedaction.pretty(#""just text""#) == "{}")
     }
 }
 

@@ -129,3 +129,40 @@ final class TemporaryCorpus {
         }
     }
 }
+
+/// The eval's other JSON inputs, read by the shared `JSONReader`: errors name the line and column.
+@Suite struct EvalJSONInputTests {
+    @Test func externalAlertsNameTheLineColumnAndKeyAtFault() throws {
+        let corpus = try TemporaryCorpus()
+        let path = corpus.directory.appendingPathComponent("alerts.jsonl").path
+        let good = #"{"run": "a", "step": 12, "detector": "kl_explosion", "severity": "critical", "message": "m"}"#
+        try corpus.write("alerts.jsonl", good + "\n\n" + #"{"run": "b", "step": 3.0, "detector": "nan_loss", "severity": "warning"}"# + "\n")
+        let alerts = try CorpusEvaluator.externalAlerts(path)
+        #expect(alerts["a"]?.first?.step == 12 && alerts["a"]?.first?.message == "m")
+        #expect(alerts["b"]?.first?.step == 3, "a whole float is a step, as before")
+        for (line, key, fragment) in [
+            (#"{"run": "a", "step": 1, "detector": "d", "severity": "warning",}"#, "", ":1:64: not JSON"),
+            (#"{"run": "a", "step": 1.5, "detector": "d", "severity": "warning"}"#, "step", ":2:1: step:"),
+            (#"{"run": 1, "step": 1, "detector": "d", "severity": "warning"}"#, "run", ":2:1: run:"),
+            (#"{"run": "a", "step": 1, "detector": "d", "severity": "fatal"}"#, "severity", ":2:1: severity:"),
+            (#"[1]"#, "", ":2:1: not a JSON object"),
+        ] {
+            try corpus.write("alerts.jsonl", (fragment.hasPrefix(":1:") ? "" : good + "\n") + line + "\n")
+            let error = try #require(throws: ManifestError.self) { try CorpusEvaluator.externalAlerts(path) }
+            #expect(error.key == key && error.description.contains(fragment), "\(error)")
+        }
+    }
+
+    @Test func aBaselineIsStrictJSONWithNumbers() throws {
+        let corpus = try TemporaryCorpus()
+        let path = corpus.directory.appendingPathComponent("baseline.json").path
+        try corpus.write("baseline.json", #"{"score": 0.75, "caught_on_time": 3, "false_alarms": 1}"#)
+        #expect(try EvalBaseline.load(path) == EvalBaseline(score: 0.75, caughtOnTime: 3, falseAlarms: 1))
+        try corpus.write("baseline.json", "{\"score\": NaN,\n \"caught_on_time\": 3, \"false_alarms\": 1}")
+        let token = try #require(throws: ManifestError.self) { try EvalBaseline.load(path) }
+        #expect(token.line == 1 && token.column == 11, "\(token)")
+        try corpus.write("baseline.json", #"{"score": "high", "caught_on_time": 3, "false_alarms": 1}"#)
+        let type = try #require(throws: ManifestError.self) { try EvalBaseline.load(path) }
+        #expect(type.key == "score", "\(type)")
+    }
+}

@@ -32,7 +32,7 @@ final class CSVWatchSource: WatchSource {
     }
 
     func resume(from state: String) throws {
-        self.state = try JSONDecoder().decode(State.self, from: Data(state.utf8))
+        self.state = try StateJSON.decode(State.self, from: state)
     }
 
     func poll(_ options: WatchPollOptions) throws -> WatchPoll {
@@ -81,9 +81,7 @@ final class CSVWatchSource: WatchSource {
         if chunk.position != state.position || state.identity == nil || moved {
             state.position = chunk.position
             state.identity = FileIdentity.refreshed(state.identity, descriptor: descriptor, status: status)
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = .sortedKeys
-            poll.state = (try? encoder.encode(state)).map { String(decoding: $0, as: UTF8.self) }
+            poll.state = StateJSON.encode(state)
         }
         return poll
     }

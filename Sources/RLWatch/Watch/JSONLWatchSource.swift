@@ -42,7 +42,7 @@ final class JSONLWatchSource: WatchSource {
     }
 
     func resume(from state: String) throws {
-        self.state = try JSONDecoder().decode(State.self, from: Data(state.utf8))
+        self.state = try StateJSON.decode(State.self, from: state)
     }
 
     func poll(_ options: WatchPollOptions) throws -> WatchPoll {
@@ -136,8 +136,6 @@ final class JSONLWatchSource: WatchSource {
     }
 
     private func encode(_ state: State) -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = .sortedKeys
-        return (try? encoder.encode(state)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+        StateJSON.encode(state) ?? "{}"
     }
 }

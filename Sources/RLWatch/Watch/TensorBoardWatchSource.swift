@@ -65,7 +65,7 @@ final class TensorBoardWatchSource: WatchSource {
     }
 
     func resume(from state: String) throws {
-        let saved = try JSONDecoder().decode(State.self, from: Data(state.utf8))
+        let saved = try StateJSON.decode(State.self, from: state)
         restart(at: saved)
     }
 
@@ -163,9 +163,7 @@ final class TensorBoardWatchSource: WatchSource {
             ended: ended)
         if next != state || moved {
             state = next
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = .sortedKeys
-            poll.state = (try? encoder.encode(next)).map { String(decoding: $0, as: UTF8.self) }
+            poll.state = StateJSON.encode(next)
         }
         return poll
     }

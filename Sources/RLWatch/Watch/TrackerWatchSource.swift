@@ -39,7 +39,7 @@ final class TrackerWatchSource: WatchSource {
     }
 
     func resume(from state: String) throws {
-        let saved = try JSONDecoder().decode(State.self, from: Data(state.utf8))
+        let saved = try StateJSON.decode(State.self, from: state)
         try log.resume(from: saved.log)
         endReported = saved.endReported
         assembler = TensorBoardStepAssembler()
@@ -94,10 +94,7 @@ final class TrackerWatchSource: WatchSource {
         poll.hasMore = read.hasMore && poll.failure == nil
         var copy = assembler
         let pending = copy.flush().map { PendingStep(step: $0.step, wallTime: $0.wallTime, values: $0.values) }
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = .sortedKeys
-        let state = (try? encoder.encode(State(log: log.position, pending: pending, endReported: endReported)))
-            .map { String(decoding: $0, as: UTF8.self) }
+        let state = StateJSON.encode(State(log: log.position, pending: pending, endReported: endReported))
         if state != lastState {
             lastState = state
             poll.state = state

@@ -57,7 +57,7 @@ final class TrainerStateWatchSource: WatchSource {
     }
 
     func resume(from state: String) throws {
-        let saved = try JSONDecoder().decode(State.self, from: Data(state.utf8))
+        let saved = try StateJSON.decode(State.self, from: state)
         document = saved.document
         handedOver = Self.split(saved.digests)
     }
@@ -197,8 +197,6 @@ final class TrainerStateWatchSource: WatchSource {
     }
 
     private static func encode(_ state: State) -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = .sortedKeys
-        return (try? encoder.encode(state)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+        StateJSON.encode(state) ?? "{}"
     }
 }

@@ -278,8 +278,9 @@ struct ConfigIssueThrow: Error {
 
 extension ConfigNode {
     /// A tree for `value`, every node at `source`. Object keys are visited sorted, so issues come out in a stable
-    /// order; a dotted key (`"kl_explosion.sigma_multiplier": 4`) stands for the nested path.
-    init(_ value: ConfigValue, source: ConfigSource) {
+    /// order (a repeated key keeps its last value); a dotted key (`"kl_explosion.sigma_multiplier": 4`) stands for
+    /// the nested path.
+    init(_ value: JSONValue, source: ConfigSource) {
         switch value {
         case .null: self.init(value: .null, source: source)
         case .bool(let bool): self.init(value: .bool(bool), source: source)
@@ -288,9 +289,9 @@ extension ConfigNode {
         case .string(let string): self.init(value: .string(string), source: source)
         case .array(let items):
             self.init(value: .sequence(items.map { ConfigNode($0, source: source) }), source: source)
-        case .object(let object):
-            let entries = object.keys.sorted().map { key -> Entry in
-                let child = ConfigNode(object[key] ?? .null, source: source)
+        case .object:
+            let entries = (value.members ?? [:]).sorted { $0.key < $1.key }.map { key, member -> Entry in
+                let child = ConfigNode(member, source: source)
                 return ConfigNode.nestedEntry(
                     path: key.split(separator: ".", omittingEmptySubsequences: false), value: child, source: source)
             }

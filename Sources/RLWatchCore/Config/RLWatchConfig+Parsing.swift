@@ -22,7 +22,7 @@ extension RLWatchConfig {
     ///   - source: names the overrides in messages, such as `.override(label: "POST /api/runs")`.
     /// - Throws: ``ConfigError`` listing every problem; nothing is applied then.
     public func applying(
-        overrides: [String: ConfigValue],
+        overrides: [String: JSONValue],
         source: ConfigSource = .override(label: "overrides")
     ) throws(ConfigError) -> RLWatchConfig {
         try ResolvedConfig(config: self).applying(.overrides(overrides, source: source)).config

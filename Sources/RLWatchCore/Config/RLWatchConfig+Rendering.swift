@@ -22,27 +22,24 @@ extension RLWatchConfig {
         return copy
     }
 
-    /// The whole configuration as a ``ConfigValue`` object with the YAML's nesting and key names.
+    /// The whole configuration as a ``JSONValue`` object with the YAML's nesting, key names and key order (header
+    /// maps sorted by name).
     ///
     /// - Parameter redactingSecrets: whether to apply ``redacted()`` first (the default).
-    public func configValue(redactingSecrets: Bool = true) -> ConfigValue {
-        let config = redactingSecrets ? redacted() : self
-        return ConfigOutline.configValue(of: config, items: ConfigOutline.items)
+    public func json(redactingSecrets: Bool = true) -> JSONValue {
+        ConfigOutline.json(of: redactingSecrets ? redacted() : self, items: ConfigOutline.items)
     }
 
-    /// Deterministic JSON of the whole configuration, with the YAML's nesting, key names and key order (header maps
-    /// sorted by name); what the store keeps as `runs.config_json`.
+    /// Deterministic JSON of the whole configuration (``json(redactingSecrets:)``); what the store keeps as
+    /// `runs.config_json`.
     ///
     /// - Parameters:
     ///   - redactingSecrets: whether to apply ``redacted()`` first. The default is true so that stored or served
     ///     JSON never holds credentials in clear.
     ///   - prettyPrinted: two-space indentation and one key per line instead of a single line.
     public func toJSON(redactingSecrets: Bool = true, prettyPrinted: Bool = false) -> String {
-        var output = ""
-        ConfigOutline.writeJSON(
-            configValue(redactingSecrets: redactingSecrets), order: ConfigOutline.items,
-            indent: prettyPrinted ? 0 : nil, to: &output)
-        return output
+        let value = json(redactingSecrets: redactingSecrets)
+        return prettyPrinted ? value.prettyPrinted() : value.serialized()
     }
 }
 
@@ -71,67 +68,25 @@ enum ConfigOutline {
         }
     }
 
-    static func configValue(of config: RLWatchConfig, items: [Item]) -> ConfigValue {
-        var object: [String: ConfigValue] = [:]
-        for item in items {
-            switch item {
-            case .section(let name, _, let children):
-                object[name] = configValue(of: config, items: children)
-            case .key(let name, let field):
-                object[name] = configValue(field.get(config))
-            }
-        }
-        return .object(object)
+    static func json(of config: RLWatchConfig, items: [Item]) -> JSONValue {
+        .object(
+            items.map { item in
+                switch item {
+                case .section(let name, _, let children): (name, json(of: config, items: children))
+                case .key(let name, let field): (name, json(field.get(config)))
+                }
+            })
     }
 
-    static func configValue(_ value: ConfigFieldValue) -> ConfigValue {
+    static func json(_ value: ConfigFieldValue) -> JSONValue {
         switch value {
         case .bool(let value): .bool(value)
         case .int(let value): .int(value)
         case .double(let value): .double(value)
         case .string(let value): .string(value)
-        case .strings(let values): .array(values.map(ConfigValue.string))
-        case .stringMap(let map): .object(map.mapValues(ConfigValue.string))
+        case .strings(let values): .array(values.map(JSONValue.string))
+        case .stringMap(let map): .object(map.sorted { $0.key < $1.key }.map { ($0.key, .string($0.value)) })
         case .null: .null
-        }
-    }
-
-    // MARK: JSON
-
-    /// Writes `value` as JSON; objects follow `order` where given (the schema's sections), else sorted keys.
-    ///
-    /// - Parameter indent: the current indentation level for pretty output, nil for compact output.
-    static func writeJSON(_ value: ConfigValue, order: [Item]?, indent: Int?, to output: inout String) {
-        switch value {
-        case .null: output += "null"
-        case .bool(let value): output += value ? "true" : "false"
-        case .int(let value): output += String(value)
-        case .double(let value): output += value.isFinite ? String(value) : "null"
-        case .string(let value): output += jsonString(value)
-        case .array(let values):
-            output += "["
-            for (index, element) in values.enumerated() {
-                if index > 0 { output += indent == nil ? "," : ", " }
-                writeJSON(element, order: nil, indent: indent, to: &output)
-            }
-            output += "]"
-        case .object(let object):
-            let keys = order?.map(\.name).filter { object[$0] != nil } ?? object.keys.sorted()
-            guard !keys.isEmpty else {
-                output += "{}"
-                return
-            }
-            output += "{"
-            for (index, key) in keys.enumerated() {
-                if index > 0 { output += "," }
-                if let indent { output += "\n" + String(repeating: "  ", count: indent + 1) }
-                output += jsonString(key) + (indent == nil ? ":" : ": ")
-                var childOrder: [Item]?
-                if case .section(_, _, let items)? = order?.first(where: { $0.name == key }) { childOrder = items }
-                writeJSON(object[key] ?? .null, order: childOrder, indent: indent.map { $0 + 1 }, to: &output)
-            }
-            if let indent { output += "\n" + String(repeating: "  ", count: indent) }
-            output += "}"
         }
     }
 

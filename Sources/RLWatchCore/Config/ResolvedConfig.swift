@@ -96,7 +96,7 @@ public enum ConfigLayer: Sendable, Hashable {
     case environment([String: String])
     /// A JSON-style dictionary with the YAML's nesting and names; a key may also be dotted
     /// (`"kl_explosion.sigma_multiplier"`). Every value gets `source`.
-    case overrides([String: ConfigValue], source: ConfigSource)
+    case overrides([String: JSONValue], source: ConfigSource)
     /// Command-line flags, each setting one key.
     case flags([ConfigFlag])
 }
@@ -107,9 +107,9 @@ public struct ConfigFlag: Sendable, Hashable {
     public var name: String
     /// The dotted YAML key it sets (`storage.log_dir`).
     public var key: String
-    public var value: ConfigValue
+    public var value: JSONValue
 
-    public init(name: String, key: String, value: ConfigValue) {
+    public init(name: String, key: String, value: JSONValue) {
         self.name = name
         self.key = key
         self.value = value
@@ -203,10 +203,10 @@ struct ConfigApplier {
                 apply(ConfigEnvironment.node(for: raw, key: key, source: source), to: field, keySource: source)
             }
         case .overrides(let overrides, let source):
-            applyRoot(ConfigNode(.object(overrides), source: source))
+            applyRoot(ConfigNode(.object(overrides.map { ($0.key, $0.value) }), source: source))
         case .flags(let flags):
             for flag in flags {
-                applyRoot(ConfigNode(.object([flag.key: flag.value]), source: .flag(name: flag.name)))
+                applyRoot(ConfigNode(.object([(flag.key, flag.value)]), source: .flag(name: flag.name)))
             }
         }
     }

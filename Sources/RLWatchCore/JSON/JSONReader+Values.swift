@@ -140,6 +140,49 @@ extension JSONValue {
         return members.last { $0.0 == key }?.1
     }
 
+    /// An array's element at `index`; nil out of range or for anything else.
+    public subscript(index: Int) -> JSONValue? {
+        guard case .array(let items) = self, items.indices.contains(index) else { return nil }
+        return items[index]
+    }
+
+    /// An array's elements; nil for anything else.
+    public var elements: [JSONValue]? {
+        guard case .array(let items) = self else { return nil }
+        return items
+    }
+
+    /// A string's text; nil for anything else.
+    public var text: String? {
+        guard case .string(let text) = self else { return nil }
+        return text
+    }
+
+    /// An object's members by key (a repeated key keeps its last value); nil for anything else.
+    public var members: [String: JSONValue]? {
+        guard case .object(let members) = self else { return nil }
+        return Dictionary(members) { _, last in last }
+    }
+
+    /// The same value with every object's keys sorted and a repeated key's last value kept, so that documents
+    /// that differ only in member order compare equal (a live run's config overrides against a client's).
+    public var normalized: JSONValue {
+        switch self {
+        case .array(let items): .array(items.map(\.normalized))
+        case .object: .object((members ?? [:]).sorted { $0.key < $1.key }.map { ($0.key, $0.value.normalized) })
+        case .null, .bool, .int, .double, .string: self
+        }
+    }
+
+    /// An integer's value, also a whole float (`12.0`) in `Int`'s range; nil for anything else.
+    public var integer: Int? {
+        switch self {
+        case .int(let value): value
+        case .double(let value): Int(exactly: value)
+        case .null, .bool, .string, .array, .object: nil
+        }
+    }
+
     /// A number's value; also a string spelling a non-finite number as Python's `float()` reads it
     /// (`"NaN"`, `"inf"`, `"-Infinity"`, any case), the way rlwatch and Python write NaN in strict JSON.
     public var number: Double? {

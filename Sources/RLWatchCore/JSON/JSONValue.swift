@@ -1,4 +1,7 @@
-/// A JSON value with ordered object keys, for output rlwatch writes (JSONL alerts, diagnose reports).
+/// The one JSON value of rlwatch, with ordered object keys: what ``JSONReader`` builds (API bodies, stored
+/// configs, `trainer_state.json`), what config overrides are made of, and what rlwatch writes (JSONL alerts,
+/// diagnose reports, API answers). Integers and floats stay distinct, so that an integer key given `8080.0` is
+/// an error, as in YAML.
 ///
 /// Writing is strict JSON: non-finite numbers become the strings `"NaN"`, `"Infinity"`, `"-Infinity"`
 /// (Python's `json.dumps` writes bare tokens that strict parsers reject).
@@ -149,7 +152,15 @@ extension Alert {
     }
 }
 
-extension JSONValue: ExpressibleByStringLiteral {
-    /// A string literal is a JSON string, so payloads read like the JSON they produce.
+/// Literals, so that payloads and overrides read like the JSON they stand for.
+extension JSONValue: ExpressibleByStringLiteral, ExpressibleByBooleanLiteral, ExpressibleByIntegerLiteral,
+    ExpressibleByFloatLiteral, ExpressibleByArrayLiteral, ExpressibleByDictionaryLiteral
+{
     public init(stringLiteral value: String) { self = .string(value) }
+    public init(booleanLiteral value: Bool) { self = .bool(value) }
+    public init(integerLiteral value: Int) { self = .int(value) }
+    public init(floatLiteral value: Double) { self = .double(value) }
+    public init(arrayLiteral elements: JSONValue...) { self = .array(elements) }
+    /// Members in the order written.
+    public init(dictionaryLiteral elements: (String, JSONValue)...) { self = .object(elements) }
 }
