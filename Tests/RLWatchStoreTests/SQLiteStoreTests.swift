@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import RLWatchCore
+import RLWatchSQLite
 import RLWatchStore
 import Synchronization
 import Testing

@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import RLWatchCore
+import RLWatchStore
 import Synchronization
 
 /// The embedded store: one SQLite file, compatible with rlwatch 0.5.1's `metrics.db`.
@@ -151,13 +152,13 @@ public final class SQLiteStore: Store {
     public func registerRun(_ run: RunRecord) async throws {
         try checkWritable()
         var run = run
-        let redaction = SQLiteSecrets.redact(configJSON: run.configJSON)
+        let redaction = StoreRowCodec.redactSecrets(configJSON: run.configJSON)
         if !redaction.keyPaths.isEmpty {
             run.configJSON = redaction.json
             log?(
                 .warning,
                 "Run \(run.runID): config values at \(redaction.keyPaths.joined(separator: ", ")) look like "
-                    + "unredacted secrets; they were stored as \"\(SQLiteSecrets.marker)\"")
+                    + "unredacted secrets; they were stored as \"\(StoreRowCodec.secretMarker)\"")
         }
         let row = RunsTable(run)
         try await database.write { db in

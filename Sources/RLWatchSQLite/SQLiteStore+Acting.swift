@@ -1,5 +1,6 @@
 import GRDB
 import RLWatchCore
+import RLWatchStore
 
 /// `training_checkpoints`: the checkpoints a run's trainer saved (``SQLiteSchema/actingMigration``).
 enum TrainingCheckpointsTable {
