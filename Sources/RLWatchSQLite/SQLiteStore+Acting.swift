@@ -20,7 +20,7 @@ enum AlertActionsTable {
     }
 }
 
-extension SQLiteStore: TrainingCheckpointStore, AlertActionStore {
+extension SQLiteStore {
     public func recordTrainingCheckpoint(_ checkpoint: TrainingCheckpoint, runID: String) async throws -> Bool {
         try checkWritable()
         return try await database.write { db in

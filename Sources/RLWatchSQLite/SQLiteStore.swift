@@ -204,7 +204,7 @@ public final class SQLiteStore: Store {
 
     /// Writes an append's checkpoint and receipt inside its transaction.
     private static func record(_ options: AppendOptions, _ db: Database) throws {
-        let now = Date().timeIntervalSince1970
+        let now = options.time
         if let checkpoint = options.checkpoint {
             try db.cachedStatement(sql: CheckpointsTable.upsertSQL)
                 .execute(arguments: [checkpoint.source, checkpoint.runID, checkpoint.state, now])
@@ -255,9 +255,10 @@ public final class SQLiteStore: Store {
         }
     }
 
-    /// One outbox entry per channel of a delivered alert, due now.
+    /// One outbox entry per channel of a delivered alert, due when it was judged (on the monitor's clock, which the
+    /// dispatcher claims on).
     private static func queueDeliveries(of alert: AlertRecord, alertID: Int64, _ db: Database) throws {
-        let now = Date().timeIntervalSince1970
+        let now = alert.timestamp
         let statement = try db.cachedStatement(sql: DeliveriesTable.insertSQL)
         for channel in alert.channels {
             try statement.execute(arguments: [alertID, alert.runID, channel, now, now, now])
