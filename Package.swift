@@ -11,6 +11,7 @@ let package = Package(
     products: [
         .library(name: "RLWatchCore", targets: ["RLWatchCore"]),
         .library(name: "RLWatchStore", targets: ["RLWatchStore"]),
+        .library(name: "RLWatchSQLite", targets: ["RLWatchSQLite"]),
         .library(name: "RLWatchIngest", targets: ["RLWatchIngest"]),
         .library(name: "RLWatch", targets: ["RLWatch"]),
         .library(name: "RLWatchTensorBoard", targets: ["RLWatchTensorBoard"]),
@@ -48,9 +49,16 @@ let package = Package(
             dependencies: [.product(name: "Yams", package: "Yams")],
             swiftSettings: strict
         ),
+        // The store protocol, its row encodings and the in-memory store; the drivers are modules of their own, so that
+        // what needs only the protocol links neither SQLite nor PostgreSQL.
         .target(
             name: "RLWatchStore",
-            dependencies: ["RLWatchCore", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: ["RLWatchCore"],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "RLWatchSQLite",
+            dependencies: ["RLWatchCore", "RLWatchStore", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: strict
         ),
         .target(
@@ -77,6 +85,7 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
             ],
+            resources: [.embedInCode("Assets/dashboard.css"), .embedInCode("Assets/dashboard.js")],
             swiftSettings: strict
         ),
         .target(
@@ -92,8 +101,8 @@ let package = Package(
         .target(
             name: "RLWatch",
             dependencies: [
-                "RLWatchCore", "RLWatchStore", "RLWatchIngest", "RLWatchTensorBoard", "RLWatchTrackers", "RLWatchPostgres",
-                "RLWatchAlerts",
+                "RLWatchCore", "RLWatchStore", "RLWatchSQLite", "RLWatchIngest", "RLWatchTensorBoard", "RLWatchTrackers",
+                "RLWatchPostgres", "RLWatchAlerts",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -149,15 +158,12 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // Test support (golden traces, synthetic runs, a manual clock, raw HTTP connections): under Tests/, linked by
+        // the test targets and the benchmark package, never by `rlwatch`.
         .target(
             name: "RLWatchTesting",
             dependencies: ["RLWatchCore"],
-            swiftSettings: strict
-        ),
-        .executableTarget(
-            name: "rlwatch-dip-table",
-            dependencies: ["RLWatchCore"],
-            path: "Sources/DipTableGenerator",
+            path: "Tests/RLWatchTesting",
             swiftSettings: strict
         ),
         // Fuzzing (see Fuzz/README.md): the targets, and a runner that is libFuzzer's entry point when built with
@@ -184,7 +190,7 @@ let package = Package(
         .testTarget(
             name: "RLWatchStoreTests",
             dependencies: [
-                "RLWatchStore", "RLWatchCore", "RLWatchTesting", "RLWatchPostgres", "RLWatch",
+                "RLWatchStore", "RLWatchSQLite", "RLWatchCore", "RLWatchTesting", "RLWatchPostgres", "RLWatch",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -195,7 +201,7 @@ let package = Package(
             swiftSettings: strict),
         .testTarget(name: "RLWatchIngestTests", dependencies: ["RLWatchIngest", "RLWatchTesting"], swiftSettings: strict),
         .testTarget(
-            name: "RLWatchTests", dependencies: ["RLWatch", "RLWatchStore", "RLWatchCore", "RLWatchTesting"],
+            name: "RLWatchTests", dependencies: ["RLWatch", "RLWatchStore", "RLWatchSQLite", "RLWatchCore", "RLWatchTesting"],
             swiftSettings: strict),
         .testTarget(name: "RLWatchTrackersTests", dependencies: ["RLWatchTrackers"], swiftSettings: strict),
         .testTarget(
@@ -205,7 +211,7 @@ let package = Package(
         .testTarget(
             name: "RLWatchServerTests",
             dependencies: [
-                "RLWatchServer", "RLWatch", "RLWatchStore", "RLWatchCore", "RLWatchTesting",
+                "RLWatchServer", "RLWatch", "RLWatchStore", "RLWatchSQLite", "RLWatchCore", "RLWatchTesting",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -214,7 +220,7 @@ let package = Package(
         .testTarget(
             name: "RLWatchAlertsTests",
             dependencies: [
-                "RLWatchAlerts", "RLWatchCore", "RLWatchStore", "RLWatchServer", "RLWatchTesting",
+                "RLWatchAlerts", "RLWatchCore", "RLWatchStore", "RLWatchSQLite", "RLWatchServer", "RLWatchTesting",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
@@ -223,7 +229,7 @@ let package = Package(
         .testTarget(
             name: "RLWatchDashboardTests",
             dependencies: [
-                "RLWatchDashboard", "RLWatchServer", "RLWatch", "RLWatchStore", "RLWatchCore", "RLWatchTesting",
+                "RLWatchDashboard", "RLWatchServer", "RLWatch", "RLWatchStore", "RLWatchSQLite", "RLWatchCore", "RLWatchTesting",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),

@@ -28,6 +28,7 @@ let package = Package(
                 .product(name: "RLWatchCore", package: "rlwatch"),
                 .product(name: "RLWatchIngest", package: "rlwatch"),
                 .product(name: "RLWatchStore", package: "rlwatch"),
+                .product(name: "RLWatchSQLite", package: "rlwatch"),
                 .product(name: "RLWatchTensorBoard", package: "rlwatch"),
                 .product(name: "RLWatchTrackers", package: "rlwatch"),
                 .product(name: "RLWatchTesting", package: "rlwatch"),

@@ -7,6 +7,7 @@ import Benchmark
 import RLWatch
 import RLWatchCore
 import RLWatchIngest
+import RLWatchSQLite
 import RLWatchStore
 
 /// `rlwatch replay` of a TRL-like JSONL file of a million lines: the release binary end to end, and the same

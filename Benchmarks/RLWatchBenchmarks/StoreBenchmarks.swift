@@ -2,6 +2,7 @@ import Benchmark
 import RLWatch
 import RLWatchCore
 import RLWatchIngest
+import RLWatchSQLite
 import RLWatchStore
 
 /// Durable ingest into a fresh SQLite file (WAL, synchronous=NORMAL): batched, and one step per commit.

@@ -50,8 +50,8 @@ public struct Diagnosis: Sendable {
         guard let run = try await store.run(id: runID) else { return nil }
         let steps = try await store.steps(runID: runID)
         let alerts = try await store.alerts(runID: runID)
-        let checkpoints = try await (store as? any TrainingCheckpointStore)?.trainingCheckpoints(runID: runID) ?? []
-        let actions = try await (store as? any AlertActionStore)?.alertActions(runID: runID) ?? []
+        let checkpoints = try await store.trainingCheckpoints(runID: runID)
+        let actions = try await store.alertActions(runID: runID)
         return Diagnosis(run: run, steps: steps.map(\.metrics), alerts: alerts, checkpoints: checkpoints, actions: actions)
     }
 

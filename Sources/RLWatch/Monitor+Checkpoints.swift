@@ -6,11 +6,9 @@ extension Monitor {
     /// Records a checkpoint the trainer saved, so that later alerts name it as a place to resume.
     ///
     /// - Parameter time: when it was saved (seconds since 1970); nil: now, on the monitor's clock.
-    /// - Returns: whether it was new (the same path reported again is kept once); false when the store keeps no
-    ///   checkpoints.
+    /// - Returns: whether it was new (the same path reported again is kept once).
     @discardableResult
     public func recordCheckpoint(step: Int, path: String, at time: Double? = nil) async throws -> Bool {
-        guard let store = store as? any TrainingCheckpointStore else { return false }
         let savedAt = time ?? clock.now.secondsSince1970
         return try await store.recordTrainingCheckpoint(
             TrainingCheckpoint(step: step, path: path, savedAt: savedAt), runID: runID)
@@ -23,9 +21,7 @@ extension Monitor {
     /// nothing. A store failure here leaves the alerts as they were: naming a checkpoint is a courtesy, the alert
     /// itself must not be lost.
     func namingResumePoint(_ records: [AlertRecord], outcomes: [AlertOutcome]) async -> ([AlertRecord], [AlertOutcome]) {
-        guard !outcomes.isEmpty, records.count == outcomes.count,
-            let store = store as? any TrainingCheckpointStore
-        else { return (records, outcomes) }
+        guard !outcomes.isEmpty, records.count == outcomes.count else { return (records, outcomes) }
         do {
             let checkpoints = try await store.trainingCheckpoints(runID: runID)
             guard !checkpoints.isEmpty else { return (records, outcomes) }

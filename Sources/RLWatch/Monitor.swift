@@ -29,7 +29,7 @@ public final class Monitor: Sendable {
     private let analyzer: Mutex<RunAnalyzer>
     private let failures = Atomic<Int>(0)
     /// Stamps the stored rows, the run's start and the checkpoints recorded.
-    let clock: AnyWallClock
+    public let clock: AnyWallClock
 
     /// Creates the monitor and registers the run in the store.
     ///
@@ -198,7 +198,7 @@ public final class Monitor: Sendable {
         do {
             try await store.append(
                 steps: stored, alerts: records,
-                options: AppendOptions(checkpoint: checkpoint, receipt: receipt?(outcomes)))
+                options: AppendOptions(checkpoint: checkpoint, receipt: receipt?(outcomes), at: timestamp))
         } catch {
             failures.add(1, ordering: .relaxed)
             logger.error("rlwatch could not store \(batch.count) step(s) of run \(runID): \(error)")

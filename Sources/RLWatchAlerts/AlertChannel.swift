@@ -83,12 +83,16 @@ public struct ChannelResponse: Sendable, Hashable {
     public var retryAfter: String?
     /// The start of the body, at most ``ChannelResponse/excerptLength`` characters.
     public var bodyExcerpt: String
+    /// The response's `Date` header: what an HTTP-date `Retry-After` is relative to (the server's own clock, so a
+    /// skewed local clock cannot turn it into no wait or a day's wait).
+    public var date: String?
 
     /// How much of a response body is kept for the delivery log.
     public static let excerptLength = 200
 
-    public init(status: Int, retryAfter: String? = nil, bodyExcerpt: String = "") {
+    public init(status: Int, retryAfter: String? = nil, bodyExcerpt: String = "", date: String? = nil) {
         self.status = status
+        self.date = date
         self.retryAfter = retryAfter
         self.bodyExcerpt = String(bodyExcerpt.prefix(Self.excerptLength))
     }
@@ -165,24 +169,30 @@ public enum HTTPOutcomeRules {
         case 200..<300:
             return .delivered(status: status)
         case 429, 500..<600:
-            return .retryable(status: status, detail: detail, retryAfter: response.retryAfter.flatMap { parseRetryAfter($0) })
+            return .retryable(status: status, detail: detail, retryAfter: response.retryAfter.flatMap { parseRetryAfter($0, date: response.date) })
         default:
             return .failed(status: status, detail: detail)
         }
     }
 
-    /// `Retry-After` as a wait: delay-seconds, or an HTTP date relative to `now`; nil when unreadable.
-    public static func parseRetryAfter(_ value: String, now: Date = Date()) -> Duration? {
+    /// `Retry-After` as a wait: delay-seconds, or an HTTP date relative to the response's `Date` header; nil when
+    /// unreadable, or a date without a `Date` header to measure it from (the retry policy's backoff then applies).
+    public static func parseRetryAfter(_ value: String, date: String?) -> Duration? {
         let text = value.trimmingCharacters(in: .whitespaces)
         if let seconds = Double(text), seconds.isFinite, seconds >= 0 {
             return .milliseconds(Int64(min(seconds, 86_400) * 1000))
         }
+        guard let until = httpDate(text), let sent = date.flatMap(httpDate) else { return nil }
+        let seconds = max(0, min(until.timeIntervalSince(sent), 86_400))
+        return .milliseconds(Int64(seconds * 1000))
+    }
+
+    /// An IMF-fixdate (`Tue, 14 Nov 2023 22:13:30 GMT`).
+    static func httpDate(_ text: String) -> Date? {
         let formatter = DateFormatter()
         formatter.locale = Locale(identifier: "en_US_POSIX")
         formatter.timeZone = TimeZone(identifier: "GMT")
         formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss zzz"
-        guard let date = formatter.date(from: text) else { return nil }
-        let seconds = max(0, min(date.timeIntervalSince(now), 86_400))
-        return .milliseconds(Int64(seconds * 1000))
+        return formatter.date(from: text.trimmingCharacters(in: .whitespaces))
     }
 }

@@ -9,13 +9,13 @@ import RLWatchStore
 /// run once: the entry is claimed before the command starts and marked final after it ends, whatever its exit status
 /// (a command is never retried: `scancel` twice is not what anyone wants). The program is executed directly, its
 /// arguments as written, unless `actions.shell` asks for `/bin/sh -c`. Every run (or dry run) is recorded with the
-/// alert's actions (``AlertActionStore``): what, when, why, exit status and output.
+/// alert's actions (``RLWatchStore/Store/recordAlertAction(_:)``): what, when, why, exit status and output.
 public struct AlertCommandRunner: Sendable {
     public let config: ActionsConfig
-    let actions: (any AlertActionStore)?
+    let actions: any Store
     let logger: Logger
 
-    public init(config: ActionsConfig, actions: (any AlertActionStore)?, logger: Logger) {
+    public init(config: ActionsConfig, actions: any Store, logger: Logger) {
         self.config = config
         self.actions = actions
         self.logger = logger
@@ -23,9 +23,9 @@ public struct AlertCommandRunner: Sendable {
 
     /// The runner for `actions`, or nil when no command is configured.
     public static func configured(
-        _ actions: ActionsConfig, store: any Store, logger: Logger = Logger(label: "rlwatch.actions")
+        _ actions: ActionsConfig, store: any Store, logger: Logger
     ) -> AlertCommandRunner? {
-        actions.command.isEmpty ? nil : AlertCommandRunner(config: actions, actions: store as? any AlertActionStore, logger: logger)
+        actions.command.isEmpty ? nil : AlertCommandRunner(config: actions, actions: store, logger: logger)
     }
 
     /// The argv actually executed.
@@ -36,7 +36,7 @@ public struct AlertCommandRunner: Sendable {
     /// Runs the command for `record` and records what happened.
     ///
     /// - Returns: the delivery outcome: delivered on exit 0, failed otherwise (never retryable), skipped on a dry run.
-    public func run(_ record: AlertRecord, now: Date = Date()) async -> AttemptOutcome {
+    public func run(_ record: AlertRecord, now: Date) async -> AttemptOutcome {
         let alert = record.alert
         let reason = "actions.command (\(alert.severity.rawValue) at or above actions.min_severity \(config.minSeverity))"
         let outcome: AttemptOutcome
@@ -67,16 +67,14 @@ public struct AlertCommandRunner: Sendable {
                 logger.error("rlwatch actions.command for alert \(record.id ?? 0) of run \(record.runID): \(result)")
             }
         }
-        if let actions {
-            do {
-                try await actions.recordAlertAction(
-                    AlertActionRecord(
-                        runID: record.runID, time: now.timeIntervalSince1970, action: "command", actor: "server",
-                        step: alert.step, detector: alert.detector.rawValue, severity: alert.severity.rawValue,
-                        reason: reason + ": " + argv.joined(separator: " "), result: result, output: output))
-            } catch {
-                logger.error("rlwatch could not record the command run for alert \(record.id ?? 0): \(error)")
-            }
+        do {
+            try await actions.recordAlertAction(
+                AlertActionRecord(
+                    runID: record.runID, time: now.timeIntervalSince1970, action: "command", actor: "server",
+                    step: alert.step, detector: alert.detector.rawValue, severity: alert.severity.rawValue,
+                    reason: reason + ": " + argv.joined(separator: " "), result: result, output: output))
+        } catch {
+            logger.error("rlwatch could not record the command run for alert \(record.id ?? 0): \(error)")
         }
         return outcome
     }

@@ -38,7 +38,7 @@ public struct AlertDeliverer<C: Clock>: Sendable where C.Duration == Duration {
     /// One attempt: builds the request (a configuration error or a skip ends here) and sends it.
     ///
     /// - Returns: the outcome.
-    public func attempt(_ alert: Alert, runID: String, via channel: any AlertChannel, now: Date = Date()) async
+    public func attempt(_ alert: Alert, runID: String, via channel: any AlertChannel, now: Date) async
         -> AttemptOutcome
     {
         let request: ChannelRequest?
@@ -53,13 +53,16 @@ public struct AlertDeliverer<C: Clock>: Sendable where C.Duration == Duration {
 
     /// Attempts until the alert is delivered, refused for good, or the attempts run out.
     ///
+    /// - Parameter now: when the alert is sent, on the caller's wall clock (the messages' timestamps).
     /// - Returns: every attempt, in order; the last one's outcome is the result. Cancellation stops the waits.
-    public func deliver(_ alert: Alert, runID: String, via channel: any AlertChannel) async -> [AttemptReport] {
+    public func deliver(_ alert: Alert, runID: String, via channel: any AlertChannel, now: Date) async
+        -> [AttemptReport]
+    {
         var reports: [AttemptReport] = []
         var number = 1
         while true {
             let start = clock.now
-            let outcome = await attempt(alert, runID: runID, via: channel)
+            let outcome = await attempt(alert, runID: runID, via: channel, now: now)
             reports.append(AttemptReport(attempt: number, outcome: outcome, duration: start.duration(to: clock.now)))
             guard case .retryable(_, _, let retryAfter) = outcome,
                 let wait = policy.delay(afterAttempt: number, retryAfter: retryAfter)

@@ -74,7 +74,7 @@ public struct NetworkAlertTransport: AlertTransport {
             let text = String(decoding: body.readableBytesView.prefix(Self.maxBodyBytes), as: UTF8.self)
             let answer = ChannelResponse(
                 status: Int(response.status.code), retryAfter: response.headers.first(name: "Retry-After"),
-                bodyExcerpt: scrubber.scrub(text))
+                bodyExcerpt: scrubber.scrub(text), date: response.headers.first(name: "Date"))
             return channel.classify(answer)
         } catch {
             return .retryable(status: nil, detail: scrubber.scrub(Self.describe(error)), retryAfter: nil)

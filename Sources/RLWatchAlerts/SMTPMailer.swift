@@ -260,7 +260,7 @@ private final class SMTPLineForwarder: ChannelInboundHandler, Sendable {
 
 /// The message text: headers and a `multipart/alternative` body (plain text, then HTML), base64 parts.
 enum MIMEMessage {
-    static func render(_ message: EmailMessage, date: Date = Date(), boundary: String = "rlwatch-\(UUID().uuidString)")
+    static func render(_ message: EmailMessage, boundary: String = "rlwatch-\(UUID().uuidString)")
         -> String
     {
         let formatter = DateFormatter()
@@ -271,7 +271,7 @@ enum MIMEMessage {
             "From: \(message.from)",
             "To: \(message.to.joined(separator: ", "))",
             "Subject: \(encodedWord(message.subject))",
-            "Date: \(formatter.string(from: date))",
+            "Date: \(formatter.string(from: message.date))",
             "Message-ID: <\(UUID().uuidString)@rlwatch>",
             "MIME-Version: 1.0",
             "Content-Type: multipart/alternative; boundary=\"\(boundary)\"",

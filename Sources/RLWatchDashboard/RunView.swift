@@ -36,8 +36,8 @@ struct RunView: Sendable {
         from store: any Store, run: RunRecord, alerts: [AlertRecord], now: Double, stallAfter: Double?
     ) async throws -> RunView {
         let rows = try await store.steps(runID: run.runID)
-        let checkpoints = try await (store as? any TrainingCheckpointStore)?.trainingCheckpoints(runID: run.runID) ?? []
-        let actions = try await (store as? any AlertActionStore)?.alertActions(runID: run.runID) ?? []
+        let checkpoints = try await store.trainingCheckpoints(runID: run.runID)
+        let actions = try await store.alertActions(runID: run.runID)
         let diagnosis = Diagnosis(
             run: run, steps: rows.map(\.metrics), alerts: alerts, checkpoints: checkpoints, actions: actions)
         let lastArrival = rows.last?.timestamp ?? run.startedAt
@@ -90,8 +90,8 @@ final class RunViewCache: Sendable {
         let stamp = Stamp(
             rows: try await store.stepCount(runID: runID), alerts: alerts.count,
             lastAlertID: alerts.compactMap(\.id).max() ?? 0, run: run,
-            checkpoints: try await (store as? any TrainingCheckpointStore)?.trainingCheckpoints(runID: runID).count ?? 0,
-            actions: try await (store as? any AlertActionStore)?.alertActions(runID: runID).count ?? 0)
+            checkpoints: try await store.trainingCheckpoints(runID: runID).count,
+            actions: try await store.alertActions(runID: runID).count)
         let cached = entries.withLock { entries -> RunView? in
             guard let index = entries.firstIndex(where: { $0.runID == runID && $0.stamp == stamp }) else { return nil }
             let entry = entries.remove(at: index)

@@ -2,7 +2,7 @@ import PostgresNIO
 import RLWatchCore
 import RLWatchStore
 
-extension PostgresStore: TrainingCheckpointStore, AlertActionStore {
+extension PostgresStore {
     public func recordTrainingCheckpoint(_ checkpoint: TrainingCheckpoint, runID: String) async throws -> Bool {
         try await withConnection { connection in
             let inserted = try await rows(

@@ -206,7 +206,7 @@ extension PostgresStore: Store {
                 lastRowID = maxID
             }
         }
-        let now = Date().timeIntervalSince1970
+        let now = options.time
         for record in alerts {
             let segment = try await segment(of: record, in: steps, on: connection)
             let inserted = try await rows(PostgresRows.insertAlertQuery(record, segment: segment), on: connection)
@@ -215,7 +215,8 @@ extension PostgresStore: Store {
                 try await connection.query(
                     """
                     INSERT INTO alert_deliveries (alert_id, run_id, channel, status, attempts, next_attempt_at, created_at, updated_at)
-                    SELECT \(alertID), \(record.runID), channel, 'pending', 0, \(now), \(now), \(now)
+                    SELECT \(alertID), \(record.runID), channel, 'pending', 0, \(record.timestamp), \(record.timestamp),
+                        \(record.timestamp)
                     FROM UNNEST(\(record.channels)::text[]) AS channel
                     ON CONFLICT (alert_id, channel) DO NOTHING
                     """, logger: logger)

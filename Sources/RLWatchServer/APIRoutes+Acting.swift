@@ -30,13 +30,10 @@ extension APIRoutes {
         guard case .string(let path)? = object["path"], !path.isEmpty else {
             throw APIError.badRequest("path must be a non-empty string", field: "path")
         }
-        guard let store = store as? any TrainingCheckpointStore else {
-            throw APIError(status: 501, message: "this server's store does not keep checkpoints")
-        }
         guard try await store.run(id: runID) != nil else {
             throw APIError.notFound("run \(runID) not found; open it first with POST /api/v1/runs")
         }
-        let checkpoint = TrainingCheckpoint(step: step, path: path, savedAt: Date().timeIntervalSince1970)
+        let checkpoint = TrainingCheckpoint(step: step, path: path, savedAt: registry.now)
         let isNew = try await store.recordTrainingCheckpoint(checkpoint, runID: runID)
         let answer: JSONValue = .object([
             ("run_id", .string(runID)), ("step", .int(step)), ("path", .string(path)), ("new", .bool(isNew)),
@@ -46,7 +43,7 @@ extension APIRoutes {
 
     private func getCheckpoints(runID: String) async throws -> Response {
         guard try await store.run(id: runID) != nil else { throw APIError.notFound("run \(runID) not found") }
-        let checkpoints = try await (store as? any TrainingCheckpointStore)?.trainingCheckpoints(runID: runID) ?? []
+        let checkpoints = try await store.trainingCheckpoints(runID: runID)
         let answer: JSONValue = .object([
             ("run_id", .string(runID)), ("checkpoints", .array(checkpoints.map(APIJSON.checkpoint))),
         ])
@@ -72,12 +69,9 @@ extension APIRoutes {
         guard case .int(let step)? = object["step"] else {
             throw APIError.badRequest("step must be an integer", field: "step")
         }
-        guard let store = store as? any AlertActionStore else {
-            throw APIError(status: 501, message: "this server's store does not record actions")
-        }
         guard try await store.run(id: runID) != nil else { throw APIError.notFound("run \(runID) not found") }
         let record = AlertActionRecord(
-            runID: runID, time: Date().timeIntervalSince1970, action: action, actor: "client", step: step,
+            runID: runID, time: registry.now, action: action, actor: "client", step: step,
             detector: try text("detector"), severity: try text("severity"), reason: try text("reason", required: false),
             result: try text("result", required: false).isEmpty ? "done" : try text("result"))
         try await store.recordAlertAction(record)
@@ -86,7 +80,7 @@ extension APIRoutes {
 
     private func getActions(runID: String) async throws -> Response {
         guard try await store.run(id: runID) != nil else { throw APIError.notFound("run \(runID) not found") }
-        let actions = try await (store as? any AlertActionStore)?.alertActions(runID: runID) ?? []
+        let actions = try await store.alertActions(runID: runID)
         let answer: JSONValue = .object([("run_id", .string(runID)), ("actions", .array(actions.map(APIJSON.action)))])
         return Self.json(answer.serialized(), status: .ok)
     }

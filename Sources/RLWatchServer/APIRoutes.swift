@@ -187,7 +187,7 @@ struct APIRoutes: Sendable {
                     registry.evict(session)
                     logger.error("could not store a batch of \(steps.count) step(s) for run \(runID): \(error)")
                     let summary = StorageFailure.summary(of: error) ?? "the store failed"
-                    storeHealth.writeFailed(summary)
+                    storeHealth.writeFailed(summary, at: registry.now)
                     throw APIError.storeUnavailable(summary, doing: "the batch could not be stored (nothing of it was kept)")
                 }
                 if judged.reusedKey, let key {
@@ -373,7 +373,7 @@ struct APIRoutes: Sendable {
         } catch {
             logger.error("request failed: \(error)")
             if let summary = StorageFailure.summary(of: error) {
-                if writing { storeHealth.writeFailed(summary) }
+                if writing { storeHealth.writeFailed(summary, at: registry.now) }
                 return Self.json(.storeUnavailable(summary, doing: "the store failed"))
             }
             return Self.json(APIError(status: 500, message: "internal error (the server's log has the details)"))

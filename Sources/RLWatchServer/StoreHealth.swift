@@ -1,4 +1,3 @@
-import Foundation
 import Synchronization
 
 /// Whether the store took the server's last write, for `/healthz`: a server whose every write fails (a read-only
@@ -17,7 +16,7 @@ final class StoreHealth: Sendable {
     var current: Failure? { failure.withLock { $0 } }
 
     /// A write failed: the store is unwritable from now (or from the earlier failure it continues).
-    func writeFailed(_ summary: String, at now: Double = Date().timeIntervalSince1970) {
+    func writeFailed(_ summary: String, at now: Double) {
         failure.withLock { failure in
             if failure == nil { failure = Failure(summary: summary, since: now) } else { failure?.summary = summary }
         }

@@ -43,10 +43,3 @@ public struct AlertActionRecord: Sendable, Hashable {
         self.output = String(output.prefix(Self.outputLimit))
     }
 }
-
-/// A store that records the actions taken on alerts, so that the API, the dashboard and `diagnose` can show them.
-public protocol AlertActionStore: Store {
-    func recordAlertAction(_ action: AlertActionRecord) async throws
-    /// The run's actions, oldest first.
-    func alertActions(runID: String) async throws -> [AlertActionRecord]
-}

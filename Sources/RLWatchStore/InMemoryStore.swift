@@ -47,8 +47,9 @@ public final class InMemoryStore: Store {
             if let checkpoint = options.checkpoint { state.checkpoints[checkpoint.source] = checkpoint }
             if let receipt = options.receipt { state.receipts[receipt.runID, default: [:]][receipt.key] = receipt }
             if keepsSteps { for step in steps { state.steps[step.runID, default: []].append(step) } }
-            let now = Date().timeIntervalSince1970
             for var alert in alerts {
+                // Due when it was judged, on the monitor's clock (the dispatcher claims on the same clock).
+                let now = alert.timestamp
                 let id = state.nextAlertID
                 alert.id = id
                 state.nextAlertID += 1
@@ -175,7 +176,7 @@ extension InMemoryStore {
     }
 }
 
-extension InMemoryStore: TrainingCheckpointStore {
+extension InMemoryStore {
     public func recordTrainingCheckpoint(_ checkpoint: TrainingCheckpoint, runID: String) async throws -> Bool {
         state.withLock { state in
             if state.trainingCheckpoints[runID, default: []].contains(where: { $0.path == checkpoint.path }) { return false }
@@ -189,7 +190,7 @@ extension InMemoryStore: TrainingCheckpointStore {
     }
 }
 
-extension InMemoryStore: AlertActionStore {
+extension InMemoryStore {
     public func recordAlertAction(_ action: AlertActionRecord) async throws {
         state.withLock { state in
             var stored = action

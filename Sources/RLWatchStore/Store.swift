@@ -63,13 +63,17 @@ public struct AppendOptions: Sendable, Hashable {
     public var checkpoint: SourceCheckpoint?
     /// Records the answer to an idempotent batch.
     public var receipt: BatchReceipt?
+    /// When the checkpoint and the receipt were recorded (seconds since 1970, on the caller's wall clock).
+    public var time: Double
 
-    public init(checkpoint: SourceCheckpoint? = nil, receipt: BatchReceipt? = nil) {
+    public init(checkpoint: SourceCheckpoint? = nil, receipt: BatchReceipt? = nil, at time: Double) {
         self.checkpoint = checkpoint
         self.receipt = receipt
+        self.time = time
     }
 
-    public static let none = AppendOptions()
+    /// Nothing besides the steps and alerts.
+    public static let none = AppendOptions(at: 0)
 }
 
 /// One stored metrics row: a step as it arrived, with the time it arrived.
@@ -179,6 +183,22 @@ public protocol Store: Sendable {
     /// Rung after an append that queued deliveries commits, so that a dispatcher in this process sends the alert
     /// at once instead of at its next poll. Default: nil (the dispatcher then polls).
     var outboxDoorbell: OutboxDoorbell? { get }
+
+    // MARK: Training checkpoints and actions on alerts (every store)
+
+    /// Records a checkpoint the run's trainer saved, so that alerts can name where to resume; the same path reported
+    /// again (a retry, `watch` restarted) keeps the first record. A read-only 0.5.1 database knows none.
+    ///
+    /// - Returns: whether it was new.
+    @discardableResult
+    func recordTrainingCheckpoint(_ checkpoint: TrainingCheckpoint, runID: String) async throws -> Bool
+    /// The run's checkpoints, by step then path.
+    func trainingCheckpoints(runID: String) async throws -> [TrainingCheckpoint]
+    /// Records an action taken on an alert (a stop, a checkpoint, a command), for the API, the dashboard and
+    /// `diagnose`.
+    func recordAlertAction(_ action: AlertActionRecord) async throws
+    /// The run's actions, oldest first.
+    func alertActions(runID: String) async throws -> [AlertActionRecord]
 
     // MARK: Retention (every store)
 

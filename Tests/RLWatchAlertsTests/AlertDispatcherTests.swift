@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import RLWatchAlerts
 import RLWatchCore
+import RLWatchSQLite
 import RLWatchStore
 import RLWatchTesting
 import Synchronization

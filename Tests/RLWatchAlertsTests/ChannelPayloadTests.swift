@@ -12,7 +12,7 @@ import Testing
             config.mentionUsers = ["U123"]
             try await withTransport { transport in
                 let deliverer = AlertDeliverer(transport: transport, policy: Fixtures.quickRetry, clock: ContinuousClock())
-                let reports = await deliverer.deliver(Fixtures.critical, runID: Fixtures.runID, via: SlackChannel(config: config))
+                let reports = await deliverer.deliver(Fixtures.critical, runID: Fixtures.runID, via: SlackChannel(config: config), now: Fixtures.now)
                 #expect(reports.map(\.outcome) == [.delivered(status: 200)])
             }
             let request = try #require(log.requests.first)
@@ -49,8 +49,8 @@ import Testing
             try await withTransport { transport in
                 let deliverer = AlertDeliverer(transport: transport, policy: Fixtures.quickRetry, clock: ContinuousClock())
                 let channel = DiscordChannel(config: config)
-                _ = await deliverer.deliver(Fixtures.critical, runID: Fixtures.runID, via: channel)
-                _ = await deliverer.deliver(Fixtures.warning, runID: Fixtures.runID, via: channel)
+                _ = await deliverer.deliver(Fixtures.critical, runID: Fixtures.runID, via: channel, now: Fixtures.now)
+                _ = await deliverer.deliver(Fixtures.warning, runID: Fixtures.runID, via: channel, now: Fixtures.now)
             }
             let requests = log.requests
             try #require(requests.count == 2)
@@ -77,7 +77,7 @@ import Testing
                 #expect(
                     await deliverer.attempt(Fixtures.critical, runID: Fixtures.runID, via: channel, now: Fixtures.now)
                         == .delivered(status: 202))
-                let skipped = await deliverer.attempt(Fixtures.warning, runID: Fixtures.runID, via: channel)
+                let skipped = await deliverer.attempt(Fixtures.warning, runID: Fixtures.runID, via: channel, now: Fixtures.now)
                 #expect(skipped.code == "skipped")
             }
             let requests = log.requests
@@ -153,7 +153,7 @@ import Testing
             config.templateJSON = #"{"metrics": ${metrics_json}, "x": NaN,}"#
             try await withTransport { transport in
                 let deliverer = AlertDeliverer(transport: transport, policy: Fixtures.quickRetry, clock: ContinuousClock())
-                let reports = await deliverer.deliver(Fixtures.critical, runID: "r", via: WebhookChannel(config: config))
+                let reports = await deliverer.deliver(Fixtures.critical, runID: "r", via: WebhookChannel(config: config), now: Fixtures.now)
                 #expect(reports.count == 1)
                 #expect(reports.first?.outcome.code == "config_error")
                 #expect(reports.first?.outcome.detail.contains("template_json produced invalid JSON") == true)

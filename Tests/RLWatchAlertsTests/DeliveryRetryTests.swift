@@ -17,7 +17,7 @@ import Testing
         try await withFakeEndpoint([ScriptedResponse(status: 500, body: "boom"), .ok]) { base, log in
             let reports = try await withTransport { transport in
                 await AlertDeliverer(transport: transport, policy: Fixtures.quickRetry, clock: ContinuousClock())
-                    .deliver(Fixtures.critical, runID: "r", via: webhook(base + "/hook"))
+                    .deliver(Fixtures.critical, runID: "r", via: webhook(base + "/hook"), now: Fixtures.now)
             }
             #expect(reports.map(\.outcome.code) == ["retryable", "delivered"])
             #expect(reports.first?.outcome.status == 500)
@@ -34,7 +34,7 @@ import Testing
             let start = clock.now
             let reports = try await withTransport { transport in
                 await AlertDeliverer(transport: transport, policy: policy, clock: clock)
-                    .deliver(Fixtures.critical, runID: "r", via: webhook(base + "/hook"))
+                    .deliver(Fixtures.critical, runID: "r", via: webhook(base + "/hook"), now: Fixtures.now)
             }
             let elapsed = start.duration(to: clock.now)
             #expect(reports.first?.outcome == .retryable(status: 429, detail: "HTTP 429: slow down", retryAfter: .seconds(1)))
@@ -52,7 +52,7 @@ import Testing
         try await withFakeEndpoint([ScriptedResponse(status: 400, body: "invalid_payload")]) { base, log in
             let reports = try await withTransport { transport in
                 await AlertDeliverer(transport: transport, policy: Fixtures.quickRetry, clock: ContinuousClock())
-                    .deliver(Fixtures.critical, runID: "r", via: webhook(base + "/hook"))
+                    .deliver(Fixtures.critical, runID: "r", via: webhook(base + "/hook"), now: Fixtures.now)
             }
             #expect(reports.map(\.outcome) == [.failed(status: 400, detail: "HTTP 400: invalid_payload")])
             #expect(log.requests.count == 1)
@@ -65,7 +65,7 @@ import Testing
         let policy = RetryPolicy(maxAttempts: 2, initialBackoff: .milliseconds(10), maxBackoff: .milliseconds(20))
         let reports = try await withTransport { transport in
             await AlertDeliverer(transport: transport, policy: policy, clock: ContinuousClock())
-                .deliver(Fixtures.critical, runID: "r", via: webhook(secretURL))
+                .deliver(Fixtures.critical, runID: "r", via: webhook(secretURL), now: Fixtures.now)
         }
         #expect(reports.map(\.outcome.code) == ["retryable", "retryable"])
         // Reported as the refusal it is, not as a timeout after the pool's silent reconnects.
@@ -92,7 +92,7 @@ import Testing
             for (channel, secrets) in channels {
                 let reports = try await withTransport { transport in
                     await AlertDeliverer(transport: transport, policy: Fixtures.quickRetry, clock: ContinuousClock())
-                        .deliver(Fixtures.critical, runID: "r", via: channel)
+                        .deliver(Fixtures.critical, runID: "r", via: channel, now: Fixtures.now)
                 }
                 let detail = try #require(reports.first?.outcome.detail)
                 #expect(detail.hasPrefix("HTTP 404: not found: Cannot POST"), "\(detail)")
@@ -119,7 +119,7 @@ import Testing
             let policy = RetryPolicy(maxAttempts: 1, initialBackoff: .milliseconds(10), maxBackoff: .milliseconds(20))
             let reports = try await withTransport { transport in
                 await AlertDeliverer(transport: transport, policy: policy, clock: ContinuousClock())
-                    .deliver(Fixtures.critical, runID: "r", via: webhook(base + "/hook", timeout: 0.3))
+                    .deliver(Fixtures.critical, runID: "r", via: webhook(base + "/hook", timeout: 0.3), now: Fixtures.now)
             }
             // "timed out" rather than delivered: the 0.3 s timeout fired before the 1.5 s answer (no wall-clock bound,
             // which a loaded 2-core machine stretches).
@@ -138,10 +138,15 @@ import Testing
     }
 
     @Test func retryAfterAsSecondsOrDate() {
-        let now = Date(timeIntervalSince1970: 1_700_000_000)
-        #expect(HTTPOutcomeRules.parseRetryAfter("7", now: now) == .seconds(7))
-        #expect(HTTPOutcomeRules.parseRetryAfter("Tue, 14 Nov 2023 22:13:30 GMT", now: now) == .seconds(10))
-        #expect(HTTPOutcomeRules.parseRetryAfter("soon", now: now) == nil)
+        // 1_700_000_000 s since 1970, the response's Date header.
+        let sent = "Tue, 14 Nov 2023 22:13:20 GMT"
+        #expect(HTTPOutcomeRules.parseRetryAfter("7", date: sent) == .seconds(7))
+        #expect(HTTPOutcomeRules.parseRetryAfter("7", date: nil) == .seconds(7))
+        #expect(HTTPOutcomeRules.parseRetryAfter("Tue, 14 Nov 2023 22:13:30 GMT", date: sent) == .seconds(10))
+        // Measured from the server's own Date, whatever the local clock says; without one, no wait is made up.
+        #expect(HTTPOutcomeRules.parseRetryAfter("Tue, 14 Nov 2023 22:13:30 GMT", date: nil) == nil)
+        #expect(HTTPOutcomeRules.parseRetryAfter("Tue, 14 Nov 2023 22:13:10 GMT", date: sent) == .zero)
+        #expect(HTTPOutcomeRules.parseRetryAfter("soon", date: sent) == nil)
     }
 }
 

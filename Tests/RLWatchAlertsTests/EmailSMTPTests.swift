@@ -26,7 +26,7 @@ import Testing
         let policy = RetryPolicy(maxAttempts: 1, initialBackoff: .milliseconds(10), maxBackoff: .milliseconds(10))
         return try await withTransport { transport in
             await AlertDeliverer(transport: transport, policy: policy, clock: ContinuousClock())
-                .deliver(alert, runID: "run-<1>", via: EmailChannel(config: config, timeout: .seconds(60)))
+                .deliver(alert, runID: "run-<1>", via: EmailChannel(config: config, timeout: .seconds(60)), now: Fixtures.now)
         }
     }
 

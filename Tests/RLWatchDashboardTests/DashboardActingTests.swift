@@ -1,5 +1,6 @@
 import Foundation
 import RLWatchCore
+import RLWatchSQLite
 import RLWatchStore
 import Testing
 

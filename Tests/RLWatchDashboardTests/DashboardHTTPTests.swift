@@ -1,6 +1,7 @@
 import Foundation
 import RLWatch
 import RLWatchCore
+import RLWatchSQLite
 import RLWatchStore
 import RLWatchTesting
 import Testing

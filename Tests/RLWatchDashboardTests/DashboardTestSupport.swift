@@ -4,6 +4,7 @@ import RLWatch
 import RLWatchCore
 import RLWatchDashboard
 import RLWatchServer
+import RLWatchSQLite
 import RLWatchStore
 import RLWatchTesting
 import ServiceLifecycle

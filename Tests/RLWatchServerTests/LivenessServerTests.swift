@@ -1,6 +1,7 @@
 import Foundation
 import RLWatchCore
 import RLWatchServer
+import RLWatchSQLite
 import RLWatchStore
 import RLWatchTesting
 import Testing

@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import RLWatchCore
+@testable import RLWatchSQLite
 import RLWatchServer
 import RLWatchTesting
 import Testing

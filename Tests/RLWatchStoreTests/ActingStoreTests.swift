@@ -10,7 +10,7 @@ struct ActingStoreTests {
     @Test(arguments: StoreKind.allCases)
     func checkpointsAreKeptOncePerPathAndListedByStep(kind: StoreKind) async throws {
         try await kind.withStore { store in
-            let checkpoints = try #require(store as? any TrainingCheckpointStore)
+            let checkpoints = store
             try await store.registerRun(RunRecord(runID: "r", framework: "trl", startedAt: 1, configJSON: "{}"))
             #expect(try await checkpoints.recordTrainingCheckpoint(TrainingCheckpoint(step: 200, path: "/o/checkpoint-200", savedAt: 2), runID: "r"))
             #expect(try await checkpoints.recordTrainingCheckpoint(TrainingCheckpoint(step: 100, path: "/o/checkpoint-100", savedAt: 1), runID: "r"))
@@ -27,7 +27,7 @@ struct ActingStoreTests {
     @Test(arguments: StoreKind.allCases)
     func actionsAreRecordedInOrder(kind: StoreKind) async throws {
         try await kind.withStore { store in
-            let actions = try #require(store as? any AlertActionStore)
+            let actions = store
             let first = AlertActionRecord(
                 runID: "r", time: 10, action: "command", actor: "server", step: 219, detector: "loss_nan",
                 severity: "critical", reason: "actions.command", result: "exit 3", output: "no such job\n")

@@ -124,7 +124,7 @@ struct PostgresStoreTests {
                         _ = try await first.withExclusiveRun("r", after: .start) { _ in
                             try await first.append(
                                 steps: ordinarySteps(runID: "r", steps: 1...3), alerts: [],
-                                options: AppendOptions(receipt: BatchReceipt(runID: "r", key: "k", response: "{}")))
+                                options: AppendOptions(receipt: BatchReceipt(runID: "r", key: "k", response: "{}"), at: 1_000))
                             throw Boom()
                         }
                     }

@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import RLWatchCore
+import RLWatchSQLite
 import RLWatchStore
 import Synchronization
 import Testing
@@ -138,7 +139,7 @@ struct SQLiteStoreTests {
             defer { try? store.close() }
             #expect(try await store.receipt(runID: "r", key: "old") == BatchReceipt(runID: "r", key: "old", response: "{}"))
             let receipt = BatchReceipt(runID: "r", key: "new", response: "{}", batchDigest: "v1-1-0000000000000001")
-            try await store.append(steps: [], alerts: [], options: AppendOptions(receipt: receipt))
+            try await store.append(steps: [], alerts: [], options: AppendOptions(receipt: receipt, at: 1_000))
             #expect(try await store.receipt(runID: "r", key: "new") == receipt)
             let versions = try await DatabaseQueue(path: path).read {
                 try Int.fetchAll($0, sql: "SELECT version FROM schema_version ORDER BY version")

@@ -40,13 +40,13 @@ struct StoreConformanceTests {
             let first = SourceCheckpoint(source: "/logs/a.jsonl", runID: "r", state: "{\"offset\":10}")
             try await store.append(
                 steps: ordinarySteps(runID: "r", steps: 1...3), alerts: [],
-                options: AppendOptions(checkpoint: first, receipt: BatchReceipt(runID: "r", key: "k1", response: "{}")))
+                options: AppendOptions(checkpoint: first, receipt: BatchReceipt(runID: "r", key: "k1", response: "{}"), at: 1_000))
             #expect(try await store.checkpoint(source: "/logs/a.jsonl") == first)
             #expect(try await store.receipt(runID: "r", key: "k1")?.response == "{}")
             #expect(try await store.receipt(runID: "other", key: "k1") == nil)
             // A later checkpoint replaces the earlier one; a checkpoint alone (no steps) is still saved.
             let second = SourceCheckpoint(source: "/logs/a.jsonl", runID: "r", state: "{\"offset\":99}")
-            try await store.append(steps: [], alerts: [], options: AppendOptions(checkpoint: second))
+            try await store.append(steps: [], alerts: [], options: AppendOptions(checkpoint: second, at: 1_001))
             #expect(try await store.checkpoint(source: "/logs/a.jsonl") == second)
             #expect(try await store.stepCount(runID: "r") == 3)
         }
@@ -60,10 +60,10 @@ struct StoreConformanceTests {
             try await store.registerRun(RunRecord(runID: "r", framework: "trl", startedAt: 1, configJSON: "{}"))
             let digested = BatchReceipt(runID: "r", key: "k1", response: "{\"accepted\":3}", batchDigest: "v1-3-00000000000000ff")
             try await store.append(
-                steps: ordinarySteps(runID: "r", steps: 1...3), alerts: [], options: AppendOptions(receipt: digested))
+                steps: ordinarySteps(runID: "r", steps: 1...3), alerts: [], options: AppendOptions(receipt: digested, at: 1_000))
             #expect(try await store.receipt(runID: "r", key: "k1") == digested)
             let bare = BatchReceipt(runID: "r", key: "k2", response: "{}")
-            try await store.append(steps: ordinarySteps(runID: "r", steps: 4...4), alerts: [], options: AppendOptions(receipt: bare))
+            try await store.append(steps: ordinarySteps(runID: "r", steps: 4...4), alerts: [], options: AppendOptions(receipt: bare, at: 1_001))
             #expect(try await store.receipt(runID: "r", key: "k2") == bare)
             #expect(try await store.receipt(runID: "r", key: "k2")?.batchDigest == nil)
         }

@@ -1,6 +1,7 @@
 import Foundation
 import RLWatchCore
 import RLWatchPostgres
+import RLWatchSQLite
 import RLWatchStore
 import Testing
 

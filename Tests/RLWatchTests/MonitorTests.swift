@@ -1,6 +1,7 @@
 import Foundation
 import RLWatch
 import RLWatchCore
+import RLWatchSQLite
 import RLWatchStore
 import RLWatchTesting
 import Testing
@@ -122,6 +123,14 @@ struct SeparateRegistration: Store {
         try await sqlite.deliveryAttempts(deliveryID: deliveryID)
     }
     func pruneSteps(before time: Double) async throws -> Int { try await sqlite.pruneSteps(before: time) }
+    func recordTrainingCheckpoint(_ checkpoint: TrainingCheckpoint, runID: String) async throws -> Bool {
+        try await sqlite.recordTrainingCheckpoint(checkpoint, runID: runID)
+    }
+    func trainingCheckpoints(runID: String) async throws -> [TrainingCheckpoint] {
+        try await sqlite.trainingCheckpoints(runID: runID)
+    }
+    func recordAlertAction(_ action: AlertActionRecord) async throws { try await sqlite.recordAlertAction(action) }
+    func alertActions(runID: String) async throws -> [AlertActionRecord] { try await sqlite.alertActions(runID: runID) }
 }
 
 @Suite struct ConsoleAlertPrinterTests {

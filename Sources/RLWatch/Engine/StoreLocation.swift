@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import RLWatchPostgres
+import RLWatchSQLite
 import RLWatchStore
 
 /// Where a run's store is: the SQLite file (the embedded default) or a shared PostgreSQL database.

@@ -22,6 +22,21 @@ public struct WatchTarget {
         self.kind = kind
     }
 
+    /// Whether the target, or a file of it, was modified after `time` (`watch` follows a log that is being written).
+    public func changed(since time: Date) -> Bool {
+        var paths = [path]
+        if isDirectory {
+            paths += kind.list(path)
+            let names = (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []
+            paths += names.map { (path as NSString).appendingPathComponent($0) }
+        }
+        paths += kind.liveFiles(path)
+        return paths.contains { path in
+            let modified = (try? FileManager.default.attributesOfItem(atPath: path))?[.modificationDate] as? Date
+            return (modified ?? .distantPast) > time
+        }
+    }
+
     /// The source ids it holds now.
     func sourceIDs() -> [String] {
         isDirectory ? kind.list(path) : [path]

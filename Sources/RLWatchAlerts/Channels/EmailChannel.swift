@@ -17,12 +17,15 @@ public struct EmailMessage: Sendable, Hashable {
     public var security: EmailSecurity
     /// PEM file of CA certificates to trust; empty: the system's.
     public var caCertificateFile: String
+    /// The `Date` header: when the message was built, on the dispatcher's clock.
+    public var date: Date
 
     public init(
         host: String, port: Int, user: String, password: String, from: String, to: [String], subject: String,
         plainText: String, html: String, timeout: Duration, security: EmailSecurity = .starttls,
-        caCertificateFile: String = ""
+        caCertificateFile: String = "", date: Date
     ) {
+        self.date = date
         self.security = security
         self.caCertificateFile = caCertificateFile
         self.host = host
@@ -85,7 +88,7 @@ public struct EmailChannel: AlertChannel {
                 from: sender, to: recipients, subject: subject(for: alert, runID: runID),
                 plainText: plainText(for: alert, runID: runID), html: html(for: alert, runID: runID), timeout: timeout,
                 security: EmailSecurity(rawValue: config.security.lowercased()) ?? .starttls,
-                caCertificateFile: config.caCertFile))
+                caCertificateFile: config.caCertFile, date: now))
     }
 
     /// `[rlwatch CRITICAL] kl_explosion — Run {run} Step {step}`, line breaks removed.

@@ -58,7 +58,7 @@ extension RLWatchCommand {
                 }
                 progress.finish()
                 // The simulated run is over: a later `serve` must not report it stalled.
-                try await store.finishRun(id: monitor.runID, at: Date().timeIntervalSince1970)
+                try await store.finishRun(id: monitor.runID, at: monitor.clock.now.secondsSince1970)
                 guard let diagnosis = try await Diagnosis.load(from: store, runID: monitor.runID) else { return }
                 print(DiagnosisRenderer.text(diagnosis))
                 if !noStore {

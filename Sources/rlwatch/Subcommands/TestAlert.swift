@@ -59,7 +59,7 @@ extension RLWatchCommand {
                 let deliverer = AlertDeliverer(transport: transport, policy: policy, clock: ContinuousClock())
                 for name in names {
                     let channel = AlertChannels.channel(name, config: alerts)
-                    let reports = await deliverer.deliver(alert, runID: runID, via: channel)
+                    let reports = await deliverer.deliver(alert, runID: runID, via: channel, now: AnyWallClock.system.date)
                     guard let last = reports.last else { continue }
                     let attempts = "\(reports.count) attempt\(reports.count == 1 ? "" : "s")"
                     switch last.outcome {

@@ -97,7 +97,8 @@ extension RLWatchCommand {
                     throw ExitStatus.badInput
                 }
             }
-            let following = follow ?? (waited || targets.contains { Self.isRecentlyModified($0) })
+            let recent = Date(timeIntervalSince1970: AnyWallClock.system.now.secondsSince1970 - Double(Self.recentSeconds))
+            let following = follow ?? (waited || targets.contains { $0.changed(since: recent) })
             let location = noStore ? "" : try context.storeLocation(database: database).description
             try await context.withWritingStore(database: database, noStore: noStore) { store in
                 let sinks: [any AlertSink] = output == .jsonl ? [JSONLAlertSink()] : [ConsoleAlertPrinter()]
@@ -111,7 +112,7 @@ extension RLWatchCommand {
                     ? nil
                     : AlertDispatcher(
                         store: store, config: context.config.alerts, lease: .seconds(context.config.alerts.retry.leaseSeconds),
-                        commands: AlertCommandRunner.configured(context.config.actions, store: store),
+                        commands: AlertCommandRunner.configured(context.config.actions, store: store, logger: Logger(label: "rlwatch.actions")),
                         logger: Logger(label: "rlwatch.alerts"), clock: watchOptions.wallClock)
                 let watcher: Watcher
                 do {
@@ -187,22 +188,6 @@ extension RLWatchCommand.Watch {
             throw WatchError.cannotWatch(path, "a \(format.rawValue) file is read whole, not followed; use `rlwatch replay`")
         }
         return kind
-    }
-
-    /// Whether the target, or a file of it, changed in the last ``recentSeconds``.
-    static func isRecentlyModified(_ target: WatchTarget) -> Bool {
-        var paths = [target.path]
-        if target.isDirectory {
-            paths += target.kind.list(target.path)
-            let names = (try? FileManager.default.contentsOfDirectory(atPath: target.path)) ?? []
-            paths += names.map { (target.path as NSString).appendingPathComponent($0) }
-        }
-        paths += target.kind.liveFiles(target.path)
-        let limit = Date().addingTimeInterval(-Double(recentSeconds))
-        return paths.contains { path in
-            let modified = (try? FileManager.default.attributesOfItem(atPath: path))?[.modificationDate] as? Date
-            return (modified ?? .distantPast) > limit
-        }
     }
 }
 

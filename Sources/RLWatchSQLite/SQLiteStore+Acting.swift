@@ -1,5 +1,6 @@
 import GRDB
 import RLWatchCore
+import RLWatchStore
 
 /// `training_checkpoints`: the checkpoints a run's trainer saved (``SQLiteSchema/actingMigration``).
 enum TrainingCheckpointsTable {
@@ -19,7 +20,7 @@ enum AlertActionsTable {
     }
 }
 
-extension SQLiteStore: TrainingCheckpointStore, AlertActionStore {
+extension SQLiteStore {
     public func recordTrainingCheckpoint(_ checkpoint: TrainingCheckpoint, runID: String) async throws -> Bool {
         try checkWritable()
         return try await database.write { db in

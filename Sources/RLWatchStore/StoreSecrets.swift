@@ -6,7 +6,7 @@ import RLWatchCore
 /// URLs in clear, and anyone who can read `metrics.db` could read them). This check only catches what
 /// slipped through: a value under a secret-looking key that is neither empty nor already redacted is
 /// replaced by ``marker`` before the row is written. Everything else is stored byte for byte.
-enum SQLiteSecrets {
+enum StoreSecrets {
     static let marker = "***"
 
     /// Keys whose string values are secrets wherever they appear.

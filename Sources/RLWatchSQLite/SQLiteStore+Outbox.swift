@@ -1,5 +1,6 @@
 import GRDB
 import RLWatchCore
+import RLWatchStore
 
 extension SQLiteStore {
     public func claimDueDeliveries(at time: Double, leaseUntil: Double, limit: Int) async throws -> [DueDelivery] {

@@ -7,7 +7,7 @@ import RLWatchCore
 /// doubles must survive (written as the strings `"NaN"`, `"Infinity"`, `"-Infinity"`), and `extra_json` is on
 /// the append hot path. Read with the shared ``JSONReader`` in its Python-lenient mode, since rlwatch 0.5.1
 /// wrote Python's bare `NaN`/`Infinity` tokens.
-enum SQLiteJSON {
+enum StoreJSON {
     // MARK: Writing
 
     /// `extras` as a JSON object with sorted keys, or nil when there are none.

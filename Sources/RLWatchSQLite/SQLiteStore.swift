@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import RLWatchCore
+import RLWatchStore
 import Synchronization
 
 /// The embedded store: one SQLite file, compatible with rlwatch 0.5.1's `metrics.db`.
@@ -151,13 +152,13 @@ public final class SQLiteStore: Store {
     public func registerRun(_ run: RunRecord) async throws {
         try checkWritable()
         var run = run
-        let redaction = SQLiteSecrets.redact(configJSON: run.configJSON)
+        let redaction = StoreRowCodec.redactSecrets(configJSON: run.configJSON)
         if !redaction.keyPaths.isEmpty {
             run.configJSON = redaction.json
             log?(
                 .warning,
                 "Run \(run.runID): config values at \(redaction.keyPaths.joined(separator: ", ")) look like "
-                    + "unredacted secrets; they were stored as \"\(SQLiteSecrets.marker)\"")
+                    + "unredacted secrets; they were stored as \"\(StoreRowCodec.secretMarker)\"")
         }
         let row = RunsTable(run)
         try await database.write { db in
@@ -203,7 +204,7 @@ public final class SQLiteStore: Store {
 
     /// Writes an append's checkpoint and receipt inside its transaction.
     private static func record(_ options: AppendOptions, _ db: Database) throws {
-        let now = Date().timeIntervalSince1970
+        let now = options.time
         if let checkpoint = options.checkpoint {
             try db.cachedStatement(sql: CheckpointsTable.upsertSQL)
                 .execute(arguments: [checkpoint.source, checkpoint.runID, checkpoint.state, now])
@@ -254,9 +255,10 @@ public final class SQLiteStore: Store {
         }
     }
 
-    /// One outbox entry per channel of a delivered alert, due now.
+    /// One outbox entry per channel of a delivered alert, due when it was judged (on the monitor's clock, which the
+    /// dispatcher claims on).
     private static func queueDeliveries(of alert: AlertRecord, alertID: Int64, _ db: Database) throws {
-        let now = Date().timeIntervalSince1970
+        let now = alert.timestamp
         let statement = try db.cachedStatement(sql: DeliveriesTable.insertSQL)
         for channel in alert.channels {
             try statement.execute(arguments: [alertID, alert.runID, channel, now, now, now])

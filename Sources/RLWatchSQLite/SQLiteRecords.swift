@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import RLWatchCore
+import RLWatchStore
 
 // The tables of the SQLite store and how store values map to their rows.
 //
@@ -121,9 +122,9 @@ enum MetricsTable {
             record(range.min.bind(to: handle, at: index))
             record(range.max.bind(to: handle, at: index + 1))
         }
-        if let extras = SQLiteJSON.encodeExtras(metrics.extras) { record(extras.bind(to: handle, at: index + 2)) }
+        if let extras = StoreRowCodec.encodeExtras(metrics.extras) { record(extras.bind(to: handle, at: index + 2)) }
         if let nanColumns { record(nanColumns.bind(to: handle, at: index + 3)) }
-        if let rewards = metrics.rewards { record(RewardsBlob.encode(rewards).bind(to: handle, at: index + 4)) }
+        if let rewards = metrics.rewards { record(StoreRowCodec.encodeRewards(rewards).bind(to: handle, at: index + 4)) }
         if code != 0 {
             throw DatabaseError(resultCode: ResultCode(rawValue: code), message: "could not bind a metrics row", sql: insertSQL)
         }
@@ -151,7 +152,7 @@ enum MetricsTable {
         let extraIndex = 4 + metricOrder.count
         if let json = try row.decode(String?.self, atIndex: extraIndex) {
             do {
-                metrics.extras = try SQLiteJSON.decodeExtras(json)
+                metrics.extras = try StoreRowCodec.decodeExtras(json)
             } catch {
                 throw SQLiteStoreError.invalidRow(path: path, table: name, id: id, problem: "extra_json: \(error)")
             }
@@ -163,7 +164,7 @@ enum MetricsTable {
         }
         metrics.rewards = try row.withUnsafeData(atIndex: extraIndex + 2) { blob -> [Double]? in
             guard let blob else { return nil }
-            guard let rewards = RewardsBlob.decode(blob) else {
+            guard let rewards = StoreRowCodec.decodeRewards(blob) else {
                 throw SQLiteStoreError.invalidRow(
                     path: path, table: name, id: id, problem: "rewards blob of \(blob.count) bytes is not float64s")
             }
@@ -221,7 +222,7 @@ enum AlertsTable {
         var values: [DatabaseValue] = [
             record.runID.databaseValue, segment.databaseValue, alert.step.databaseValue,
             record.timestamp.databaseValue, alert.detector.rawValue.databaseValue, alert.severity.rawValue.databaseValue,
-            alert.message.databaseValue, SQLiteJSON.encodeMetricValues(alert.metricValues).databaseValue,
+            alert.message.databaseValue, StoreRowCodec.encodeMetricValues(alert.metricValues).databaseValue,
             alert.recommendation.databaseValue,
         ]
         switch record.disposition {
@@ -271,7 +272,7 @@ enum AlertsTable {
         var metricValues = MetricValues()
         if let json = try row.decode(String?.self, atIndex: 6) {
             do {
-                metricValues = try SQLiteJSON.decodeMetricValues(json)
+                metricValues = try StoreRowCodec.decodeMetricValues(json)
             } catch {
                 throw invalid("metric_values_json: \(error)")
             }
@@ -301,34 +302,6 @@ enum AlertsTable {
         }
         return AlertRecord(
             id: id, runID: runID, timestamp: try row.decode(atIndex: 2), alert: alert, disposition: disposition)
-    }
-}
-
-/// Per-sample rewards as a BLOB of little-endian IEEE-754 float64s: exact, NaN payloads included,
-/// and a plain `memcpy` on every platform Swift runs on.
-enum RewardsBlob {
-    static func encode(_ rewards: [Double]) -> Data {
-        #if _endian(little)
-            return rewards.withUnsafeBytes { Data($0) }
-        #else
-            var data = Data(capacity: rewards.count * 8)
-            for value in rewards { withUnsafeBytes(of: value.bitPattern.littleEndian) { data.append(contentsOf: $0) } }
-            return data
-        #endif
-    }
-
-    static func decode(_ data: Data) -> [Double]? {
-        guard data.count % 8 == 0 else { return nil }
-        let count = data.count / 8
-        return data.withUnsafeBytes { raw in
-            [Double](unsafeUninitializedCapacity: count) { buffer, initialized in
-                for index in 0..<count {
-                    let bits = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: index * 8, as: UInt64.self))
-                    buffer[index] = Double(bitPattern: bits)
-                }
-                initialized = count
-            }
-        }
     }
 }
 
