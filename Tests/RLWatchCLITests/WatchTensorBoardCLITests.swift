@@ -63,6 +63,33 @@ import Testing
         let metrics = try jsonObject(diagnosis.stdout)
         #expect(metrics["total_steps"] as? Int == steps.count, "\(diagnosis)")
     }
+
+    /// The pending step's values are part of the saved position: a NaN among them (here an extra tag's) is saved
+    /// as the string "NaN" (a default JSONEncoder refused it, the position was not saved, and the restarted watch
+    /// read the steps since the last saved position again).
+    @Test func aPendingStepWithANaNValueIsSavedAndResumed() async throws {
+        let sandbox = try CLISandbox()
+        var steps = try Self.veRLSteps()
+        let pendingIndex = 66  // step 68, after the KL explosion at 67
+        steps[pendingIndex].values.insert(("aaa/debug_nan", .nan), at: 0)
+        let name = "runs/events.out.tfevents.1700000000.host"
+        try EventFile.write(sandbox, name, EventFile.header + Self.records(steps.prefix(30)))
+        let watch = try sandbox.start(["watch", "--follow", "--poll-interval", "0.05", "--output", "jsonl", "runs"])
+        _ = try await watch.waitForStderr(containing: "(tensorboard)")
+        let pendingStep = Self.records(steps.dropFirst(pendingIndex).prefix(1))
+        try EventFile.append(sandbox, name, Self.records(steps.dropFirst(30).prefix(pendingIndex - 30)) + pendingStep.prefix(pendingStep.count / 2))
+        _ = try await watch.waitForStdout(containing: "\"kl_explosion\"")
+        let stopped = try await watch.stop(signal: SIGTERM)
+        #expect(stopped.exited && stopped.status == 0, "\(watch.stderr)")
+
+        try EventFile.append(sandbox, name, Array(pendingStep.dropFirst(pendingStep.count / 2)) + Self.records(steps.dropFirst(pendingIndex + 1)))
+        let resumed = try await sandbox.run(["watch", "--no-follow", "--output", "jsonl", "runs"])
+        #expect(resumed.status == 0, "\(resumed)")
+        #expect(try WatchCLITests.alertKeys(watch.stdout + resumed.stdout) == ["kl_explosion/critical@67", "gradient_norm_spike/warning@68", "gradient_norm_spike/critical@71"],
+            "\(watch.stdout)\n\(resumed)")
+        let diagnosis = try await sandbox.run(["diagnose", "--format", "json"])
+        #expect(try jsonObject(diagnosis.stdout)["total_steps"] as? Int == steps.count, "\(diagnosis)")
+    }
 }
 
 /// Writes TensorBoard event files: TFRecord framing around `Event` protocol buffers.
