@@ -7,9 +7,9 @@ import Foundation
 ///
 /// It keeps `JSONEncoder`/`JSONDecoder` rather than ``JSONValue``: the states are nested `Codable` structs that
 /// nothing else reads, and a hand-written conversion of each would be more code to get wrong.
-public enum StateJSON {
+package enum StateJSON {
     /// The state's JSON text; nil only for a value `JSONEncoder` cannot encode at all.
-    public static func encode(_ value: some Encodable) -> String? {
+    package static func encode(_ value: some Encodable) -> String? {
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys
         encoder.nonConformingFloatEncodingStrategy = .convertToString(
@@ -17,7 +17,7 @@ public enum StateJSON {
         return (try? encoder.encode(value)).map { String(decoding: $0, as: UTF8.self) }
     }
 
-    public static func decode<T: Decodable>(_ type: T.Type, from text: String) throws -> T {
+    package static func decode<T: Decodable>(_ type: T.Type, from text: String) throws -> T {
         let decoder = JSONDecoder()
         decoder.nonConformingFloatDecodingStrategy = .convertFromString(
             positiveInfinity: "Infinity", negativeInfinity: "-Infinity", nan: "NaN")
