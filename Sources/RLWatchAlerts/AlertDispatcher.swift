@@ -64,6 +64,18 @@ public struct AlertDispatcher: Service {
         self.clock = clock
     }
 
+    /// The dispatcher `watch` and `serve` run beside a run: `alerts`' channels and `actions.command` (one more outbox
+    /// channel) with `alerts.retry`'s lease; nil when neither is configured (alerts are then only printed and stored).
+    public static func configured(
+        for config: RLWatchConfig, store: any Store, logger: Logger, clock: AnyWallClock
+    ) -> AlertDispatcher? {
+        guard !config.alerts.activeChannels.isEmpty || !config.actions.command.isEmpty else { return nil }
+        return AlertDispatcher(
+            store: store, config: config.alerts, lease: .seconds(config.alerts.retry.leaseSeconds),
+            commands: AlertCommandRunner.configured(config.actions, store: store, logger: logger), logger: logger,
+            clock: clock)
+    }
+
     public func run() async throws {
         if let transport {
             try await loop(transport)

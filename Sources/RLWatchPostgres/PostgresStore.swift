@@ -107,6 +107,10 @@ public final class PostgresStore: Sendable {
         try await withConnection { try await PostgresSchema.storedVersion($0, logger: logger) }
     }
 
+    public func schemaVersions() async throws -> (stored: Int, current: Int)? {
+        (try await storedSchemaVersion(), Self.schemaVersion)
+    }
+
     // MARK: Connections
 
     /// Runs `body` on the connection of the enclosing ``withExclusiveRun(_:after:_:)`` of this store (same task),

@@ -15,7 +15,7 @@ extension APIRoutes {
         let findings = liveness.stepsArrived(runID: session.runID, batch: steps, config: session.monitor.config)
         guard !findings.isEmpty else { return }
         do {
-            try await session.monitor.record(findings, at: liveness.now)
+            try await session.pipeline.record(findings, at: liveness.now)
         } catch {
             logger.error("could not store the liveness alerts of run \(session.runID): \(error)")
         }
@@ -57,7 +57,7 @@ extension APIRoutes {
             } else {
                 findings = config.crash.enabled ? [LivenessFinding(alert: report.alert(lastStep: session.monitor.progress.lastStep))] : []
             }
-            let outcomes = try await session.monitor.record(findings, at: now)
+            let outcomes = try await session.pipeline.record(findings, at: now)
             try await store.finishRun(id: runID, at: now)
             registry.evict(session)
             return outcomes

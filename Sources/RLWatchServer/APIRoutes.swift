@@ -168,8 +168,8 @@ struct APIRoutes: Sendable {
                         }
                         // Steps that repeat the run's latest ones value for value are a retry without a key:
                         // neither stored nor judged again.
-                        let outcomes = try await session.monitor.log(
-                            batch: steps,
+                        let outcomes = try await session.pipeline.judge(
+                            steps,
                             receipt: key.map { key in
                                 { outcomes in
                                     BatchReceipt(

@@ -14,7 +14,7 @@ extension MonitorServer {
                 guard let session = try await registry.session(for: runID) else { return }
                 try await session.lock.run {
                     if session.isRetired { return }
-                    try await session.monitor.record(findings, at: time)
+                    try await session.pipeline.record(findings, at: time)
                 }
             } catch {
                 logger.error("could not record the liveness alerts of run \(runID): \(error)")

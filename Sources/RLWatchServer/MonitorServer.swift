@@ -106,14 +106,7 @@ public struct MonitorServer: Sendable {
         self.settings = settings
         self.logger = logger
         connections = ConnectionRegistry(maxConnections: settings.connectionLimits.effectiveMaxConnections)
-        if deliverAlerts, !config.alerts.activeChannels.isEmpty || !config.actions.command.isEmpty {
-            // `actions.command` is one more outbox channel, run by the same dispatcher.
-            dispatcher = AlertDispatcher(
-                store: store, config: config.alerts, lease: .seconds(config.alerts.retry.leaseSeconds),
-                commands: AlertCommandRunner.configured(config.actions, store: store, logger: logger), logger: logger)
-        } else {
-            dispatcher = nil
-        }
+        dispatcher = deliverAlerts ? AlertDispatcher.configured(for: config, store: store, logger: logger, clock: clock) : nil
         registry = RunRegistry(
             options: .init(
                 baseConfig: config, store: store, sinks: sinks, queueDeliveries: dispatcher != nil, logger: logger,

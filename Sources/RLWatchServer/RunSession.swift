@@ -4,9 +4,10 @@ import RLWatchCore
 import RLWatchStore
 import Synchronization
 
-/// One live run on the server: its monitor (detector state) and the lock that orders its batches.
+/// One live run on the server: its pipeline (the monitor's detector state, the tally) and the lock that orders its
+/// batches.
 final class RunSession: Sendable {
-    let monitor: Monitor
+    let pipeline: RunPipeline
     let lock = AsyncSerialLock()
     /// The run-level overrides the run was opened with (`POST /api/v1/runs`'s `config`), to tell a repeated open
     /// apart from a conflicting one.
@@ -23,7 +24,7 @@ final class RunSession: Sendable {
     private let cursorRowID = Atomic<Int64>(0)
 
     init(monitor: Monitor, overrides: [String: JSONValue], now: Double) {
-        self.monitor = monitor
+        pipeline = RunPipeline(monitor: monitor)
         self.overrides = overrides
         lastUsedBits = Atomic(now.bitPattern)
     }
@@ -33,6 +34,8 @@ final class RunSession: Sendable {
 
     /// True the first time it is called: the caller prints the key note.
     func claimKeyNote() -> Bool { !keysDescribed.exchange(true, ordering: .relaxed) }
+
+    var monitor: Monitor { pipeline.monitor }
 
     var runID: String { monitor.runID }
 

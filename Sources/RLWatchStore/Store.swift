@@ -210,6 +210,10 @@ public protocol Store: Sendable {
 
     // MARK: Lookups with a default
 
+    /// The schema version stored in the database and the one this build writes (`rlwatch db status`). Default: nil
+    /// (a store without a schema, like the in-memory one).
+    func schemaVersions() async throws -> (stored: Int, current: Int)?
+
     /// The run's last stored row by arrival: its step and when it arrived. Default: reads the run's rows.
     func lastActivity(runID: String) async throws -> RunActivity?
     /// The largest step number stored for a run, or nil when it has no rows. Default: gallops then bisects with
@@ -244,6 +248,8 @@ public protocol Store: Sendable {
 }
 
 extension Store {
+    public func schemaVersions() async throws -> (stored: Int, current: Int)? { nil }
+
     public var outboxDoorbell: OutboxDoorbell? { nil }
 
     public func lastActivity(runID: String) async throws -> RunActivity? {

@@ -109,53 +109,29 @@ struct CommandContext {
             && resolved.sources["storage.db_name"] == .default
     }
 
-    /// The places a database written with the default settings may be, in order: `./rlwatch_logs/metrics.db` of the
-    /// working directory (where `serve`, `watch` and `replay` store by default), then that of each directory above
-    /// it (a command run from a subdirectory of where the trainer or `serve` ran), then the home directory's.
-    func defaultDatabaseCandidates(
-        workingDirectory: String = FileManager.default.currentDirectoryPath,
-        home: String = ProcessInfo.processInfo.environment["HOME"] ?? NSHomeDirectory()
-    ) -> [String] {
-        let relative = (config.storage.logDir as NSString).appendingPathComponent(config.storage.dbName)
-        var out: [String] = []
-        var directory = URL(fileURLWithPath: workingDirectory).standardizedFileURL
-        while true {
-            out.append(directory.appendingPathComponent(relative).standardizedFileURL.path)
-            let parent = directory.deletingLastPathComponent()
-            if parent.path == directory.path { break }
-            directory = parent
-        }
-        let inHome = URL(fileURLWithPath: home).appendingPathComponent(relative).standardizedFileURL.path
-        if !out.contains(inHome) { out.append(inHome) }
-        return out
-    }
-
-    /// The database a read command opens when nothing names one: the default path when it exists, else the
-    /// databases found among ``defaultDatabaseCandidates(workingDirectory:home:)``. When the default path does not
-    /// exist, it says on stderr which database it read and which others it found, or (none found, exit 1) every
-    /// place it looked.
+    /// With no database at the default place, the nearest one a default `serve`, `watch` or `replay` run from a
+    /// directory above (or the home directory) wrote; says which it reads, and which others exist.
     func findExistingDatabase() throws -> String {
-        let candidates = defaultDatabaseCandidates()
-        let found = candidates.filter { FileManager.default.fileExists(atPath: $0) }
-        if found.first == candidates.first, let path = found.first {
-            if found.count > 1 {
-                printError(
-                    "reading \(path); other rlwatch databases: \(found.dropFirst().joined(separator: ", ")) "
-                        + "(pick one with --database sqlite:PATH)")
-            }
-            return path
-        }
-        guard let chosen = found.first else {
+        let relative = (config.storage.logDir as NSString).appendingPathComponent(config.storage.dbName)
+        let search = StoreLocation.searchSQLite(relative)
+        guard let chosen = search.found.first else {
             printError("No rlwatch database found at \(databasePath)")
-            printError("Looked in: \(candidates.joined(separator: ", "))")
+            printError("Looked in: \(search.candidates.joined(separator: ", "))")
             printError(
                 "Make sure you have completed at least one monitored training run, or name the database with "
                     + "--database sqlite:PATH, --log-dir DIR or storage.url.")
             throw ExitStatus.failure
         }
+        let others = search.found.dropFirst().joined(separator: ", ")
+        if chosen == search.candidates.first {
+            if !others.isEmpty {
+                printError("reading \(chosen); other rlwatch databases: \(others) (pick one with --database sqlite:PATH)")
+            }
+            return chosen
+        }
         var note = "no database at \(databasePath); reading \(chosen)"
-        if found.count > 1 {
-            note += " (the nearest; also found \(found.dropFirst().joined(separator: ", ")); pick one with --database sqlite:PATH)"
+        if !others.isEmpty {
+            note += " (the nearest; also found \(others)); pick one with --database sqlite:PATH)"
         }
         printError(note)
         return chosen

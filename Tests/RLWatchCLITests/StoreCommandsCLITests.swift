@@ -39,6 +39,18 @@ import Testing
         #expect(named.stdout.contains("above") && named.stderr.isEmpty, "\(named)")
     }
 
+    /// `db status` names the database and its schema version for SQLite as for PostgreSQL.
+    @Test func dbStatusNamesTheSchemaVersionOfAnSQLiteFile() async throws {
+        let sandbox = try CLISandbox()
+        try sandbox.write("metrics.jsonl", MetricsFiles.healthy)
+        #expect(try await sandbox.run(["replay", "--run-id", "known", "metrics.jsonl"]).status == 0)
+        let status = try await sandbox.run(["db", "status"])
+        #expect(status.status == 0, "\(status)")
+        #expect(status.stdout.contains("database: \(sandbox.work.path)/rlwatch_logs/metrics.db"), "\(status)")
+        #expect(status.stdout.contains("schema version: 5 (this rlwatch: 5)"), "\(status)")
+        #expect(status.stdout.contains("runs: 1"), "\(status)")
+    }
+
     @Test func diagnoseWithoutADatabaseExits1() async throws {
         let sandbox = try CLISandbox()
         let result = try await sandbox.run(["diagnose"])

@@ -133,6 +133,7 @@ struct StoreSelectionCLITests {
 
             let status = try await sandbox.run(["db", "status"], environment: environment)
             #expect(status.stdout.contains("runs: 1") && status.stdout.contains("metric rows: 1"), "\(status)")
+            #expect(status.stdout.contains("schema version: 3 (this rlwatch: 3)"), "\(status)")
         }
     }
 }

@@ -51,8 +51,8 @@ public struct ReplayInput {
                 let noteKeys: (RawMetricsLine) -> Void = { describe(Array($0.values.keys)) }
                 let chosen = format(of: file)
                 // A log directory is read as `watch` reads it: every log file of its format, in the same order.
-                if Self.isDirectory(file), let kind = WatchSourceKind.of(chosen, keyMap: keyMap) {
-                    try readToEnd(WatchTarget(path: file, kind: kind), into: feeder, noteKeys: describe)
+                if Self.isDirectory(file) {
+                    try readToEnd(WatchTarget(path: file, kind: .of(chosen, keyMap: keyMap)), into: feeder, noteKeys: describe)
                     continue
                 }
                 switch chosen {
@@ -73,8 +73,7 @@ public struct ReplayInput {
                 case .trainerState:
                     try TrainerStateReader(path: file, keyMap: keyMap).forEachStep(firstEntry: noteKeys) { try feeder.consume($0) }
                 case .tensorboard, .wandb, .mlflow, .trackio:
-                    guard let kind = WatchSourceKind.of(chosen, keyMap: keyMap) else { continue }
-                    try readToEnd(WatchTarget(path: file, kind: kind), into: feeder, noteKeys: describe)
+                    try readToEnd(WatchTarget(path: file, kind: .of(chosen, keyMap: keyMap)), into: feeder, noteKeys: describe)
                 }
             }
             try feeder.flush()

@@ -3,11 +3,12 @@ import RLWatchCore
 import RLWatchStore
 import Synchronization
 
-/// The one pipeline of `replay` and `watch`: a batch of steps → ``Monitor`` (detectors, alert policy, sinks, outbox
-/// entries for the alert dispatcher) → store, and the tally of what was judged.
+/// The one pipeline of every command that judges a run: a batch of steps → ``Monitor`` (detectors, alert policy,
+/// sinks, outbox entries for the alert dispatcher) → store, and the tally of what was judged.
 ///
-/// The two commands differ only in their source and whether they follow: `watch` feeds each poll of its followed
-/// sources (``Watcher``), `replay` feeds finished logs read to their end (``ReplayFeeder``).
+/// The commands differ only in their source and whether they follow: `watch` feeds each poll of its followed sources
+/// (``Watcher``), `replay` feeds finished logs read to their end (``ReplayFeeder``), `serve` feeds each HTTP batch
+/// of a run (one pipeline per live run), `demo` feeds its simulated run.
 public final class RunPipeline: Sendable {
     public let monitor: Monitor
     private let counts = Mutex(RunTally())
@@ -19,13 +20,20 @@ public final class RunPipeline: Sendable {
     /// What was judged so far.
     public var tally: RunTally { counts.withLock { $0 } }
 
-    /// Judges and stores a batch of steps (with the source's position when the source has one) in one transaction.
+    /// Judges and stores a batch of steps in one transaction, with the source's position (a watched file) or the
+    /// batch's receipt (an HTTP batch with an idempotency key) when there is one.
     ///
+    /// - Parameter skippingRepeats: leave out steps that repeat the run's latest ones value for value (a client
+    ///   retrying a batch whose answer it lost; see ``Monitor/log(batch:checkpoint:receipt:skippingRepeats:)``).
     /// - Returns: every candidate alert with its decision.
     /// - Throws: the store's error (the alerts were still printed).
     @discardableResult
-    public func judge(_ steps: [MetricStep], checkpoint: SourceCheckpoint? = nil) async throws -> [AlertOutcome] {
-        let outcomes = try await monitor.log(batch: steps, checkpoint: checkpoint)
+    public func judge(
+        _ steps: [MetricStep], checkpoint: SourceCheckpoint? = nil,
+        receipt: (([AlertOutcome]) -> BatchReceipt)? = nil, skippingRepeats: Bool = false
+    ) async throws -> [AlertOutcome] {
+        let outcomes = try await monitor.log(
+            batch: steps, checkpoint: checkpoint, receipt: receipt, skippingRepeats: skippingRepeats)
         count(outcomes, steps: steps.count)
         return outcomes
     }

@@ -65,6 +65,26 @@ public enum StoreLocation: Sendable, CustomStringConvertible {
         }
     }
 
+    /// Where a read command looks for an SQLite database when none was named: `relative` (the log dir's database)
+    /// below the working directory and each directory above it, then below the home directory; and which of those
+    /// exist, nearest first.
+    public static func searchSQLite(
+        _ relative: String, workingDirectory: String = FileManager.default.currentDirectoryPath,
+        home: String = ProcessInfo.processInfo.environment["HOME"] ?? NSHomeDirectory()
+    ) -> (candidates: [String], found: [String]) {
+        var candidates: [String] = []
+        var directory = URL(fileURLWithPath: workingDirectory).standardizedFileURL
+        while true {
+            candidates.append(directory.appendingPathComponent(relative).standardizedFileURL.path)
+            let parent = directory.deletingLastPathComponent()
+            if parent.path == directory.path { break }
+            directory = parent
+        }
+        let inHome = URL(fileURLWithPath: home).appendingPathComponent(relative).standardizedFileURL.path
+        if !candidates.contains(inHome) { candidates.append(inHome) }
+        return (candidates, candidates.filter { FileManager.default.fileExists(atPath: $0) })
+    }
+
     /// Opens an existing store to read it, runs `body`, then closes it: an SQLite file read-only (an older rlwatch
     /// database is read as it is, never upgraded by a read), a PostgreSQL database as ``withStore(migrate:logger:_:)``.
     ///

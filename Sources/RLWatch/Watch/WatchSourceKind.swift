@@ -72,19 +72,18 @@ public struct WatchSourceKind {
 
     /// An experiment tracker's local log (W&B, MLflow, Trackio): the watched path is one source, which follows the
     /// tracker's newest run.
-    public static func tracker(_ format: InputFormat, keyMap: MetricKeyMap = .builtIn) -> WatchSourceKind? {
+    static func tracker(_ format: InputFormat, keyMap: MetricKeyMap) -> WatchSourceKind {
         let open: (String) -> any TrackerLog
         switch format {
         case .wandb: open = { WandbLog(path: $0) }
-        case .mlflow:
+        case .trackio: open = { TrackioLog(path: $0) }
+        default:
             open = { path -> any TrackerLog in
                 if TrackerFiles.format(ofFile: path) == .mlflow || Self.holdsMLflowDatabase(path) {
                     return MLflowSQLiteLog(path: Self.mlflowDatabase(path))
                 }
                 return MLflowFileStoreLog(path: path)
             }
-        case .trackio: open = { TrackioLog(path: $0) }
-        default: return nil
         }
         var kind = WatchSourceKind(
             format: format, list: { [$0] },
@@ -111,7 +110,7 @@ public struct WatchSourceKind {
     }
 
     /// The sources of a format.
-    public static func of(_ format: InputFormat, keyMap: MetricKeyMap = .builtIn) -> WatchSourceKind? {
+    public static func of(_ format: InputFormat, keyMap: MetricKeyMap = .builtIn) -> WatchSourceKind {
         switch format {
         case .jsonl, .verl: .jsonl(format, keyMap: keyMap)
         case .trainerState: .trainerState(keyMap: keyMap)

@@ -1,4 +1,5 @@
 import Foundation
+import RLWatchIngest
 
 /// A path given to `rlwatch watch`: a log file, or a directory whose log files are watched.
 public struct WatchTarget {
@@ -20,6 +21,41 @@ public struct WatchTarget {
         self.path = absolute
         isDirectory = directory.boolValue
         self.kind = kind
+    }
+
+    /// How waiting for a log ended.
+    public enum WaitOutcome: Sendable {
+        /// The log is there; `waited`: it was not at first (then it is followed: a trainer is writing it).
+        case ready(waited: Bool)
+        /// The stop signal (SIGINT, SIGTERM) ended the wait; nothing was read.
+        case stopped
+    }
+
+    /// Waits until `path` exists and, without a `format`, holds a log whose format can be told: `watch DIR` started
+    /// before the trainer created DIR (or its first event file) waits for it, with a note through `report`, instead
+    /// of failing.
+    public static func waitForLog(
+        _ path: String, format: InputFormat?, pollInterval: Duration, until stop: WatchStopSignal,
+        report: (String) -> Void
+    ) async -> WaitOutcome {
+        func ready() -> Bool {
+            format == nil ? InputFormat.detect(path: path) != nil : FileManager.default.fileExists(atPath: path)
+        }
+        guard !ready() else { return .ready(waited: false) }
+        let exists = FileManager.default.fileExists(atPath: path)
+        report(
+            "rlwatch watch: \(path) " + (exists ? "holds no log rlwatch reads yet" : "does not exist yet")
+                + "; waiting for the trainer to write it (Ctrl-C to stop)")
+        while !stop.isStopped, !ready() {
+            // Checked every 50 ms, so a signal ends the wait at once.
+            await stop.pause(for: pollInterval, on: ContinuousClock())
+        }
+        if stop.isStopped {
+            report("rlwatch watch: stopped while waiting for \(path)")
+            return .stopped
+        }
+        report("rlwatch watch: \(path) appeared")
+        return .ready(waited: true)
     }
 
     /// Whether the target, or a file of it, was modified after `time` (`watch` follows a log that is being written).

@@ -72,12 +72,9 @@ extension RLWatchCommand {
                 let context = try CommandContext(options)
                 let location = try context.storeLocation(database: target.database)
                 try await context.withStore(database: target.database) { store in
-                    if let postgres = store as? PostgresStore {
-                        let version = try await postgres.storedSchemaVersion()
-                        print("database: \(location)")
-                        print("schema version: \(version) (this rlwatch: \(PostgresStore.schemaVersion))")
-                    } else {
-                        print("database: \(location)")
+                    print("database: \(location)")
+                    if let (stored, current) = try await store.schemaVersions() {
+                        print("schema version: \(stored) (this rlwatch: \(current))")
                     }
                     let runs = try await store.runs()
                     var steps = 0

@@ -49,11 +49,11 @@ extension RLWatchCommand {
                 printError("run id: \(monitor.runID)\(noStore ? "" : "  database: \(location)")")
                 let run = DemoRun.entropyCollapseWithKLRunaway(steps: steps, collapseAt: collapseAt, seed: seed)
                 var progress = ProgressBar(total: run.count)
-                var delivered = 0
+                let pipeline = RunPipeline(monitor: monitor)
                 for step in run {
-                    let alerts = await monitor.log(step)
-                    delivered += alerts.count
-                    progress.update(step.step + 1, note: "\(delivered) alert\(delivered == 1 ? "" : "s")", force: !alerts.isEmpty)
+                    let raised = try await pipeline.judge([step]).contains { $0.disposition.isDelivered }
+                    let delivered = pipeline.tally.delivered.count
+                    progress.update(step.step + 1, note: "\(delivered) alert\(delivered == 1 ? "" : "s")", force: raised)
                     if delayMilliseconds > 0 { try await Task.sleep(for: .milliseconds(delayMilliseconds)) }
                 }
                 progress.finish()

@@ -81,7 +81,8 @@ extension RLWatchCommand {
             var waited = false
             for path in paths {
                 if follow != false {
-                    switch await Self.waitForLog(path, format: format, pollInterval: pollInterval, until: stop) {
+                    let poll = Duration.milliseconds(Int64((pollInterval * 1000).rounded()))
+                    switch await WatchTarget.waitForLog(path, format: format, pollInterval: poll, until: stop, report: printError) {
                     case .ready(let hadToWait): waited = waited || hadToWait
                     case .stopped: return
                     }
@@ -91,7 +92,7 @@ extension RLWatchCommand {
                         throw WatchError.cannotWatch(
                             path, "cannot tell its format (no event files, W&B, MLflow or Trackio logs, trainer_state.json, .jsonl or .csv yet); pass --format")
                     }
-                    targets.append(try WatchTarget(path: path, kind: try Self.kind(of: chosen, path: path, keyMap: keyMap)))
+                    targets.append(try WatchTarget(path: path, kind: .of(chosen, keyMap: keyMap)))
                 } catch let error as WatchError {
                     printError("error: \(error.description)")
                     throw ExitStatus.badInput
@@ -106,14 +107,8 @@ extension RLWatchCommand {
                     follow: following, pollInterval: .milliseconds(Int64((pollInterval * 1000).rounded())), strict: strict,
                     explain: explain, describeKeys: output == .text)
                 // Alerts go to the configured channels through the store's outbox, sent by a dispatcher beside the watch.
-                // `actions.command` is one more outbox channel, run by the same dispatcher.
-                let dispatcher =
-                    context.config.alerts.activeChannels.isEmpty && context.config.actions.command.isEmpty
-                    ? nil
-                    : AlertDispatcher(
-                        store: store, config: context.config.alerts, lease: .seconds(context.config.alerts.retry.leaseSeconds),
-                        commands: AlertCommandRunner.configured(context.config.actions, store: store, logger: Logger(label: "rlwatch.actions")),
-                        logger: Logger(label: "rlwatch.alerts"), clock: watchOptions.wallClock)
+                let dispatcher = AlertDispatcher.configured(
+                    for: context.config, store: store, logger: Logger(label: "rlwatch.alerts"), clock: watchOptions.wallClock)
                 let watcher: Watcher
                 do {
                     watcher = try await Watcher.start(
@@ -145,49 +140,6 @@ extension RLWatchCommand {
                 }
             }
         }
-    }
-}
-
-extension RLWatchCommand.Watch {
-    enum WaitOutcome {
-        /// The log is there; `waited`: it was not at first (then it is followed: a trainer is writing it).
-        case ready(waited: Bool)
-        /// SIGINT or SIGTERM ended the wait (exit 0, nothing was read).
-        case stopped
-    }
-
-    /// Waits until `path` exists and, without `--format`, holds a log whose format can be told: `watch DIR`
-    /// started before the trainer created DIR (or its first event file) waits for it, with a note, instead of
-    /// failing.
-    static func waitForLog(_ path: String, format: InputFormat?, pollInterval: Double, until stop: WatchStopSignal) async
-        -> WaitOutcome
-    {
-        func ready() -> Bool {
-            format == nil ? InputFormat.detect(path: path) != nil : FileManager.default.fileExists(atPath: path)
-        }
-        guard !ready() else { return .ready(waited: false) }
-        let exists = FileManager.default.fileExists(atPath: path)
-        printError(
-            "rlwatch watch: \(path) " + (exists ? "holds no log rlwatch reads yet" : "does not exist yet")
-                + "; waiting for the trainer to write it (Ctrl-C to stop)")
-        while !stop.isStopped, !ready() {
-            // Checked every 50 ms, so a signal ends the wait at once.
-            await stop.pause(for: .milliseconds(Int64((pollInterval * 1000).rounded())), on: ContinuousClock())
-        }
-        if stop.isStopped {
-            printError("rlwatch watch: stopped while waiting for \(path)")
-            return .stopped
-        }
-        printError("rlwatch watch: \(path) appeared")
-        return .ready(waited: true)
-    }
-
-    /// How the sources of a format are found and read.
-    static func kind(of format: InputFormat, path: String, keyMap: MetricKeyMap) throws -> WatchSourceKind {
-        guard let kind = WatchSourceKind.of(format, keyMap: keyMap) else {
-            throw WatchError.cannotWatch(path, "a \(format.rawValue) file is read whole, not followed; use `rlwatch replay`")
-        }
-        return kind
     }
 }
 
