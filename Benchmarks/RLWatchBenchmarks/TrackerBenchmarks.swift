@@ -107,8 +107,7 @@ enum TrackerBenchmarks {
     /// Reads the log through the sources `watch` uses, into the run pipeline without a store.
     static func replay(_ path: String, format: InputFormat, _ benchmark: Benchmark) async throws {
         // Read on the replay's own thread only (the kind holds closures that are not `Sendable`).
-        guard let found = WatchSourceKind.of(format) else { return benchmark.error("\(format) has no watch source") }
-        nonisolated(unsafe) let kind = found
+        nonisolated(unsafe) let kind = WatchSourceKind.of(format)
         let judged = try await ReplayBenchmarks.replayInProcess(store: nil) { feeder in
             try WatchTarget(path: path, kind: kind).readToEnd(WatchPollOptions(strict: true)) { poll in
                 for step in poll.steps { try feeder.consume(step) }
