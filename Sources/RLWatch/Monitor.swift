@@ -44,11 +44,14 @@ public final class Monitor: Sendable {
     ///   - queueDeliveries: queue each delivered alert for the enabled alert channels (Slack, Discord, email,
     ///     webhook, PagerDuty): one outbox entry per channel, written in the step's transaction, for an
     ///     `AlertDispatcher` (module RLWatchAlerts) to send. Nothing is sent from `log`.
+    ///   - recognisingRepeats: remember a fingerprint of the latest steps, so that `log(batch:…skippingRepeats:)`
+    ///     can tell a re-sent step (`serve`, whose clients retry batches); off, no step counts as a repeat and the
+    ///     fingerprints are not computed (replay, watch).
     /// - Throws: when the run cannot be registered in the store.
     public init(
         config: RLWatchConfig, runID: String? = nil, framework: String? = nil, store: any Store,
-        sinks: [any AlertSink] = [], queueDeliveries: Bool = false, logger: Logger = .current,
-        clock: AnyWallClock = .system
+        sinks: [any AlertSink] = [], queueDeliveries: Bool = false, recognisingRepeats: Bool = false,
+        logger: Logger = .current, clock: AnyWallClock = .system
     ) async throws {
         let now = clock.date
         let chosen = runID.flatMap { $0.isEmpty ? nil : $0 } ?? (config.runID.isEmpty ? nil : config.runID)
@@ -65,7 +68,7 @@ public final class Monitor: Sendable {
         deliveryChannels = channels
         self.logger = logger
         self.clock = clock
-        analyzer = Mutex(RunAnalyzer(config: config, remembersRecentSteps: true))
+        analyzer = Mutex(RunAnalyzer(config: config, remembersRecentSteps: recognisingRepeats))
         try await store.registerRun(
             RunRecord(
                 runID: self.runID, framework: framework ?? config.framework,

@@ -168,8 +168,8 @@ final class RunRegistry: Sendable {
     ) async throws -> RunSession {
         let monitor = try await Monitor(
             config: config, runID: runID, framework: framework ?? config.framework, store: options.store,
-            sinks: options.sinks, queueDeliveries: options.queueDeliveries, logger: options.logger,
-            clock: options.clock)
+            sinks: options.sinks, queueDeliveries: options.queueDeliveries, recognisingRepeats: true,
+            logger: options.logger, clock: options.clock)
         let session = RunSession(monitor: monitor, overrides: overrides, now: now)
         if options.store.sharesRuns {
             // Replayed under the run's lock, so that no other server adds rows half-way; the cursor then lets each

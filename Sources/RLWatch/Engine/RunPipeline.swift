@@ -66,8 +66,9 @@ public final class RunPipeline: Sendable {
 }
 
 /// `replay`'s source side of the ``RunPipeline``: the readers of finished logs call back once per step, synchronously;
-/// the steps are gathered into batches, each judged and stored before the reader goes on, so a replay stopped by a
-/// bad line has stored everything before it.
+/// the steps are gathered into batches and each batch is judged and stored while the reader parses the next one (one
+/// batch in flight at a time, in order), so reading and judging use two cores. ``flush()`` returns once everything
+/// consumed so far is stored: a replay stopped by a bad line has stored everything before it.
 ///
 /// Waiting for a batch blocks the thread: read on a thread of its own (``runOnOwnThread(_:)``), never on one of Swift
 /// concurrency's. Not `Sendable`: that one thread drives it.
@@ -77,6 +78,8 @@ public final class ReplayFeeder {
     private let clock: AnyWallClock
     private let printer: BufferedAlertPrinter?
     private var pending: [MetricStep] = []
+    /// The batch being judged and stored, if any.
+    private var inFlight: InFlight?
 
     /// - Parameters:
     ///   - batchSize: the most steps judged and stored in one transaction.
@@ -91,10 +94,12 @@ public final class ReplayFeeder {
         pending.reserveCapacity(self.batchSize)
     }
 
-    /// Queues one step; judges and stores the batch once it is full.
+    /// Queues one step; hands the batch to the pipeline once it is full.
+    ///
+    /// - Throws: the store's error for the batch before (nothing after it is stored).
     public func consume(_ step: MetricStep) throws {
         pending.append(step)
-        if pending.count >= batchSize { try flush() }
+        if pending.count >= batchSize { try submit() }
     }
 
     /// The log recorded that the run crashed (a tracker's failed exit): `run_crashed` at the last step, through the
@@ -104,33 +109,31 @@ public final class ReplayFeeder {
         guard pipeline.monitor.config.crash.enabled else { return }
         let finding = LivenessFinding(alert: report.alert(lastStep: pipeline.monitor.progress.lastStep))
         let (pipeline, time) = (pipeline, clock.now.secondsSince1970)
-        try Self.wait { try await pipeline.record([finding], at: time) }
-        printer?.flush()
+        inFlight = InFlight { try await pipeline.record([finding], at: time) }
+        try waitForInFlight()
     }
 
-    /// Judges and stores what is queued, and writes the printed alerts.
+    /// Judges and stores everything consumed so far, and writes the printed alerts.
     public func flush() throws {
-        defer { printer?.flush() }
+        try submit()
+        try waitForInFlight()
+    }
+
+    /// Waits for the batch in flight, then starts judging what is queued without waiting for it.
+    private func submit() throws {
+        try waitForInFlight()
         guard !pending.isEmpty else { return }
         let (pipeline, batch) = (pipeline, pending)
         pending.removeAll(keepingCapacity: true)
-        try Self.wait { try await pipeline.judge(batch) }
+        inFlight = InFlight { try await pipeline.judge(batch) }
     }
 
-    /// Runs `body` as a task and blocks this thread until it is done.
-    private static func wait(_ body: @escaping @Sendable () async throws -> [AlertOutcome]) throws {
-        let done = DispatchSemaphore(value: 0)
-        let outcome = Outcome()
-        Task {
-            do {
-                _ = try await body()
-            } catch {
-                outcome.fail(error)
-            }
-            done.signal()
-        }
-        done.wait()
-        if let error = outcome.error { throw error }
+    /// Blocks until the batch in flight is stored; writes its printed alerts.
+    private func waitForInFlight() throws {
+        guard let running = inFlight else { return }
+        inFlight = nil
+        defer { printer?.flush() }
+        try running.wait()
     }
 
     /// Runs `body` on a new thread, where it may wait for the pipeline, and returns what it returns.
@@ -145,12 +148,26 @@ public final class ReplayFeeder {
         }
     }
 
-    /// The error of a batch, set by its task and read by the waiting thread.
-    private final class Outcome: Sendable {
-        private let stored = Mutex<(any Error)?>(nil)
+    /// A batch's task: started at once, waited for by the reading thread.
+    private final class InFlight: Sendable {
+        private let done = DispatchSemaphore(value: 0)
+        private let failure = Mutex<(any Error)?>(nil)
 
-        var error: (any Error)? { stored.withLock { $0 } }
+        init(_ body: @escaping @Sendable () async throws -> [AlertOutcome]) {
+            Task {
+                do {
+                    _ = try await body()
+                } catch {
+                    self.failure.withLock { $0 = error }
+                }
+                self.done.signal()
+            }
+        }
 
-        func fail(_ error: any Error) { stored.withLock { $0 = error } }
+        /// Blocks until the task ends; throws its error.
+        func wait() throws {
+            done.wait()
+            if let error = failure.withLock({ $0 }) { throw error }
+        }
     }
 }
