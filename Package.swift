@@ -162,7 +162,9 @@ let package = Package(
         // the test targets and the benchmark package, never by `rlwatch`.
         .target(
             name: "RLWatchTesting",
-            dependencies: ["RLWatchCore"],
+            dependencies: [
+                "RLWatchCore", "RLWatchTrackers", .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ],
             path: "Tests/RLWatchTesting",
             swiftSettings: strict
         ),
@@ -203,7 +205,8 @@ let package = Package(
         .testTarget(
             name: "RLWatchTests", dependencies: ["RLWatch", "RLWatchStore", "RLWatchSQLite", "RLWatchCore", "RLWatchTesting"],
             swiftSettings: strict),
-        .testTarget(name: "RLWatchTrackersTests", dependencies: ["RLWatchTrackers"], swiftSettings: strict),
+        .testTarget(
+            name: "RLWatchTrackersTests", dependencies: ["RLWatchTrackers", "RLWatchTesting"], swiftSettings: strict),
         .testTarget(
             name: "RLWatchTensorBoardTests",
             dependencies: ["RLWatchTensorBoard", "RLWatchCore", .product(name: "SwiftProtobuf", package: "swift-protobuf")],

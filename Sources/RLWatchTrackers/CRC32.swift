@@ -1,6 +1,6 @@
 /// CRC-32/IEEE (the zlib polynomial, reflected 0xEDB88320), table-driven: what W&B's transaction log checks each
 /// chunk with (over the chunk's type byte and payload).
-enum CRC32 {
+package enum CRC32 {
     private static let table: [UInt32] = (0..<256).map { index in
         var value = UInt32(index)
         for _ in 0..<8 { value = value & 1 == 1 ? 0xEDB8_8320 ^ (value >> 1) : value >> 1 }
@@ -14,7 +14,7 @@ enum CRC32 {
         return ~value
     }
 
-    static func checksum(_ bytes: [UInt8]) -> UInt32 {
+    package static func checksum(_ bytes: [UInt8]) -> UInt32 {
         bytes.withUnsafeBytes { update(0, $0) }
     }
 }

@@ -13,13 +13,13 @@ import RLWatchIngest
 /// next one. A chunk whose checksum fails is skipped alone when a sound chunk follows it (a flipped payload byte);
 /// otherwise, and for a wrong length or type, the rest of its block is skipped (a record's start cannot be found
 /// inside a block otherwise). Either is reported with its offset.
-struct WandbTransactionLog {
-    static let blockSize = 32 * 1024
+package struct WandbTransactionLog {
+    package static let blockSize = 32 * 1024
     static let fileHeaderSize = 7
-    static let chunkHeaderSize = 7
+    package static let chunkHeaderSize = 7
     static let magic: UInt16 = 0xBEE1
 
-    enum ChunkType: UInt8 {
+    package enum ChunkType: UInt8 {
         case zero = 0, full = 1, first = 2, middle = 3, last = 4
     }
 

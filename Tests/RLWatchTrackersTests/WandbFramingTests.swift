@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import RLWatchTrackers
+import RLWatchTesting
 
 /// The LevelDB framing of W&B's transaction log, on logs whose records fall where a test needs them: split across
 /// blocks (FIRST / MIDDLE / LAST), a block's tail too short for a chunk header, a record still being written.

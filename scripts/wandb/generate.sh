@@ -19,11 +19,12 @@ command -v protoc >/dev/null || { echo "error: protoc not found: apt-get install
 
 out=Sources/RLWatchTrackers/Generated
 mkdir -p "$out"
-# Visibility=Internal: the generated types are an implementation detail of RLWatchTrackers.
+# Visibility=Package: the generated types are an implementation detail of RLWatchTrackers, visible to this package's
+# test kit (Tests/RLWatchTesting's W&B log writer) and to nothing outside it.
 protoc \
     --plugin=protoc-gen-swift="$plugin" \
     --proto_path=scripts/wandb \
     --swift_out="$out" \
-    --swift_opt=Visibility=Internal \
+    --swift_opt=Visibility=Package \
     scripts/wandb/wandb_internal.proto
 echo "generated $out/wandb_internal.pb.swift"

@@ -26,16 +26,16 @@ fileprivate nonisolated struct _GeneratedWithProtocGenSwiftVersion: SwiftProtobu
 }
 
 /// Record: one entry of the transaction log.
-nonisolated struct WandbInternal_Record: Sendable {
+package nonisolated struct WandbInternal_Record: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  var num: Int64 = 0
+  package var num: Int64 = 0
 
-  var recordType: WandbInternal_Record.OneOf_RecordType? = nil
+  package var recordType: WandbInternal_Record.OneOf_RecordType? = nil
 
-  var history: WandbInternal_HistoryRecord {
+  package var history: WandbInternal_HistoryRecord {
     get {
       if case .history(let v)? = recordType {return v}
       return WandbInternal_HistoryRecord()
@@ -43,7 +43,7 @@ nonisolated struct WandbInternal_Record: Sendable {
     set {recordType = .history(newValue)}
   }
 
-  var run: WandbInternal_RunRecord {
+  package var run: WandbInternal_RunRecord {
     get {
       if case .run(let v)? = recordType {return v}
       return WandbInternal_RunRecord()
@@ -51,7 +51,7 @@ nonisolated struct WandbInternal_Record: Sendable {
     set {recordType = .run(newValue)}
   }
 
-  var exit: WandbInternal_RunExitRecord {
+  package var exit: WandbInternal_RunExitRecord {
     get {
       if case .exit(let v)? = recordType {return v}
       return WandbInternal_RunExitRecord()
@@ -59,106 +59,106 @@ nonisolated struct WandbInternal_Record: Sendable {
     set {recordType = .exit(newValue)}
   }
 
-  var uuid: String = String()
+  package var uuid: String = String()
 
-  var unknownFields = SwiftProtobuf.UnknownStorage()
+  package var unknownFields = SwiftProtobuf.UnknownStorage()
 
-  nonisolated enum OneOf_RecordType: Equatable, Sendable {
+  package nonisolated enum OneOf_RecordType: Equatable, Sendable {
     case history(WandbInternal_HistoryRecord)
     case run(WandbInternal_RunRecord)
     case exit(WandbInternal_RunExitRecord)
 
   }
 
-  init() {}
+  package init() {}
 }
 
 /// RunRecord: the run's identity (the subset rlwatch names the run by).
-nonisolated struct WandbInternal_RunRecord: Sendable {
+package nonisolated struct WandbInternal_RunRecord: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  var runID: String = String()
+  package var runID: String = String()
 
-  var entity: String = String()
+  package var entity: String = String()
 
-  var project: String = String()
+  package var project: String = String()
 
-  var displayName: String = String()
+  package var displayName: String = String()
 
-  var startingStep: Int64 = 0
+  package var startingStep: Int64 = 0
 
-  var unknownFields = SwiftProtobuf.UnknownStorage()
+  package var unknownFields = SwiftProtobuf.UnknownStorage()
 
-  init() {}
+  package init() {}
 }
 
 /// RunExitRecord: the process's exit status, written when the run finishes (non-zero: it crashed or was killed).
-nonisolated struct WandbInternal_RunExitRecord: Sendable {
+package nonisolated struct WandbInternal_RunExitRecord: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  var exitCode: Int32 = 0
+  package var exitCode: Int32 = 0
 
-  var runtime: Int32 = 0
+  package var runtime: Int32 = 0
 
-  var unknownFields = SwiftProtobuf.UnknownStorage()
+  package var unknownFields = SwiftProtobuf.UnknownStorage()
 
-  init() {}
+  package init() {}
 }
 
-nonisolated struct WandbInternal_HistoryStep: Sendable {
+package nonisolated struct WandbInternal_HistoryStep: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  var num: Int64 = 0
+  package var num: Int64 = 0
 
-  var unknownFields = SwiftProtobuf.UnknownStorage()
+  package var unknownFields = SwiftProtobuf.UnknownStorage()
 
-  init() {}
+  package init() {}
 }
 
 /// HistoryRecord: one `wandb.log` row.
-nonisolated struct WandbInternal_HistoryRecord: Sendable {
+package nonisolated struct WandbInternal_HistoryRecord: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  var item: [WandbInternal_HistoryItem] = []
+  package var item: [WandbInternal_HistoryItem] = []
 
-  var step: WandbInternal_HistoryStep {
+  package var step: WandbInternal_HistoryStep {
     get {_step ?? WandbInternal_HistoryStep()}
     set {_step = newValue}
   }
   /// Returns true if `step` has been explicitly set.
-  var hasStep: Bool {self._step != nil}
+  package var hasStep: Bool {self._step != nil}
   /// Clears the value of `step`. Subsequent reads from it will return its default value.
-  mutating func clearStep() {self._step = nil}
+  package mutating func clearStep() {self._step = nil}
 
-  var unknownFields = SwiftProtobuf.UnknownStorage()
+  package var unknownFields = SwiftProtobuf.UnknownStorage()
 
-  init() {}
+  package init() {}
 
   fileprivate var _step: WandbInternal_HistoryStep? = nil
 }
 
-nonisolated struct WandbInternal_HistoryItem: Sendable {
+package nonisolated struct WandbInternal_HistoryItem: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  var key: String = String()
+  package var key: String = String()
 
-  var nestedKey: [String] = []
+  package var nestedKey: [String] = []
 
-  var valueJson: String = String()
+  package var valueJson: String = String()
 
-  var unknownFields = SwiftProtobuf.UnknownStorage()
+  package var unknownFields = SwiftProtobuf.UnknownStorage()
 
-  init() {}
+  package init() {}
 }
 
 // MARK: - Code below here is support for the SwiftProtobuf runtime.
@@ -166,10 +166,10 @@ nonisolated struct WandbInternal_HistoryItem: Sendable {
 fileprivate nonisolated let _protobuf_package = "wandb_internal"
 
 nonisolated extension WandbInternal_Record: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
-  static let protoMessageName: String = _protobuf_package + ".Record"
-  static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}num\0\u{1}history\0\u{2}\u{f}run\0\u{1}exit\0\u{1}uuid\0")
+  package static let protoMessageName: String = _protobuf_package + ".Record"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}num\0\u{1}history\0\u{2}\u{f}run\0\u{1}exit\0\u{1}uuid\0")
 
-  mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
       // The use of inline closures is to circumvent an issue where the compiler
       // allocates stack space for every case branch when no optimizations are
@@ -221,7 +221,7 @@ nonisolated extension WandbInternal_Record: SwiftProtobuf.Message, SwiftProtobuf
     }
   }
 
-  func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
     // The use of inline closures is to circumvent an issue where the compiler
     // allocates stack space for every if/case branch local when no optimizations
     // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
@@ -250,7 +250,7 @@ nonisolated extension WandbInternal_Record: SwiftProtobuf.Message, SwiftProtobuf
     try unknownFields.traverse(visitor: &visitor)
   }
 
-  static func ==(lhs: WandbInternal_Record, rhs: WandbInternal_Record) -> Bool {
+  package static func ==(lhs: WandbInternal_Record, rhs: WandbInternal_Record) -> Bool {
     if lhs.num != rhs.num {return false}
     if lhs.recordType != rhs.recordType {return false}
     if lhs.uuid != rhs.uuid {return false}
@@ -260,10 +260,10 @@ nonisolated extension WandbInternal_Record: SwiftProtobuf.Message, SwiftProtobuf
 }
 
 nonisolated extension WandbInternal_RunRecord: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
-  static let protoMessageName: String = _protobuf_package + ".RunRecord"
-  static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}run_id\0\u{1}entity\0\u{1}project\0\u{4}\u{5}display_name\0\u{4}\u{6}starting_step\0")
+  package static let protoMessageName: String = _protobuf_package + ".RunRecord"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}run_id\0\u{1}entity\0\u{1}project\0\u{4}\u{5}display_name\0\u{4}\u{6}starting_step\0")
 
-  mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
       // The use of inline closures is to circumvent an issue where the compiler
       // allocates stack space for every case branch when no optimizations are
@@ -279,7 +279,7 @@ nonisolated extension WandbInternal_RunRecord: SwiftProtobuf.Message, SwiftProto
     }
   }
 
-  func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
     if !self.runID.isEmpty {
       try visitor.visitSingularStringField(value: self.runID, fieldNumber: 1)
     }
@@ -298,7 +298,7 @@ nonisolated extension WandbInternal_RunRecord: SwiftProtobuf.Message, SwiftProto
     try unknownFields.traverse(visitor: &visitor)
   }
 
-  static func ==(lhs: WandbInternal_RunRecord, rhs: WandbInternal_RunRecord) -> Bool {
+  package static func ==(lhs: WandbInternal_RunRecord, rhs: WandbInternal_RunRecord) -> Bool {
     if lhs.runID != rhs.runID {return false}
     if lhs.entity != rhs.entity {return false}
     if lhs.project != rhs.project {return false}
@@ -310,10 +310,10 @@ nonisolated extension WandbInternal_RunRecord: SwiftProtobuf.Message, SwiftProto
 }
 
 nonisolated extension WandbInternal_RunExitRecord: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
-  static let protoMessageName: String = _protobuf_package + ".RunExitRecord"
-  static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}exit_code\0\u{1}runtime\0")
+  package static let protoMessageName: String = _protobuf_package + ".RunExitRecord"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}exit_code\0\u{1}runtime\0")
 
-  mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
       // The use of inline closures is to circumvent an issue where the compiler
       // allocates stack space for every case branch when no optimizations are
@@ -326,7 +326,7 @@ nonisolated extension WandbInternal_RunExitRecord: SwiftProtobuf.Message, SwiftP
     }
   }
 
-  func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
     if self.exitCode != 0 {
       try visitor.visitSingularInt32Field(value: self.exitCode, fieldNumber: 1)
     }
@@ -336,7 +336,7 @@ nonisolated extension WandbInternal_RunExitRecord: SwiftProtobuf.Message, SwiftP
     try unknownFields.traverse(visitor: &visitor)
   }
 
-  static func ==(lhs: WandbInternal_RunExitRecord, rhs: WandbInternal_RunExitRecord) -> Bool {
+  package static func ==(lhs: WandbInternal_RunExitRecord, rhs: WandbInternal_RunExitRecord) -> Bool {
     if lhs.exitCode != rhs.exitCode {return false}
     if lhs.runtime != rhs.runtime {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
@@ -345,10 +345,10 @@ nonisolated extension WandbInternal_RunExitRecord: SwiftProtobuf.Message, SwiftP
 }
 
 nonisolated extension WandbInternal_HistoryStep: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
-  static let protoMessageName: String = _protobuf_package + ".HistoryStep"
-  static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}num\0")
+  package static let protoMessageName: String = _protobuf_package + ".HistoryStep"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}num\0")
 
-  mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
       // The use of inline closures is to circumvent an issue where the compiler
       // allocates stack space for every case branch when no optimizations are
@@ -360,14 +360,14 @@ nonisolated extension WandbInternal_HistoryStep: SwiftProtobuf.Message, SwiftPro
     }
   }
 
-  func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
     if self.num != 0 {
       try visitor.visitSingularInt64Field(value: self.num, fieldNumber: 1)
     }
     try unknownFields.traverse(visitor: &visitor)
   }
 
-  static func ==(lhs: WandbInternal_HistoryStep, rhs: WandbInternal_HistoryStep) -> Bool {
+  package static func ==(lhs: WandbInternal_HistoryStep, rhs: WandbInternal_HistoryStep) -> Bool {
     if lhs.num != rhs.num {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
@@ -375,10 +375,10 @@ nonisolated extension WandbInternal_HistoryStep: SwiftProtobuf.Message, SwiftPro
 }
 
 nonisolated extension WandbInternal_HistoryRecord: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
-  static let protoMessageName: String = _protobuf_package + ".HistoryRecord"
-  static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}item\0\u{1}step\0")
+  package static let protoMessageName: String = _protobuf_package + ".HistoryRecord"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}item\0\u{1}step\0")
 
-  mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
       // The use of inline closures is to circumvent an issue where the compiler
       // allocates stack space for every case branch when no optimizations are
@@ -391,7 +391,7 @@ nonisolated extension WandbInternal_HistoryRecord: SwiftProtobuf.Message, SwiftP
     }
   }
 
-  func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
     // The use of inline closures is to circumvent an issue where the compiler
     // allocates stack space for every if/case branch local when no optimizations
     // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
@@ -405,7 +405,7 @@ nonisolated extension WandbInternal_HistoryRecord: SwiftProtobuf.Message, SwiftP
     try unknownFields.traverse(visitor: &visitor)
   }
 
-  static func ==(lhs: WandbInternal_HistoryRecord, rhs: WandbInternal_HistoryRecord) -> Bool {
+  package static func ==(lhs: WandbInternal_HistoryRecord, rhs: WandbInternal_HistoryRecord) -> Bool {
     if lhs.item != rhs.item {return false}
     if lhs._step != rhs._step {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
@@ -414,10 +414,10 @@ nonisolated extension WandbInternal_HistoryRecord: SwiftProtobuf.Message, SwiftP
 }
 
 nonisolated extension WandbInternal_HistoryItem: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
-  static let protoMessageName: String = _protobuf_package + ".HistoryItem"
-  static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}key\0\u{3}nested_key\0\u{4}\u{e}value_json\0")
+  package static let protoMessageName: String = _protobuf_package + ".HistoryItem"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}key\0\u{3}nested_key\0\u{4}\u{e}value_json\0")
 
-  mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
       // The use of inline closures is to circumvent an issue where the compiler
       // allocates stack space for every case branch when no optimizations are
@@ -431,7 +431,7 @@ nonisolated extension WandbInternal_HistoryItem: SwiftProtobuf.Message, SwiftPro
     }
   }
 
-  func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
     if !self.key.isEmpty {
       try visitor.visitSingularStringField(value: self.key, fieldNumber: 1)
     }
@@ -444,7 +444,7 @@ nonisolated extension WandbInternal_HistoryItem: SwiftProtobuf.Message, SwiftPro
     try unknownFields.traverse(visitor: &visitor)
   }
 
-  static func ==(lhs: WandbInternal_HistoryItem, rhs: WandbInternal_HistoryItem) -> Bool {
+  package static func ==(lhs: WandbInternal_HistoryItem, rhs: WandbInternal_HistoryItem) -> Bool {
     if lhs.key != rhs.key {return false}
     if lhs.nestedKey != rhs.nestedKey {return false}
     if lhs.valueJson != rhs.valueJson {return false}

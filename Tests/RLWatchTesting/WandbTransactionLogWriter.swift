@@ -1,8 +1,11 @@
 import Foundation
+import RLWatchTrackers
+import SwiftProtobuf
 
 /// Writes a W&B transaction log in the framing ``WandbLog`` reads (header, 32 KiB blocks, chunks split across
 /// blocks): for the benchmarks' 100k-step input and the framing tests, where W&B's own writer would take minutes
 /// or cannot be made to split records where a test needs it. The tests of what W&B really writes use W&B itself.
+/// Part of the test kit: it uses RLWatchTrackers' package-visible framing and generated messages.
 public struct WandbTransactionLogWriter {
     public private(set) var bytes: [UInt8]
 
