@@ -2,7 +2,8 @@ import Foundation
 import RLWatchTesting
 import Testing
 
-/// `storage.retention_days`: `rlwatch db prune` and `rlwatch serve` delete old metric rows, keeping runs and alerts.
+/// `storage.retention_days`: `rlwatch db prune`, `rlwatch serve` and a following `rlwatch watch` delete old metric rows,
+/// keeping runs and alerts.
 @Suite("Retention (the binary)")
 struct RetentionCLITests {
     @Test func pruneAndServeDeleteOldMetricRowsAndKeepRunsAndAlerts() async throws {
@@ -39,6 +40,28 @@ struct RetentionCLITests {
         let run = try #require(try await again.get("/api/v1/runs/old").object)
         #expect(run["run_id"] as? String == "old" && run["alerts"] as? Int == 1)
         #expect(try await second.stop(signal: SIGTERM).status == 0)
+    }
+
+    /// A following watch runs the same retention service as serve, beside its dispatcher.
+    @Test func aFollowingWatchPrunesOldRowsLikeServe() async throws {
+        let sandbox = try CLISandbox()
+        try sandbox.write("old.jsonl", (1...20).map { "{\"step\": \($0), \"loss\": 0.3}\n" }.joined())
+        #expect(try await sandbox.run(["replay", "--run-id", "old", "--log-dir", "logs", "old.jsonl"]).status == 0)
+        try age(sandbox.url("logs/metrics.db").path, steps: 1...10, days: 10)
+
+        try sandbox.write("rlwatch.yaml", "storage:\n  retention_days: 3\n")
+        try sandbox.write("live.jsonl", (1...5).map { "{\"step\": \($0), \"loss\": 0.3}\n" }.joined())
+        let watch = try sandbox.start(["watch", "--follow", "--run-id", "live", "--log-dir", "logs", "live.jsonl"])
+        // 20 old rows (10 of them aged) + 5 watched: 15 once the watch has pruned.
+        let deadline = ContinuousClock.now + .seconds(60)
+        var status = ""
+        repeat {
+            status = try await sandbox.run(["db", "status", "--log-dir", "logs"]).stdout
+            if status.contains("metric rows: 15\n") { break }
+            try await Task.sleep(for: .milliseconds(100))
+        } while ContinuousClock.now < deadline
+        #expect(status.contains("runs: 2") && status.contains("metric rows: 15\n"), "\(status)")
+        #expect(try await watch.stop(signal: SIGTERM).status == 0)
     }
 
     /// Moves the arrival time of some rows back, with Python's sqlite3 (the tests do not link GRDB).

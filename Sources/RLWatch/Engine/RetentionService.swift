@@ -27,6 +27,15 @@ public struct RetentionService: Service {
     }
 
     /// The cutoff for `days` of retention at `now` (seconds since 1970).
+    /// The pruning `serve` and a following `watch` run beside the run: `storage.retention_days`, hourly; nil when it is
+    /// not set.
+    public static func configured(
+        for config: RLWatchConfig, store: any Store, clock: AnyWallClock, logger: Logger
+    ) -> RetentionService? {
+        config.storage.retentionDays > 0
+            ? RetentionService(store: store, days: config.storage.retentionDays, clock: clock, logger: logger) : nil
+    }
+
     public static func cutoff(days: Int, now: WallInstant) -> Double {
         now.secondsSince1970 - Double(days) * 86_400
     }

@@ -91,7 +91,7 @@ extension RLWatchCommand {
                 abstract: "Delete metric rows older than the retention period, keeping runs and alerts.",
                 discussion: """
                     Uses storage.retention_days unless --days is given. `rlwatch serve` also prunes at start and \
-                    hourly when storage.retention_days is set; this is for cron jobs and one-off clean-ups.
+                    hourly when storage.retention_days is set, and so does a following `watch`; this is for cron jobs and one-off clean-ups.
                     """)
 
             @OptionGroup var options: StoreOptions

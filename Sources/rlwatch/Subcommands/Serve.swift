@@ -67,14 +67,10 @@ extension RLWatchCommand {
             let host = host
             let parentPID = parentPID
             let database = try context.storeLocation(database: self.database).description
-            let retentionDays = context.config.storage.retentionDays
             try await context.withStore(database: self.database) { store in
                 let server = MonitorServer(
                     settings: settings, config: context.config, store: store, sinks: [ConsoleAlertPrinter()], logger: logger)
-                let retention =
-                    retentionDays > 0
-                    ? RetentionService(store: store, days: retentionDays, clock: AnyWallClock(SystemWallClock()), logger: logger)
-                    : nil
+                let retention = RetentionService.configured(for: context.config, store: store, clock: .system, logger: logger)
                 do {
                     try await server.run(exitWithParent: parentPID, retention: retention) { port in
                         let shown = host.contains(":") ? "[\(host)]" : host

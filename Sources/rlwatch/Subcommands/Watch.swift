@@ -6,6 +6,7 @@ import RLWatch
 import RLWatchCore
 import RLWatchIngest
 import RLWatchStore
+import ServiceLifecycle
 
 extension RLWatchCommand {
     struct Watch: AsyncParsableCommand {
@@ -126,8 +127,15 @@ extension RLWatchCommand {
                     "rlwatch watch: run \(watcher.runID), \(following ? "following" : "reading") \(described)"
                         + (resumed ?? "") + (noStore ? "" : "; database \(location)"))
 
+                // A following watch prunes old rows like serve (`storage.retention_days`); its outbox is drained at the end.
+                let retention =
+                    following && !noStore
+                    ? RetentionService.configured(
+                        for: context.config, store: store, clock: watchOptions.wallClock, logger: Logger(label: "rlwatch.retention"))
+                    : nil
+                let services: [any Service] = [dispatcher as (any Service)?, retention].compactMap { $0 }
                 let outcome = await RunEngine.withServices(
-                    dispatcher.map { [$0] } ?? [], draining: store, clock: watchOptions.wallClock,
+                    services, draining: dispatcher == nil ? nil : store, clock: watchOptions.wallClock,
                     logger: Logger(label: "rlwatch.alerts")
                 ) { await watcher.runAndFinish(until: stop) }
                 switch outcome {
