@@ -1,4 +1,5 @@
 import Foundation
+import RLWatchCore
 
 /// The header row of a CSV log: the key each column's cells are read under, and the column holding the step.
 ///
@@ -51,14 +52,14 @@ public struct CSVHeader: Sendable, Hashable, Codable {
     /// cells (not logged at this step) left out.
     ///
     /// - Throws: ``SelectedRowsError`` when the row has another number of cells than the header.
-    public func row(_ cells: [String], file: String, line: Int) throws(SelectedRowsError) -> [String: Any] {
+    public func row(_ cells: [String], file: String, line: Int) throws(SelectedRowsError) -> [String: JSONValue] {
         guard cells.count == keys.count else {
             throw SelectedRowsError(file: file, line: line, message: "\(cells.count) cells, the header has \(keys.count)")
         }
-        var row: [String: Any] = [:]
+        var row: [String: JSONValue] = [:]
         for (key, cell) in zip(keys, cells) where !cell.isEmpty {
             guard let key else { continue }
-            row[key] = Double(cell) ?? TrainerStateReader.nonFinite(cell) ?? cell
+            row[key] = (Double(cell) ?? TrainerStateReader.nonFinite(cell)).map(JSONValue.double) ?? .string(cell)
         }
         return row
     }

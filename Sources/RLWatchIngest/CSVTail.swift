@@ -109,10 +109,8 @@ public struct CSVTail: Sendable {
         guard let step = SelectedRowsReader.integer(row[header.stepKey]) else {
             throw SelectedRowsError(file: path, line: line, message: "no integer \"\(header.stepKey)\" in the row")
         }
-        for (key, value) in row where key != header.stepKey {
-            if let text = value as? String, TrainerStateReader.nonFinite(text) == nil, keyMap.binding(forKey: key) != nil {
-                throw SelectedRowsError(file: path, line: line, message: "\"\(key)\": expected a number, got \"\(text)\"")
-            }
+        if let (key, text) = SelectedRowsReader.nonNumericMetric(row, skipping: header.stepKey, keyMap: keyMap) {
+            throw SelectedRowsError(file: path, line: line, message: "\"\(key)\": expected a number, got \"\(text)\"")
         }
         var values: [String: Double] = [:]
         var rewards: [Double]?

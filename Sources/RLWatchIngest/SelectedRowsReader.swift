@@ -105,7 +105,7 @@ public struct SelectedRowsReader: Sendable {
             throw SelectedRowsError(file: path, line: nil, message: "not UTF-8 text")
         }
         var failure: SelectedRowsError?
-        let rows: [(line: Int, row: [String: Any])]
+        let rows: [(line: Int, row: [String: JSONValue])]
         // A CSV header may name the step otherwise (`_step`, `global_step`, W&B's `Step`): its header says.
         var stepKey = selection.stepKey
         switch format {
@@ -123,13 +123,9 @@ public struct SelectedRowsReader: Sendable {
                 throw SelectedRowsError(
                     file: path, line: line, message: "no integer \"\(stepKey)\" in a selected row")
             }
-            if let (key, value) = row.first(where: { key, value in
-                guard key != stepKey, let text = value as? String else { return false }
-                return TrainerStateReader.nonFinite(text) == nil && keyMap.binding(forKey: key) != nil
-            }) {
+            if let (key, text) = Self.nonNumericMetric(row, skipping: stepKey, keyMap: keyMap) {
                 try deliverPending()
-                throw SelectedRowsError(
-                    file: path, line: line, message: "\"\(key)\": expected a number, got \"\(value)\"")
+                throw SelectedRowsError(file: path, line: line, message: "\"\(key)\": expected a number, got \"\(text)\"")
             }
             var values: [String: Double] = [:]
             var rewards: [Double]?
@@ -147,12 +143,12 @@ public struct SelectedRowsReader: Sendable {
         if let failure { throw failure }
     }
 
-    private func selects(_ row: [String: Any]) -> Bool {
+    private func selects(_ row: [String: JSONValue]) -> Bool {
         for (key, match) in selection.matches {
             guard let value = row[key] else { return false }
             switch match {
             case .string(let text):
-                guard (value as? String) == text || Self.number(value).map(formatNumber) == text else { return false }
+                guard value == .string(text) || Self.number(value).map(formatNumber) == text else { return false }
             case .number(let expected):
                 guard let number = Self.number(value), number == expected else { return false }
             }
@@ -165,8 +161,8 @@ public struct SelectedRowsReader: Sendable {
         return range.contains(line)
     }
 
-    private func jsonlRows(_ text: String, failure: inout SelectedRowsError?) -> [(line: Int, row: [String: Any])] {
-        var rows: [(line: Int, row: [String: Any])] = []
+    private func jsonlRows(_ text: String, failure: inout SelectedRowsError?) -> [(line: Int, row: [String: JSONValue])] {
+        var rows: [(line: Int, row: [String: JSONValue])] = []
         var number = 0
         for rawLine in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline) {
             number += 1
@@ -180,19 +176,19 @@ public struct SelectedRowsReader: Sendable {
                 failure = SelectedRowsError(file: path, line: number, message: "not a JSON object: \(error)")
                 return rows
             }
-            guard let row = Self.row(object) as? [String: Any] else {
+            guard case .object(let members) = object else {
                 failure = SelectedRowsError(file: path, line: number, message: "not a JSON object")
                 return rows
             }
-            rows.append((number, row))
+            rows.append((number, Dictionary(members, uniquingKeysWith: { $1 })))
         }
         return rows
     }
 
     private func csvRows(_ text: String, stepKey: inout String, failure: inout SelectedRowsError?)
-        -> [(line: Int, row: [String: Any])]
+        -> [(line: Int, row: [String: JSONValue])]
     {
-        var rows: [(line: Int, row: [String: Any])] = []
+        var rows: [(line: Int, row: [String: JSONValue])] = []
         var header: CSVHeader?
         var number = 0
         for rawLine in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline) {
@@ -260,44 +256,50 @@ public struct SelectedRowsReader: Sendable {
 
     /// Numeric values at the top level and one object down, by key; `rewards` when it is an array of numbers.
     static func collect(
-        _ row: [String: Any], into values: inout [String: Double], rewards: inout [Double]?, skipping stepKey: String
+        _ row: [String: JSONValue], into values: inout [String: Double], rewards: inout [Double]?, skipping stepKey: String
     ) {
         for (key, value) in row where key != stepKey {
-            if key == "rewards", let array = value as? [Any] {
-                rewards = array.compactMap(number)
-            } else if let nested = value as? [String: Any] {
+            switch value {
+            case .array(let items) where key == "rewards": rewards = items.compactMap(number)
+            case .object(let nested):
                 for (inner, innerValue) in nested {
                     if let number = number(innerValue) { values[inner] = number }
                 }
-            } else if let number = number(value) {
-                values[key] = number
+            default:
+                if let number = number(value) { values[key] = number }
             }
         }
     }
 
-    /// A JSONL row as the CSV rows are: numbers as `Double`, objects and arrays as dictionaries and arrays;
-    /// booleans and null as `NSNull` (neither is a metric).
-    private static func row(_ value: JSONValue) -> Any {
-        switch value {
-        case .null, .bool: NSNull()
-        case .int(let int): Double(int)
-        case .double(let double): double
-        case .string(let text): text
-        case .array(let items): items.map(row)
-        case .object(let members): Dictionary(members.map { ($0.0, row($0.1)) }, uniquingKeysWith: { $1 })
+    /// A key that feeds a metric whose value is text that is not a number's spelling (`"NaN"`, `"inf"`…), and
+    /// that text: the row cannot be read.
+    static func nonNumericMetric(_ row: [String: JSONValue], skipping stepKey: String, keyMap: MetricKeyMap)
+        -> (key: String, text: String)?
+    {
+        for (key, value) in row where key != stepKey {
+            if case .string(let text) = value, TrainerStateReader.nonFinite(text) == nil, keyMap.binding(forKey: key) != nil {
+                return (key, text)
+            }
         }
-    }
-
-    private static func number(_ value: Any) -> Double? {
-        if let double = value as? Double { return double }
-        if let text = value as? String { return TrainerStateReader.nonFinite(text) }
         return nil
     }
 
-    static func integer(_ value: Any?) -> Int? {
-        guard let value, let number = number(value) ?? (value as? String).flatMap(Double.init), number.isFinite,
-            number == number.rounded(), abs(number) < 9.2e18
-        else { return nil }
+    /// A number, or a non-finite number's spelling (`"NaN"`, `"Infinity"`…); booleans and null are no metric.
+    private static func number(_ value: JSONValue) -> Double? {
+        switch value {
+        case .int(let int): Double(int)
+        case .double(let double): double
+        case .string(let text): TrainerStateReader.nonFinite(text)
+        case .null, .bool, .array, .object: nil
+        }
+    }
+
+    /// A whole number, written as a number or as text (`"12"`, `"12.0"`).
+    static func integer(_ value: JSONValue?) -> Int? {
+        guard let value else { return nil }
+        var number = number(value)
+        if number == nil, case .string(let text) = value { number = Double(text) }
+        guard let number, number.isFinite, number == number.rounded(), abs(number) < 9.2e18 else { return nil }
         return Int(number)
     }
 }
