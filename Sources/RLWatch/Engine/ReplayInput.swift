@@ -83,6 +83,11 @@ public struct ReplayInput {
         {
             try feeder.flush()
             return "\(error)"
+        } catch {
+            // Any other failure (the store's, an I/O error): the batch in flight and what was read before it are
+            // still stored, as after a bad line, before the error goes up.
+            try? feeder.flush()
+            throw error
         }
     }
 
