@@ -3,9 +3,9 @@ import RLWatchCore
 /// The JSON of the store's text columns (`extra_json`, `metric_values_json`, `config_json`), shared by every
 /// store.
 ///
-/// Written by hand because object key order must survive (an alert's `metric_values` is ordered), non-finite
-/// doubles must survive (written as the strings `"NaN"`, `"Infinity"`, `"-Infinity"`), and `extra_json` is on
-/// the append hot path. Read with the shared ``JSONReader`` in its Python-lenient mode, since rlwatch 0.5.1
+/// Written with ``JSONValue``'s writer: object key order survives (an alert's `metric_values` is ordered), and so do
+/// non-finite doubles (as the strings `"NaN"`, `"Infinity"`, `"-Infinity"`) and the sign of `-0.0`; `extra_json`, on
+/// the append hot path, is written straight from the dictionary with its keys sorted. Read with the shared ``JSONReader`` in its Python-lenient mode, since rlwatch 0.5.1
 /// wrote Python's bare `NaN`/`Infinity` tokens.
 enum StoreJSON {
     // MARK: Writing
@@ -20,9 +20,9 @@ enum StoreJSON {
         for (key, value) in extras.sorted(by: { $0.key < $1.key }) {
             if !first { out.append(",") }
             first = false
-            appendString(key, to: &out)
+            JSONValue.writeString(key, to: &out)
             out.append(":")
-            appendDouble(value, to: &out)
+            JSONValue.writeNumber(value, to: &out)
         }
         out.append("}")
         return out
@@ -30,40 +30,7 @@ enum StoreJSON {
 
     /// An alert's metric values as a JSON object in their order.
     static func encodeMetricValues(_ values: MetricValues) -> String {
-        var out = "{"
-        var first = true
-        for (key, value) in values {
-            if !first { out.append(",") }
-            first = false
-            appendString(key, to: &out)
-            out.append(":")
-            switch value {
-            case .double(let d): appendDouble(d, to: &out)
-            case .int(let i): out.append(String(i))
-            case .string(let s): appendString(s, to: &out)
-            case .null: out.append("null")
-            }
-        }
-        out.append("}")
-        return out
-    }
-
-    /// A double as a JSON number, or as the string `"NaN"`/`"Infinity"`/`"-Infinity"` when not finite.
-    ///
-    /// Swift's shortest round-trip form always has a fraction or an exponent (`1.0`, `1e-05`), so a
-    /// reader can tell it from an int.
-    static func appendDouble(_ value: Double, to out: inout String) {
-        if value.isFinite {
-            out.append(value.description)
-        } else {
-            out.append("\"")
-            out.append(formatNumber(value))
-            out.append("\"")
-        }
-    }
-
-    static func appendString(_ string: String, to out: inout String) {
-        JSONValue.writeString(string, to: &out)
+        values.json.serialized()
     }
 
     // MARK: Reading

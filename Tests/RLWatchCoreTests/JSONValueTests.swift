@@ -4,6 +4,25 @@ import Testing
 /// The one JSON value type: the accessors the API, the dashboard and the eval read with, normalisation for
 /// comparing overrides, and the `Codable` state helper's NaN policy.
 @Suite struct JSONValueTests {
+    /// Doubles keep what tells them apart: a fraction or exponent (so a reader sees a double, not an int), the sign
+    /// of zero, and the non-finite values as strings.
+    @Test func doublesAreWrittenInTheirShortestRoundTripForm() throws {
+        let values: [(Double, String)] = [
+            (3, "3.0"), (-0.0, "-0.0"), (0.1, "0.1"), (1e-5, "1e-05"), (123_456_789_012_345, "123456789012345.0"),
+            (1e20, "1e+20"), (.nan, "\"NaN\""), (.infinity, "\"Infinity\""), (-.infinity, "\"-Infinity\""),
+        ]
+        for (value, text) in values {
+            #expect(JSONValue.double(value).serialized() == text, "\(value)")
+            if value.isFinite {
+                // Read back as the same double, sign of zero included (equality alone would take 0.0 for -0.0).
+                let read = try JSONReader.parse(text, mode: .strict)
+                #expect(read == .double(value) && read.serialized() == text, "\(text)")
+            }
+        }
+        let metricValues: MetricValues = ["zero": .double(-0.0), "n": .int(2)]
+        #expect(metricValues.json.serialized() == #"{"zero":-0.0,"n":2}"#)
+    }
+
     @Test func normalizedSortsKeysAtEveryDepthAndKeepsARepeatedKeysLastValue() throws {
         let a = try JSONReader.parse(#"{"b": {"y": [{"q": 1, "p": 2}], "x": 1}, "a": 1, "a": 2}"#, mode: .strict)
         let b = try JSONReader.parse(#"{"a": 2, "b": {"x": 1, "y": [{"p": 2, "q": 1}]}}"#, mode: .strict)

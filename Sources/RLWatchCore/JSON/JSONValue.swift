@@ -53,12 +53,7 @@ public indirect enum JSONValue: Sendable, Hashable {
         case .null: out += "null"
         case .bool(let b): out += b ? "true" : "false"
         case .int(let i): out += String(i)
-        case .double(let d):
-            if d.isFinite {
-                out += d == d.rounded() && abs(d) < 1e15 ? String(Int64(d)) + ".0" : "\(d)"
-            } else {
-                out += "\"" + formatNumber(d) + "\""
-            }
+        case .double(let d): JSONValue.writeNumber(d, to: &out)
         case .string(let s): JSONValue.writeString(s, to: &out)
         case .array(let items):
             if items.isEmpty { out += "[]"; return }
@@ -91,6 +86,17 @@ public indirect enum JSONValue: Sendable, Hashable {
     }
 
     /// Appends `s` as a JSON string literal with the required escapes.
+    /// A double as a JSON number in Swift's shortest round-trip form, which always has a fraction or an exponent
+    /// (`1.0`, `-0.0`, `1e-05`) so that a reader can tell it from an int; non-finite as the string `"NaN"`,
+    /// `"Infinity"` or `"-Infinity"`.
+    public static func writeNumber(_ d: Double, to out: inout String) {
+        if d.isFinite {
+            out += d.description
+        } else {
+            out += "\"" + formatNumber(d) + "\""
+        }
+    }
+
     public static func writeString(_ s: String, to out: inout String) {
         out += "\""
         // Fast path: most keys and messages need no escaping at all.
